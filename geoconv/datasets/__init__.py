@@ -1,0 +1,27 @@
+"""Dataset loaders: download from the canonical source, verify sha256, cache, or read a local copy.
+
+The data root is the ``root`` argument, else ``$GEOCONV_DATA``, else
+``~/.cache/geoconv``; see :mod:`geoconv.datasets.base`.
+"""
+
+from geoconv.datasets.base import (
+    DatasetError,
+    GraphDataset,
+    RemoteFile,
+    cache_dir,
+    cached,
+    data_root,
+    download,
+    fetch,
+    locate,
+    open_file,
+    read_bytes,
+    read_text,
+    verify,
+)
+from geoconv.datasets.planetoid import Planetoid
+
+__all__ = [
+    "DatasetError", "GraphDataset", "RemoteFile", "cache_dir", "cached", "data_root", "download", "fetch",
+    "locate", "open_file", "read_bytes", "read_text", "verify", "Planetoid",
+]
