@@ -20,8 +20,10 @@ from geoconv.datasets.base import (
     verify,
 )
 from geoconv.datasets.planetoid import Planetoid
+from geoconv.datasets.heterophilous import HeterophilousGraph
 
 __all__ = [
     "DatasetError", "GraphDataset", "RemoteFile", "cache_dir", "cached", "data_root", "download", "fetch",
     "locate", "open_file", "read_bytes", "read_text", "verify", "Planetoid",
+    "HeterophilousGraph",
 ]
