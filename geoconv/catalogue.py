@@ -1,0 +1,300 @@
+"""The machine-readable catalogue: tasks, benchmark suites, datasets and published numbers.
+
+This is the ONE place the command line (``geoconv train / bench / datasets /
+report``) reads from; ``datasets/README.md`` is the human-readable view of the
+same facts (a test checks that every published number here also appears
+there).
+
+* :data:`TASKS` maps a ``geoconv train`` task to its example script and its
+  ``--quick`` and full argument profiles.
+* :data:`SUITES` maps a ``geoconv bench`` suite to its benchmark script and
+  profiles.
+* :data:`DATASETS` lists the supported datasets: the files under the data
+  root, the canonical source, licence, citation and size.
+* :data:`PUBLISHED` lists the published results to compare against, keyed by
+  ``(task, dataset, model)`` exactly as the example records name them.
+
+Run times are estimates for this project's reference machine (2 shared CPU
+cores, no GPU) unless marked as measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Task:
+    """A ``geoconv train`` task: one example script and its argument profiles.
+
+    Args:
+        name: the command-line name (``node-classification``).
+        record_task: the ``task`` field the script writes into its record.
+        script: path of the example, relative to the repository root.
+        description: one line for ``--help``.
+        quick: extra arguments of the ``--quick`` smoke profile.
+        full: extra arguments of the full profile (the published setting; the
+            script's defaults when empty).
+        datasets: catalogue names of the datasets the default run reads
+            (checked before running; ``--offline`` turns a missing one into an error).
+        quick_minutes: estimated wall time of the quick profile here.
+        full_minutes: estimated wall time of the full profile here.
+        extras: optional modules the task needs (module name, see ``geoconv._optional.EXTRAS``).
+    """
+
+    name: str
+    record_task: str
+    script: str
+    description: str
+    quick: tuple[str, ...]
+    full: tuple[str, ...] = ()
+    datasets: tuple[str, ...] = ()
+    quick_minutes: float = 1.0
+    full_minutes: float = 10.0
+    extras: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A ``geoconv bench`` suite: one benchmark script and its argument profiles."""
+
+    name: str
+    script: str
+    description: str
+    quick: tuple[str, ...]
+    full: tuple[str, ...] = ()
+    datasets: tuple[str, ...] = ()
+    quick_minutes: float = 1.0
+    full_minutes: float = 5.0
+    extras: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A supported dataset: where its files live under the data root and where they come from."""
+
+    name: str
+    task: str
+    loader: str
+    files: tuple[str, ...]
+    source: str
+    licence: str
+    size: str
+    citation: str
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published result to compare against."""
+
+    value: float
+    metric: str
+    citation: str
+    std: float | None = None
+    higher_is_better: bool = True
+    key: str | None = None  # the record metric it compares with (``test_acc`` for ``test_acc_mean``)
+
+
+TASKS: dict[str, Task] = {
+    task.name: task
+    for task in [
+        Task(
+            "node-classification", "node_classification", "examples/node_classification.py",
+            "GCN on Cora/CiteSeer/PubMed, public split (Kipf & Welling 2017)",
+            quick=("--epochs", "200", "--seeds", "2"),
+            full=("--epochs", "200", "--seeds", "10"),
+            datasets=("cora",), quick_minutes=0.5, full_minutes=1.5,
+        ),
+        Task(
+            "graphsaint", "graphsaint", "examples/graphsaint.py",
+            "GCN trained with GraphSAINT node/edge/random-walk samplers vs full batch (Zeng et al. 2020)",
+            quick=("--epochs", "5", "--seeds", "1"),
+            full=(),
+            datasets=("twitch-de",), quick_minutes=2.0, full_minutes=30.0,
+        ),
+        Task(
+            "sheaf-diffusion", "sheaf_diffusion", "examples/sheaf_diffusion.py",
+            "Neural Sheaf Diffusion (diag/bundle/general) and GCN on the 10 Geom-GCN splits (Bodnar et al. 2022)",
+            quick=("--dataset", "texas", "--model", "diag", "--epochs", "50"),
+            full=("--dataset", "texas", "--model", "bundle"),
+            datasets=("texas",), quick_minutes=2.0, full_minutes=20.0,
+        ),
+        Task(
+            "point-cloud", "point_cloud_classification", "examples/point_cloud_classification.py",
+            "DGCNN point-cloud classification (Wang et al. 2019); offline: clouds sampled from real and generated meshes",
+            quick=("--epochs", "2", "--seeds", "1"),
+            full=("--dataset", "modelnet40", "--epochs", "250"),
+            datasets=("meshes",), quick_minutes=3.0, full_minutes=60 * 24.0,
+        ),
+        Task(
+            "mesh", "mesh_classification", "examples/mesh_classification.py",
+            "MeshCNN mesh classification (Hanocka et al. 2019); offline: remeshed real and generated meshes",
+            quick=("--epochs", "2", "--seeds", "1"),
+            full=("--dataset", "shrec16", "--epochs", "200"),
+            datasets=("meshes",), quick_minutes=3.0, full_minutes=120.0, extras=("trimesh",),
+        ),
+        Task(
+            "qm9", "qm9", "examples/qm9.py",
+            "eSCN (SO(2) convolutions, Passaro & Zitnick 2023) and an invariant baseline on one QM9 target",
+            quick=("--epochs", "1", "--seeds", "1", "--train-size", "1000"),
+            full=("--train-size", "110000", "--epochs", "300"),
+            datasets=("qm9",), quick_minutes=4.0, full_minutes=60 * 24 * 7.0, extras=("e3nn",),
+        ),
+        Task(
+            "molecules", "molecular_property", "examples/molecular_property.py",
+            "Neural graph fingerprints on ESOL (Duvenaud et al. 2015), Morgan-fingerprint MLP, ogbg-molhiv GCN",
+            quick=("--dataset", "esol", "--epochs", "30", "--seeds", "1"),
+            full=("--dataset", "esol", "--seeds", "5"),
+            datasets=("esol",), quick_minutes=2.0, full_minutes=30.0, extras=("rdkit",),
+        ),
+    ]
+}
+
+SUITES: dict[str, Suite] = {
+    suite.name: suite
+    for suite in [
+        Suite(
+            "gcn", "benchmarks/gcn.py", "GCNConv forward+backward vs torch_geometric (100k nodes, 1M edges, 128 channels)",
+            quick=("--nodes", "20000", "--edges", "200000", "--repeats", "3"),
+            full=(), quick_minutes=0.5, full_minutes=2.0, extras=("torch_geometric",),
+        ),
+        Suite(
+            "graphsaint", "benchmarks/graphsaint.py", "GraphSAINT subgraphs per second vs torch_geometric on ego-Twitter",
+            quick=(), full=(), datasets=("ego-twitter",), quick_minutes=3.0, full_minutes=10.0,
+        ),
+        Suite(
+            "sheaf-diffusion", "benchmarks/sheaf_diffusion.py", "NSD epoch time and memory on film per variant (d = 3)",
+            quick=(), full=(), datasets=("film",), quick_minutes=2.0, full_minutes=5.0,
+        ),
+        Suite(
+            "edge-conv", "benchmarks/edge_conv.py", "DynamicEdgeConv vs torch_geometric EdgeConv; knn_graph on 100k points",
+            quick=(), full=(), quick_minutes=3.0, full_minutes=5.0, extras=("torch_geometric",),
+        ),
+        Suite(
+            "so2-conv", "benchmarks/so2_conv.py", "SO(2) convolution vs e3nn tensor product for lmax = 2..8",
+            quick=(), full=(), quick_minutes=3.0, full_minutes=15.0, extras=("e3nn",),
+        ),
+        Suite(
+            "mesh-pool", "benchmarks/mesh_pool.py", "MeshPool on the Stanford bunny and MeshConv forward+backward",
+            quick=(), full=(), datasets=("meshes",), quick_minutes=0.5, full_minutes=1.0,
+        ),
+        Suite(
+            "featurize", "benchmarks/featurize.py", "SMILES featurisation: molecules per second vs ogb.utils.smiles2graph",
+            quick=(), full=(), datasets=("hiv",), quick_minutes=2.0, full_minutes=5.0, extras=("rdkit", "ogb"),
+        ),
+    ]
+}
+
+_PLANETOID = "https://github.com/kimiyoung/planetoid/raw/master/data/"
+_GEOM_GCN = "https://github.com/bingzhewei/geom-gcn (new_data/, splits/)"
+_LINKX = "https://github.com/CUAI/Non-Homophily-Large-Scale (data/)"
+_MOLECULENET = "https://deepchemdata.s3-us-west-1.amazonaws.com/datasets/"
+
+DATASETS: dict[str, DatasetInfo] = {
+    info.name: info
+    for info in [
+        DatasetInfo(
+            "cora", "node-classification", 'Planetoid("cora")',
+            tuple(f"planetoid/ind.cora.{part}" for part in ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")),
+            _PLANETOID, "MIT (repository)", "2,708 nodes, 10,556 directed edges, 7 classes",
+            "Yang, Cohen, Salakhutdinov, ICML 2016; Sen et al., AI Magazine 2008",
+        ),
+        DatasetInfo(
+            "citeseer", "node-classification", 'Planetoid("citeseer")',
+            tuple(f"planetoid/ind.citeseer.{part}" for part in ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")),
+            _PLANETOID, "MIT (repository)", "3,327 nodes, 6 classes", "Yang et al. 2016; Sen et al. 2008",
+        ),
+        DatasetInfo(
+            "pubmed", "node-classification", 'Planetoid("pubmed")',
+            tuple(f"planetoid/ind.pubmed.{part}" for part in ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")),
+            _PLANETOID, "MIT (repository)", "19,717 nodes, 3 classes", "Yang et al. 2016; Namata et al. 2012",
+        ),
+        *[
+            DatasetInfo(
+                name, "sheaf-diffusion", f'geom_gcn "{name}"',
+                (f"geom_gcn/new_data/{name}/out1_graph_edges.txt", f"geom_gcn/new_data/{name}/out1_node_feature_label.txt",
+                 *(f"geom_gcn/splits/{name}_split_0.6_0.2_{k}.npz" for k in range(10))),
+                _GEOM_GCN, "no licence file (cite the original data)", size,
+                "Pei et al., Geom-GCN, ICLR 2020",
+            )
+            for name, size in [
+                ("texas", "183 nodes, 5 classes"), ("wisconsin", "251 nodes, 5 classes"),
+                ("cornell", "183 nodes, 5 classes"), ("film", "7,600 nodes, 5 classes"),
+            ]
+        ],
+        DatasetInfo(
+            "tolokers", "graphsaint", "heterophilous npz",
+            ("heterophilous_graphs/tolokers.npz",),
+            "https://github.com/yandex-research/heterophilous-graphs (data/)", "no licence file",
+            "11,758 nodes, 519,000 edges", "Platonov et al., ICLR 2023",
+        ),
+        DatasetInfo(
+            "twitch-de", "graphsaint", "Twitch (LINKX)",
+            tuple(f"linkx/twitch/DE/musae_DE_{part}" for part in ("edges.csv", "features.json", "target.csv")),
+            _LINKX, "no licence file", "9,498 nodes, 153,138 edges", "Lim et al., NeurIPS 2021; Rozemberczki et al. 2021",
+        ),
+        DatasetInfo(
+            "ego-twitter", "graphsaint", "SNAP (jlg)", ("snap/ego-twitter-undirected.jlg",),
+            "https://github.com/JuliaGraphs/SNAPDatasets.jl (data/)", "MIT (repository)",
+            "81,306 nodes, 1,342,310 undirected edges", "Leskovec & Krevl, SNAP 2014; McAuley & Leskovec 2012",
+        ),
+        DatasetInfo(
+            "meshes", "mesh", "real meshes (offline examples)",
+            ("meshes/shrec16_sample/T54.obj", "meshes/trimesh_models/bunny.ply", "meshes/trimesh_models/fandisk.obj"),
+            "https://github.com/ranahanocka/MeshCNN, https://github.com/mikedh/trimesh (models/)", "MIT (repositories)",
+            "3 meshes (252, 8,171 and 2,877 vertices)", "Stanford 3D Scanning Repository (bunny); Hoppe (fandisk); SHREC'16",
+        ),
+        DatasetInfo(
+            "modelnet40", "point-cloud", "ModelNet40 (HDF5, 2048 points)", ("modelnet40_ply_hdf5_2048",),
+            "https://shapenet.cs.stanford.edu/media/modelnet40_ply_hdf5_2048.zip", "academic use",
+            "12,311 CAD models, 40 classes", "Wu et al., 3D ShapeNets, CVPR 2015",
+            notes="not stored offline here; the point-cloud example falls back to clouds sampled from meshes",
+        ),
+        DatasetInfo(
+            "shrec16", "mesh", "SHREC'16 (MeshCNN release)", ("shrec_16",),
+            "https://www.dropbox.com/s/w16st84r6wc57u7/shrec_16.tar.gz", "academic use",
+            "600 meshes, 30 classes", "Lian et al., SHREC'11; Hanocka et al., SIGGRAPH 2019",
+            notes="not stored offline here",
+        ),
+        DatasetInfo(
+            "qm9", "qm9", "QM9 (CSV)", ("qm9/qm9.csv",),
+            "https://doi.org/10.6084/m9.figshare.c.978904.v5 (offline copy: PyPI qm9pack==1.0.3)", "CC0",
+            "130,831 molecules with 3D coordinates", "Ramakrishnan et al., Sci. Data 2014",
+        ),
+        DatasetInfo(
+            "esol", "molecules", "MoleculeNet ESOL", ("moleculenet/delaney-processed.csv",),
+            _MOLECULENET + "delaney-processed.csv", "see MoleculeNet", "1,128 molecules",
+            "Delaney 2004; Wu et al., MoleculeNet, Chem. Sci. 2018",
+        ),
+        DatasetInfo(
+            "hiv", "molecules", "MoleculeNet HIV / ogbg-molhiv", ("moleculenet/HIV.csv",),
+            _MOLECULENET + "HIV.csv", "see MoleculeNet", "41,127 molecules",
+            "NCI DTP AIDS antiviral screen; Wu et al. 2018; Hu et al., OGB, NeurIPS 2020",
+        ),
+    ]
+}
+
+# Published results, keyed by (record task, record dataset, record model) as the examples write them.
+PUBLISHED: dict[tuple[str, str, str], Published] = {
+    ("node_classification", "cora", "gcn"): Published(81.5, "test accuracy (%)", "Kipf & Welling, ICLR 2017, Table 2", key="test_acc"),
+    ("node_classification", "citeseer", "gcn"): Published(70.3, "test accuracy (%)", "Kipf & Welling, ICLR 2017, Table 2", key="test_acc"),
+    ("node_classification", "pubmed", "gcn"): Published(79.0, "test accuracy (%)", "Kipf & Welling, ICLR 2017, Table 2", key="test_acc"),
+}
+
+
+def published_for(task: str, dataset: str, model: str) -> Published | None:
+    """The published result for a record's (task, dataset, model), case-insensitive, or None."""
+    key = (str(task).lower(), str(dataset).lower(), str(model).lower())
+    for (t, d, m), entry in PUBLISHED.items():
+        if (t.lower(), d.lower(), m.lower()) == key:
+            return entry
+    return None
+
+
+def task_for_record(record_task: str) -> Task | None:
+    """The :class:`Task` whose example writes ``record_task`` into its records."""
+    for task in TASKS.values():
+        if task.record_task == record_task or task.name == record_task:
+            return task
+    return None
