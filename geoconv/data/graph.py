@@ -137,9 +137,24 @@ class Graph:
             raise GraphValidationError(f"{name} is computed by Batch and cannot be set")
         if level == "graph":
             value = _as_graph_level(torch.as_tensor(value))
-        self._put(name, value, level, index_of)
-        self._validate_one(name)
+        self._put_validated(name, value, level, index_of)
         return self
+
+    def _put_validated(self, name: str, value: Any, level: str, index_of: str | None) -> None:
+        """Store and validate; on failure the graph is left exactly as it was."""
+        previous = (self._store.get(name), self._level.get(name), self._index_of.get(name))
+        self._put(name, value, level, index_of)
+        try:
+            self._validate_one(name)
+        except GraphValidationError:
+            old_value, old_level, old_index_of = previous
+            if old_value is None:
+                self._store.pop(name, None)
+                self._level.pop(name, None)
+                self._index_of.pop(name, None)
+            else:
+                self._put(name, old_value, old_level, old_index_of)
+            raise
 
     def __getattr__(self, name: str) -> Any:
         store = object.__getattribute__(self, "_store")
@@ -168,8 +183,7 @@ class Graph:
             )
         if level == "graph":
             value = _as_graph_level(torch.as_tensor(value))
-        self._put(name, value, level, index_of)
-        self._validate_one(name)
+        self._put_validated(name, value, level, index_of)
 
     def __contains__(self, name: str) -> bool:
         return name in self._store

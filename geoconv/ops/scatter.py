@@ -104,7 +104,10 @@ def scatter(src: Tensor, index: Tensor, dim: int = 0, dim_size: int | None = Non
         count.index_add_(0, index, torch.ones_like(index, dtype=src.dtype))
         count_shape = [1] * src.dim()
         count_shape[dim] = dim_size
-        return total / count.clamp(min=1).view(count_shape)
+        count = count.clamp(min=1).view(count_shape)
+        if not src.is_floating_point() and not src.is_complex():
+            return torch.div(total, count, rounding_mode="floor")
+        return total / count
     torch_reduce = {"max": "amax", "min": "amin", "mul": "prod"}[reduce]
     # include_self=False on a zero tensor: rows without entries stay 0.
     return src.new_zeros(shape).scatter_reduce_(dim, _broadcast(index, src, dim), src, torch_reduce, include_self=False)

@@ -1,0 +1,71 @@
+import networkx as nx
+import pytest
+import torch
+import torch_geometric.data as pyg_data
+
+from geoconv.data import Batch, Graph, from_networkx, from_pyg, to_networkx, to_pyg
+from geoconv.testing import graph_cases
+
+
+def test_pyg_round_trip():
+    g = Graph(
+        x=torch.randn(4, 3),
+        edge_index=torch.tensor([[0, 1, 2], [1, 2, 3]]),
+        edge_attr=torch.randn(3, 2),
+        y=torch.tensor([0, 1, 1, 0]),
+    )
+    g.set("train_mask", torch.tensor([True, False, True, False]), "node")
+    data = to_pyg(g)
+    assert isinstance(data, pyg_data.Data)
+    assert data.num_nodes == 4 and torch.equal(data.edge_index, g.edge_index)
+    back = from_pyg(data, levels={"train_mask": "node"})
+    for name in g.keys():
+        assert torch.equal(getattr(back, name), getattr(g, name))
+        assert back.level_of(name) == g.level_of(name)
+
+
+def test_from_pyg_requires_declared_levels():
+    data = pyg_data.Data(x=torch.zeros(2, 1), edge_index=torch.tensor([[0], [1]]), weight=torch.ones(1))
+    with pytest.raises(ValueError, match="level of tensor 'weight' is not known"):
+        from_pyg(data)
+    assert from_pyg(data, levels={"weight": "edge"}).level_of("weight") == "edge"
+
+
+def test_pyg_batch_round_trip_matches_pyg_batching():
+    graphs = graph_cases(num_features=2)
+    ours = Batch.from_graphs(graphs)
+    theirs = to_pyg(ours)
+    assert isinstance(theirs, pyg_data.Batch)
+    reference = pyg_data.Batch.from_data_list([to_pyg(g) for g in graphs])
+    assert torch.equal(theirs.edge_index, ours.edge_index)
+    assert torch.equal(reference.batch, ours.batch)
+    assert torch.equal(reference.ptr, ours.ptr)
+    back = from_pyg(theirs)
+    assert isinstance(back, Batch) and torch.equal(back.x, ours.x)
+
+
+def test_graph_level_y_from_pyg():
+    data = pyg_data.Data(x=torch.zeros(3, 1), y=torch.tensor([[1.0, 2.0]]))
+    assert from_pyg(data).level_of("y") == "graph"
+
+
+def test_networkx_round_trip_keeps_duplicates_and_attributes():
+    g = Graph(
+        x=torch.tensor([[1.0], [2.0], [3.0]]),
+        edge_index=torch.tensor([[0, 0, 1, 2], [1, 1, 2, 2]]),
+        edge_attr=torch.tensor([[0.5], [0.5], [1.0], [2.0]]),
+    )
+    nx_graph = to_networkx(g, node_attrs=("x",), edge_attrs=("edge_attr",))
+    assert nx_graph.number_of_nodes() == 3 and nx_graph.number_of_edges() == 4
+    back = from_networkx(nx_graph, node_attrs=("x",), edge_attrs=("edge_attr",))
+    assert torch.equal(back.edge_index, g.edge_index)
+    assert torch.equal(back.x, g.x) and torch.equal(back.edge_attr, g.edge_attr)
+
+
+def test_from_undirected_networkx_gives_both_directions():
+    graph = from_networkx(nx.path_graph(3))
+    assert graph.num_nodes == 3
+    assert sorted(map(tuple, graph.edge_index.t().tolist())) == [(0, 1), (1, 0), (1, 2), (2, 1)]
+    isolated = nx.Graph()
+    isolated.add_nodes_from(["a", "b"])
+    assert from_networkx(isolated).num_nodes == 2
