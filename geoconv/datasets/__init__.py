@@ -21,9 +21,10 @@ from geoconv.datasets.base import (
 )
 from geoconv.datasets.planetoid import Planetoid
 from geoconv.datasets.heterophilous import HeterophilousGraph
+from geoconv.datasets.geom_gcn import GeomGCNGraph
 
 __all__ = [
     "DatasetError", "GraphDataset", "RemoteFile", "cache_dir", "cached", "data_root", "download", "fetch",
     "locate", "open_file", "read_bytes", "read_text", "verify", "Planetoid",
-    "HeterophilousGraph",
+    "HeterophilousGraph", "GeomGCNGraph",
 ]

@@ -1,0 +1,106 @@
+"""Sheaf learners: restriction maps from node features (Bodnar et al., NeurIPS 2022)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from geoconv.ops import gather
+from geoconv.ops.sheaf import cayley_orthogonal, householder_orthogonal
+
+KINDS = ("diag", "orthogonal", "general")
+ORTHOGONAL_MAPS = ("householder", "cayley")
+ACTIVATIONS = {"tanh": torch.tanh, "id": lambda x: x, "elu": nn.functional.elu}
+
+
+class SheafLearner(nn.Module):
+    r"""The local concatenation learner of Neural Sheaf Diffusion.
+
+    For edge ``k = (u -> v)`` it produces :math:`F_{u \triangleleft e}`, the
+    map of the edge's source (the convention of :mod:`geoconv.ops.sheaf`):
+
+    .. math::
+        F_{u \triangleleft e} = \Phi\big(\sigma(W [x_u \,\|\, x_v])\big)
+
+    with :math:`\Phi` the identity (``"diag"``: ``d`` numbers, a diagonal
+    map; ``"general"``: ``d x d`` numbers) or an exactly orthogonal
+    parametrisation (``"orthogonal"``: ``d(d-1)/2`` numbers through
+    Householder reflections or the Cayley map, :math:`F^\top F = I`).
+    Because ``x_u || x_v`` is ordered, the two ends of an edge get different
+    maps.
+
+    With ``edge_weights=True`` (the paper's orthogonal model) the learner
+    also returns a symmetric scalar weight per edge,
+    :math:`w_e = s(a^\top [x_u \| x_v])\, s(a^\top [x_v \| x_u])` with the
+    logistic sigmoid ``s``; it needs the reverse pairing of the edges.
+
+    Args:
+        in_channels: node feature size ``C`` (the flattened ``d * C`` of sheaf features).
+        stalk_dim: ``d``.
+        kind: ``"diag"``, ``"orthogonal"`` or ``"general"``.
+        orthogonal_map: ``"householder"`` or ``"cayley"`` (``kind="orthogonal"`` only).
+        activation: ``"tanh"`` (paper), ``"elu"`` or ``"id"``, applied before :math:`\Phi`.
+        edge_weights: also learn the scalar edge weights.
+
+    Shapes:
+        x: ``[N, C]``; edge_index: ``[2, E]``; reverse: ``[E]``; output: maps
+        ``[E, d]`` (diag) or ``[E, d, d]``, and weights ``[E]`` or None.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        stalk_dim: int,
+        *,
+        kind: str = "diag",
+        orthogonal_map: str = "householder",
+        activation: str = "tanh",
+        edge_weights: bool = False,
+    ) -> None:
+        super().__init__()
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        if orthogonal_map not in ORTHOGONAL_MAPS:
+            raise ValueError(f"orthogonal_map must be one of {ORTHOGONAL_MAPS}, got {orthogonal_map!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+        if stalk_dim < 1 or (kind == "orthogonal" and stalk_dim < 2):
+            raise ValueError(f"stalk_dim must be >= {2 if kind == 'orthogonal' else 1} for kind {kind!r}, got {stalk_dim}")
+        self.in_channels, self.stalk_dim, self.kind = in_channels, stalk_dim, kind
+        self.orthogonal_map, self.activation = orthogonal_map, activation
+        num_params = {"diag": stalk_dim, "general": stalk_dim * stalk_dim,
+                      "orthogonal": stalk_dim * (stalk_dim - 1) // 2}[kind]
+        self.linear = nn.Linear(2 * in_channels, num_params, bias=False)
+        self.weight_linear = nn.Linear(2 * in_channels, 1, bias=False) if edge_weights else None
+
+    def reset_parameters(self) -> None:
+        self.linear.reset_parameters()
+        if self.weight_linear is not None:
+            self.weight_linear.reset_parameters()
+
+    def forward(self, x: Tensor, edge_index: Tensor, reverse: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        if x.dim() != 2 or x.shape[1] != self.in_channels:
+            raise ValueError(f"x must be [N, {self.in_channels}], got shape {list(x.shape)}")
+        pair = torch.cat([gather(x, edge_index[0]), gather(x, edge_index[1])], dim=-1)
+        params = ACTIVATIONS[self.activation](self.linear(pair))
+        d = self.stalk_dim
+        if self.kind == "diag":
+            maps = params
+        elif self.kind == "general":
+            maps = params.view(-1, d, d)
+        elif self.orthogonal_map == "householder":
+            maps = householder_orthogonal(params, d)
+        else:
+            maps = cayley_orthogonal(params, d)
+        weights = None
+        if self.weight_linear is not None:
+            if reverse is None:
+                raise ValueError("edge_weights=True needs the reverse edge pairing (reverse=...)")
+            half = torch.sigmoid(self.weight_linear(pair)).squeeze(-1)
+            weights = half * gather(half, reverse)
+        return maps, weights
+
+    def extra_repr(self) -> str:
+        extra = f", orthogonal_map={self.orthogonal_map!r}" if self.kind == "orthogonal" else ""
+        return (f"{self.in_channels}, stalk_dim={self.stalk_dim}, kind={self.kind!r}{extra}, "
+                f"activation={self.activation!r}, edge_weights={self.weight_linear is not None}")
