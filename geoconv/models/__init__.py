@@ -3,3 +3,17 @@
 from geoconv.models.gcn import GCN
 
 __all__ = ["GCN"]
+
+from geoconv.models.escn import ESCN  # noqa: E402
+
+__all__ += ["ESCN"]
+
+from geoconv.models.sheaf_diffusion import (  # noqa: E402
+    BundleSheafDiffusion, DiagSheafDiffusion, GeneralSheafDiffusion,
+)
+
+__all__ += ["DiagSheafDiffusion", "BundleSheafDiffusion", "GeneralSheafDiffusion"]
+
+from geoconv.models.molecule import FingerprintMLP, NeuralFingerprintNet, OGBMolGNN  # noqa: E402
+
+__all__ += ["FingerprintMLP", "NeuralFingerprintNet", "OGBMolGNN"]
