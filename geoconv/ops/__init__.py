@@ -25,3 +25,25 @@ __all__ = [
     "induced_subgraph_mask", "is_undirected", "remove_self_loops", "to_undirected",
     "gcn_norm", "SparseAdjacency", "spmm", "gather", "propagate",
 ]
+
+from geoconv.ops.so3 import (  # noqa: E402
+    EdgeFrame, edge_frame, frame_layout, spherical_harmonics, wigner_D, wigner_D_from_matrix,
+)
+from geoconv.ops.radial import cosine_cutoff, gaussian_basis  # noqa: E402
+
+__all__ += [
+    "EdgeFrame", "edge_frame", "frame_layout", "spherical_harmonics", "wigner_D", "wigner_D_from_matrix",
+    "cosine_cutoff", "gaussian_basis",
+]
+
+from geoconv.ops.sheaf import (  # noqa: E402
+    SheafLaplacian, append_fixed_stalk_dims, cayley_orthogonal, dense_sheaf_laplacian, householder_orthogonal,
+    normalise_sheaf_laplacian, reverse_edge_pairing, sheaf_laplacian, sheaf_laplacian_matmul,
+    sheaf_laplacian_to_dense, symmetrize_sheaf,
+)
+
+__all__ += [
+    "SheafLaplacian", "append_fixed_stalk_dims", "cayley_orthogonal", "dense_sheaf_laplacian",
+    "householder_orthogonal", "normalise_sheaf_laplacian", "reverse_edge_pairing", "sheaf_laplacian",
+    "sheaf_laplacian_matmul", "sheaf_laplacian_to_dense", "symmetrize_sheaf",
+]

@@ -1,0 +1,132 @@
+r"""The SO(2) convolution of eSCN (Passaro & Zitnick, ICML 2023)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from geoconv.ops.so3 import frame_layout
+
+
+class SO2Convolution(nn.Module):
+    r"""A linear map on edge-frame features that commutes with rotations about the edge axis.
+
+    From `"Reducing SO(3) Convolutions to SO(2) for Efficient Equivariant GNNs"
+    <https://arxiv.org/abs/2302.03655>`_.  In the frame of an edge (edge along :math:`\hat e_y`),
+    a tensor product with the edge's spherical harmonics only couples coefficients of the same
+    order :math:`|m|`.  Writing :math:`z_{l,m} = x_{l,+m} + i\,x_{l,-m}`, a rotation by
+    :math:`\gamma` about the edge multiplies :math:`z_{l,m}` by :math:`e^{im\gamma}`, so the most
+    general equivariant linear map is, for every order :math:`m \le m_{max}`, a complex matrix
+    mixing all degrees :math:`l \ge m` (and channels):
+
+    .. math::
+        y_{+m} = W^{(m)}_{1}\,x_{+m} - W^{(m)}_{2}\,x_{-m},\qquad
+        y_{-m} = W^{(m)}_{2}\,x_{+m} + W^{(m)}_{1}\,x_{-m},\qquad
+        y_{0} = W^{(0)} x_{0} + b
+
+    where :math:`x_{\pm m}` stacks the coefficients :math:`(l, \pm m, c)` for
+    :math:`l = m..l_{max}` and all channels.  With an edge embedding
+    :math:`h_e`, the inputs of order :math:`m` are first scaled by :math:`\mathrm{Lin}_m(h_e)`
+    (the same factor for :math:`\pm m`, so the map stays equivariant): eSCN's radial modulation.
+    With ``mmax = lmax`` this equals a full tensor product with :math:`Y(\hat r)` up to degree
+    ``2 * lmax`` followed by a linear layer, at :math:`O(L^3)` instead of :math:`O(L^6)` cost.
+    The bias only touches ``m = 0`` (invariant under the roll).
+
+    Args:
+        in_channels: input channels ``C``.
+        out_channels: output channels ``C'``.
+        lmax: largest degree.
+        mmax: largest order (default ``lmax``).
+        edge_channels: size ``D`` of the edge embedding that modulates the weights;
+            None (default) for no modulation.
+        bias: add a learned bias to the ``m = 0`` outputs.
+
+    Shapes:
+        x: ``[E, Lm, C]`` in :func:`~geoconv.ops.so3.frame_layout` order (from
+        :meth:`~geoconv.ops.so3.EdgeFrame.to_frame`); edge_embedding ``[E, D]``;
+        output ``[E, Lm, C']``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        *,
+        lmax: int,
+        mmax: int | None = None,
+        edge_channels: int | None = None,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        mmax = lmax if mmax is None else mmax
+        frame_layout(lmax, mmax)  # validates lmax / mmax
+        if in_channels < 1 or out_channels < 1:
+            raise ValueError(f"channels must be positive, got in={in_channels}, out={out_channels}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.lmax, self.mmax, self.edge_channels = lmax, mmax, edge_channels
+        # Number of degrees l >= m for each order m.
+        self.sizes = [lmax - m + 1 for m in range(mmax + 1)]
+        self.weight_0 = nn.Parameter(torch.empty(self.sizes[0] * in_channels, self.sizes[0] * out_channels))
+        # For m >= 1 the real and imaginary parts [W1 | W2] side by side: one matmul per sign of m.
+        self.weights = nn.ParameterList(
+            nn.Parameter(torch.empty(n * in_channels, 2 * n * out_channels)) for n in self.sizes[1:]
+        )
+        self.bias = nn.Parameter(torch.empty(self.sizes[0] * out_channels)) if bias else None
+        self.radial = (
+            nn.Linear(edge_channels, sum(self.sizes) * in_channels) if edge_channels is not None else None
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.normal_(self.weight_0, std=1.0 / math.sqrt(self.weight_0.shape[0]))
+        for weight in self.weights:
+            # y_{+m} sums two products (W1 x_+ and W2 x_-): halve the variance of each.
+            nn.init.normal_(weight, std=1.0 / math.sqrt(2 * weight.shape[0]))
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+        if self.radial is not None:
+            self.radial.reset_parameters()
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_channels}, {self.out_channels}, lmax={self.lmax}, mmax={self.mmax}, "
+            f"edge_channels={self.edge_channels}, bias={self.bias is not None}"
+        )
+
+    def forward(self, x: Tensor, edge_embedding: Tensor | None = None) -> Tensor:
+        num_coefficients = len(frame_layout(self.lmax, self.mmax))
+        if x.dim() != 3 or x.shape[1] != num_coefficients or x.shape[2] != self.in_channels:
+            raise ValueError(
+                f"x must have shape [E, Lm={num_coefficients}, C={self.in_channels}] (edge-frame features for "
+                f"lmax={self.lmax}, mmax={self.mmax}), got {list(x.shape)}"
+            )
+        num_edges = x.shape[0]
+        scales: list[Tensor | None] = [None] * (self.mmax + 1)
+        if self.radial is not None:
+            if edge_embedding is None or edge_embedding.shape != (num_edges, self.edge_channels):
+                got = None if edge_embedding is None else list(edge_embedding.shape)
+                raise ValueError(f"edge_embedding must have shape [E={num_edges}, D={self.edge_channels}], got {got}")
+            scales = list(self.radial(edge_embedding).split([n * self.in_channels for n in self.sizes], dim=1))
+        elif edge_embedding is not None:
+            raise ValueError("edge_embedding was given but the layer was built with edge_channels=None")
+
+        def block(start: int, size: int, scale: Tensor | None) -> Tensor:
+            values = x[:, start:start + size].reshape(num_edges, size * self.in_channels)
+            return values if scale is None else values * scale
+
+        n0 = self.sizes[0]
+        out = [block(0, n0, scales[0]) @ self.weight_0]
+        if self.bias is not None:
+            out[0] = out[0] + self.bias
+        start = n0
+        for m, weight in enumerate(self.weights, start=1):
+            n = self.sizes[m]
+            split = n * self.out_channels
+            positive = block(start, n, scales[m]) @ weight
+            negative = block(start + n, n, scales[m]) @ weight
+            out.append(positive[:, :split] - negative[:, split:])
+            out.append(positive[:, split:] + negative[:, :split])
+            start += 2 * n
+        return torch.cat(out, dim=1).view(num_edges, num_coefficients, self.out_channels)

@@ -1,0 +1,312 @@
+r"""SO(3) tools for equivariant networks: spherical harmonics, Wigner-D matrices, edge frames.
+
+Conventions are e3nn's (``e3nn.o3``), so features built here interoperate with e3nn:
+
+* Spherical features are ``[..., L, C]`` with ``L = (lmax+1)^2`` coefficients ordered by degree
+  ``l`` and, inside a degree, by order ``m = -l..l`` (coefficient ``l^2 + l + m``).
+* The real spherical harmonics treat **y as the polar axis**: :math:`Y^l(\hat e_y)` is zero except
+  at ``m = 0``, and :math:`Y^1(\vec r) \propto (x, y, z)`.
+* :math:`D^l(R)` satisfies :math:`Y^l(R\vec r) = D^l(R)\,Y^l(\vec r)` and
+  :math:`D(R_1R_2) = D(R_1)D(R_2)`; with Euler angles
+  :math:`R(\alpha,\beta,\gamma) = R_y(\alpha)R_x(\beta)R_y(\gamma)`.
+
+Wigner matrices are built for a whole batch without matrix exponentials: a rotation about y
+by :math:`\theta` only mixes the pair :math:`(m, -m)` of each degree with :math:`\cos m\theta,
+\sin m\theta`, and a rotation about x is one about y conjugated by the fixed matrix
+:math:`J^l = D^l(Q)` of a rotation :math:`Q` taking y to x (computed once per degree with e3nn).
+
+The *edge frame* of an edge vector :math:`\vec r` is a rotation :math:`R_e` with
+:math:`R_e\hat r = \hat e_y` (the primary axis).  It is fixed up to a roll about y; the reference
+eSCN code draws that roll at random, here it is deterministic (``gamma = 0`` in one of two
+charts), so outputs are reproducible.  Two charts are used so that the angles, and hence the
+gradients with respect to positions, stay smooth for every direction: edges within
+:math:`\approx 25^\circ` of :math:`\pm y` are first turned by a fixed 90 degree rotation about x.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+_E3NN_PURPOSE = "spherical harmonics and Wigner matrices (geoconv.ops.so3)"
+
+# |cos| of the angle to the y axis above which the second chart is used.
+_CHART_THRESHOLD = 0.9
+# Rotation by +90 degrees about x: (x, y, z) -> (x, -z, y); maps the y axis to the z axis.
+_CHART_ROTATION = ((1.0, 0.0, 0.0), (0.0, 0.0, -1.0), (0.0, 1.0, 0.0))
+# Rotation by -90 degrees about z: maps the y axis to the x axis.
+_Y_TO_X_ROTATION = ((0.0, 1.0, 0.0), (-1.0, 0.0, 0.0), (0.0, 0.0, 1.0))
+
+
+def _e3nn_o3():
+    from geoconv._optional import require
+
+    return require("e3nn.o3", _E3NN_PURPOSE)
+
+
+def _check_lmax(lmax: int, name: str = "lmax") -> None:
+    if not isinstance(lmax, int) or lmax < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {lmax!r}")
+
+
+def num_coefficients(lmax: int) -> int:
+    """``L = (lmax+1)^2``, the number of spherical coefficients of degrees ``0..lmax``."""
+    _check_lmax(lmax)
+    return (lmax + 1) ** 2
+
+
+def degree_index(lmax: int, device: torch.device | str | None = None) -> Tensor:
+    """``[L]`` int64: the degree ``l`` of every coefficient (``0, 1, 1, 1, 2, ...``)."""
+    _check_lmax(lmax)
+    return torch.repeat_interleave(torch.arange(lmax + 1, device=device), 2 * torch.arange(lmax + 1, device=device) + 1)
+
+
+def spherical_harmonics(lmax: int, vectors: Tensor, *, normalize: bool = True, normalization: str = "component") -> Tensor:
+    r"""Real spherical harmonics :math:`Y^l_m(\vec r)` for ``l = 0..lmax`` (e3nn's).
+
+    ``normalization="component"`` gives :math:`\|Y^l(\hat r)\|^2 = 2l+1`; ``"norm"`` gives
+    :math:`\|Y^l\| = 1`; ``"integral"`` integrates to 1 over the sphere.
+
+    Shapes:
+        vectors: ``[..., 3]``; output ``[..., (lmax+1)^2]``.
+    """
+    _check_lmax(lmax)
+    if vectors.shape[-1:] != (3,):
+        raise ValueError(f"vectors must have shape [..., 3], got {list(vectors.shape)}")
+    o3 = _e3nn_o3()
+    return o3.spherical_harmonics(list(range(lmax + 1)), vectors, normalize=normalize, normalization=normalization)
+
+
+@functools.lru_cache(maxsize=None)
+def _fixed_wigner(l: int, which: str) -> Tensor:
+    """``D^l`` (float64, CPU) of one of the fixed rotations above, from e3nn."""
+    o3 = _e3nn_o3()
+    matrix = torch.tensor(_Y_TO_X_ROTATION if which == "y_to_x" else _CHART_ROTATION, dtype=torch.float64)
+    # e3nn builds its generators in the default dtype: compute in float64 so that the matrices are
+    # exact to ~1e-15 whatever the caller's default (they are cached and cast on use).
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        return o3.Irrep(l, 1).D_from_matrix(matrix).to(torch.float64).contiguous()
+    finally:
+        torch.set_default_dtype(previous)
+
+
+def _fixed(l: int, which: str, like: Tensor) -> Tensor:
+    return _fixed_wigner(l, which).to(device=like.device, dtype=like.dtype)
+
+
+def _rotate_rows_y(matrix: Tensor, angle: Tensor, l: int) -> Tensor:
+    r"""``D^l(R_y(angle)) @ matrix``: row ``k`` (order ``m = k - l``) becomes
+    :math:`\cos(m\theta) M_k - \sin(m\theta) M_{2l-k}`.  ``matrix [..., 2l+1, n]``, ``angle [...]``."""
+    orders = torch.arange(-l, l + 1, device=matrix.device, dtype=matrix.dtype)
+    phase = angle.unsqueeze(-1) * orders
+    return torch.cos(phase).unsqueeze(-1) * matrix - torch.sin(phase).unsqueeze(-1) * matrix.flip(-2)
+
+
+def _rotate_columns_y(matrix: Tensor, angle: Tensor, l: int) -> Tensor:
+    r"""``matrix @ D^l(R_y(angle))``: column ``j`` becomes :math:`\cos(m\theta) M_{:,j} + \sin(m\theta) M_{:,2l-j}`."""
+    orders = torch.arange(-l, l + 1, device=matrix.device, dtype=matrix.dtype)
+    phase = angle.unsqueeze(-1) * orders
+    return torch.cos(phase).unsqueeze(-2) * matrix + torch.sin(phase).unsqueeze(-2) * matrix.flip(-1)
+
+
+def wigner_D(l: int, alpha: Tensor, beta: Tensor, gamma: Tensor) -> Tensor:
+    r"""Wigner-D matrices :math:`D^l(R_y(\alpha)R_x(\beta)R_y(\gamma))` for a batch of angles (as ``e3nn.o3.wigner_D``).
+
+    .. math::
+        D^l(\alpha,\beta,\gamma) = Y(\alpha)\, J\, Y(\beta)\, J^\top\, Y(\gamma),
+        \qquad J = D^l(Q),\ Q\hat e_y = \hat e_x
+
+    with :math:`Y(\theta) = D^l(R_y(\theta))` applied as a sparse (cos, sin) mixing of orders ``m, -m``.
+
+    Shapes:
+        alpha, beta, gamma: broadcastable ``[...]``; output ``[..., 2l+1, 2l+1]``.
+    """
+    _check_lmax(l, "l")
+    alpha, beta, gamma = torch.broadcast_tensors(alpha, beta, gamma)
+    change = _fixed(l, "y_to_x", alpha)
+    inner = _rotate_rows_y(change.T.expand(*beta.shape, -1, -1), beta, l)
+    matrix = _rotate_rows_y(change @ inner, alpha, l)
+    return _rotate_columns_y(matrix, gamma, l)
+
+
+def xyz_to_angles(vectors: Tensor) -> tuple[Tensor, Tensor]:
+    r"""Angles :math:`(\alpha, \beta)` with :math:`\hat r = R(\alpha, \beta, 0)\,\hat e_y` (e3nn's ``xyz_to_angles``)."""
+    unit = torch.nn.functional.normalize(vectors, dim=-1).clamp(-1.0, 1.0)
+    return torch.atan2(unit[..., 0], unit[..., 2]), torch.acos(unit[..., 1])
+
+
+def angles_to_matrix(alpha: Tensor, beta: Tensor, gamma: Tensor) -> Tensor:
+    r"""The rotation matrix :math:`R_y(\alpha) R_x(\beta) R_y(\gamma)`, ``[..., 3, 3]``."""
+    alpha, beta, gamma = torch.broadcast_tensors(alpha, beta, gamma)
+
+    def about_y(angle: Tensor) -> Tensor:
+        c, s, o, z = torch.cos(angle), torch.sin(angle), torch.ones_like(angle), torch.zeros_like(angle)
+        return torch.stack([c, z, s, z, o, z, -s, z, c], dim=-1).unflatten(-1, (3, 3))
+
+    def about_x(angle: Tensor) -> Tensor:
+        c, s, o, z = torch.cos(angle), torch.sin(angle), torch.ones_like(angle), torch.zeros_like(angle)
+        return torch.stack([o, z, z, z, c, -s, z, s, c], dim=-1).unflatten(-1, (3, 3))
+
+    return about_y(alpha) @ about_x(beta) @ about_y(gamma)
+
+
+def matrix_to_angles(rotation: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    r"""Euler angles :math:`(\alpha, \beta, \gamma)` of rotation matrices ``[..., 3, 3]`` (inverse of :func:`angles_to_matrix`)."""
+    if rotation.shape[-2:] != (3, 3):
+        raise ValueError(f"rotation must have shape [..., 3, 3], got {list(rotation.shape)}")
+    alpha, beta = xyz_to_angles(rotation[..., :, 1])
+    rest = angles_to_matrix(alpha, beta, torch.zeros_like(alpha)).transpose(-1, -2) @ rotation
+    gamma = torch.atan2(rest[..., 0, 2], rest[..., 0, 0])
+    return alpha, beta, gamma
+
+
+def wigner_D_from_matrix(rotation: Tensor, lmax: int) -> Tensor:
+    r"""Block-diagonal :math:`\bigoplus_{l \le lmax} D^l(R)`, ``[..., L, L]``: rotates ``[..., L, C]`` features by ``D @ x``."""
+    _check_lmax(lmax)
+    alpha, beta, gamma = matrix_to_angles(rotation)
+    size = num_coefficients(lmax)
+    out = rotation.new_zeros(*rotation.shape[:-2], size, size)
+    for l in range(lmax + 1):
+        out[..., l * l:(l + 1) ** 2, l * l:(l + 1) ** 2] = wigner_D(l, alpha, beta, gamma)
+    return out
+
+
+# ---------------------------------------------------------------------------------------- edge frames
+
+
+@functools.lru_cache(maxsize=None)
+def frame_layout(lmax: int, mmax: int) -> tuple[tuple[int, int], ...]:
+    r"""The ``(l, m)`` of each coefficient kept in the edge frame, in *m-major* order.
+
+    Order ``m = 0`` first (``l = 0..lmax``), then for ``m = 1..mmax`` the ``+m`` coefficients of
+    ``l = m..lmax`` followed by the ``-m`` ones: the layout :class:`~geoconv.nn.SO2Convolution`
+    works on.  Its length is ``Lm = (lmax+1) + 2 * sum_{m=1..mmax} (lmax-m+1)``.
+    """
+    _check_lmax(lmax)
+    if not isinstance(mmax, int) or not 0 <= mmax <= lmax:
+        raise ValueError(f"mmax must be an integer in [0, lmax={lmax}], got {mmax!r}")
+    layout = [(l, 0) for l in range(lmax + 1)]
+    for m in range(1, mmax + 1):
+        layout += [(l, m) for l in range(m, lmax + 1)]
+        layout += [(l, -m) for l in range(m, lmax + 1)]
+    return tuple(layout)
+
+
+@functools.lru_cache(maxsize=None)
+def _frame_permutation(lmax: int, mmax: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Positions of the m-major layout in the l-major truncated layout (rows ``m = -k..k`` per degree), and back."""
+    offsets, position = {}, 0
+    for l in range(lmax + 1):
+        k = min(l, mmax)
+        for m in range(-k, k + 1):
+            offsets[(l, m)] = position
+            position += 1
+    to_m_major = tuple(offsets[key] for key in frame_layout(lmax, mmax))
+    back = [0] * len(to_m_major)
+    for i, j in enumerate(to_m_major):
+        back[j] = i
+    return to_m_major, tuple(back)
+
+
+@dataclass(frozen=True)
+class EdgeFrame:
+    r"""Truncated Wigner matrices of the edge frames, to move ``[E, L, C]`` features in and out of them.
+
+    ``blocks[l]`` is ``[E, 2k+1, 2l+1]`` with ``k = min(l, mmax)``: the rows ``m = -k..k`` of
+    :math:`D^l(R_e)`, where :math:`R_e` rotates the edge vector onto :math:`+\hat e_y`.
+    Only orders ``|m| <= mmax`` are kept: the eSCN truncation.
+
+    Attributes:
+        blocks: one tensor per degree.
+        valid: ``[E]`` bool, False for zero-length edges (their frame is arbitrary; callers should
+            drop their messages).
+        lmax, mmax: the degrees and orders kept.
+    """
+
+    blocks: tuple[Tensor, ...]
+    valid: Tensor
+    lmax: int
+    mmax: int
+
+    @property
+    def num_frame_coefficients(self) -> int:
+        return len(frame_layout(self.lmax, self.mmax))
+
+    def to_frame(self, x: Tensor) -> Tensor:
+        r"""Rotate ``x [E, L, C]`` into the edge frames: ``[E, Lm, C]`` in :func:`frame_layout` order."""
+        size = num_coefficients(self.lmax)
+        if x.dim() != 3 or x.shape[1] != size or x.shape[0] != self.valid.shape[0]:
+            raise ValueError(
+                f"features must have shape [E={self.valid.shape[0]}, L={size}, C], got {list(x.shape)}"
+            )
+        parts = [torch.bmm(block, x[:, l * l:(l + 1) ** 2]) for l, block in enumerate(self.blocks)]
+        to_m_major, _ = _frame_permutation(self.lmax, self.mmax)
+        return torch.cat(parts, dim=1)[:, list(to_m_major)]
+
+    def from_frame(self, y: Tensor) -> Tensor:
+        r"""Rotate frame features ``y [E, Lm, C]`` back: :math:`D^l(R_e)^\top y`, ``[E, L, C]`` (orders above mmax are 0)."""
+        if y.dim() != 3 or y.shape[1] != self.num_frame_coefficients or y.shape[0] != self.valid.shape[0]:
+            raise ValueError(
+                f"frame features must have shape [E={self.valid.shape[0]}, Lm={self.num_frame_coefficients}, C], "
+                f"got {list(y.shape)}"
+            )
+        _, back = _frame_permutation(self.lmax, self.mmax)
+        y = y[:, list(back)]
+        parts, start = [], 0
+        for block in self.blocks:
+            rows = block.shape[1]
+            parts.append(torch.bmm(block.transpose(1, 2), y[:, start:start + rows]))
+            start += rows
+        return torch.cat(parts, dim=1)
+
+
+def edge_frame(edge_vec: Tensor, lmax: int, mmax: int | None = None, *, eps: float = 1e-9) -> EdgeFrame:
+    r"""The deterministic edge frames of ``edge_vec [E, 3]`` as an :class:`EdgeFrame`.
+
+    For each edge, :math:`R_e = R(\alpha, \beta, 0)^\top` with :math:`(\alpha, \beta)` the angles of
+    :math:`\hat r`, so :math:`R_e \hat r = \hat e_y`; edges with :math:`|\hat r_y| > 0.9` use
+    :math:`R_e = R(\alpha', \beta', 0)^\top P` with :math:`P` the 90 degree rotation about x and
+    :math:`(\alpha', \beta')` the angles of :math:`P\hat r`.  Either way
+    :math:`D(R_e)\,Y(\hat r) = Y(\hat e_y)`.  The two charts differ by a roll about y, which
+    SO(2)-equivariant maps in the frame do not see.
+
+    Args:
+        edge_vec: edge vectors (e.g. ``pos[dst] - pos[src]``).
+        lmax: largest degree.
+        mmax: largest order kept (default ``lmax``).
+        eps: edges shorter than this are marked invalid (and given the frame of ``+y``).
+    """
+    if mmax is None:
+        mmax = lmax
+    frame_layout(lmax, mmax)  # validates lmax and mmax
+    if edge_vec.dim() != 2 or edge_vec.shape[1] != 3:
+        raise ValueError(f"edge_vec must have shape [E, 3], got {list(edge_vec.shape)}")
+    if not edge_vec.is_floating_point():
+        raise TypeError(f"edge_vec must be floating point, got {edge_vec.dtype}")
+    length = edge_vec.norm(dim=1)
+    valid = length > eps
+    unit_y = torch.tensor([0.0, 1.0, 0.0], dtype=edge_vec.dtype, device=edge_vec.device)
+    safe = torch.where(valid.unsqueeze(1), edge_vec, unit_y)
+    unit = safe / safe.norm(dim=1, keepdim=True)
+    second_chart = unit[:, 1].abs() > _CHART_THRESHOLD
+    chart = torch.tensor(_CHART_ROTATION, dtype=edge_vec.dtype, device=edge_vec.device)
+    unit = torch.where(second_chart.unsqueeze(1), unit @ chart.T, unit)
+    alpha = torch.atan2(unit[:, 0], unit[:, 2])
+    beta = torch.acos(unit[:, 1].clamp(-1.0, 1.0))
+    blocks = []
+    for l in range(lmax + 1):
+        k = min(l, mmax)
+        change = _fixed(l, "y_to_x", edge_vec)
+        # D(alpha, beta, 0)^T = J Y(-beta) J^T Y(-alpha); only rows m = -k..k are kept.
+        inner = _rotate_rows_y(change.T.expand(edge_vec.shape[0], -1, -1), -beta, l)
+        block = _rotate_columns_y(change[l - k:l + k + 1] @ inner, -alpha, l)
+        if l > 0:
+            block = torch.where(second_chart.view(-1, 1, 1), block @ _fixed(l, "chart", edge_vec), block)
+        blocks.append(block)
+    return EdgeFrame(tuple(blocks), valid, lmax, mmax)
