@@ -77,10 +77,18 @@ def script_path(repo: Path, relative: str) -> Path:
 # ---------------------------------------------------------------- checks before running
 
 
-def missing_extras(modules: Sequence[str]) -> list[str]:
-    from geoconv._optional import available
+def installed(module: str) -> bool:
+    """True when ``module`` can be found (without importing it: a pre-flight check must stay fast)."""
+    import importlib.util
 
-    return [module for module in modules if not available(module)]
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def missing_extras(modules: Sequence[str]) -> list[str]:
+    return [module for module in modules if not installed(module)]
 
 
 def pip_command(module: str) -> str:
@@ -347,19 +355,20 @@ def cmd_datasets(args: argparse.Namespace, passthrough: list[str]) -> int:
 
 def cmd_info(args: argparse.Namespace, passthrough: list[str]) -> int:
     _no_passthrough("info", passthrough)
+    import importlib
     import platform
 
     import torch
 
     import geoconv
-    from geoconv._optional import EXTRAS, available
+    from geoconv._optional import EXTRAS
     from geoconv.datasets.base import cache_dir, data_root
 
-    optional = {}
+    optional: dict[str, str | None] = {}
     for module in EXTRAS:
-        if available(module):
-            optional[module] = getattr(__import__(module), "__version__", "installed")
-        else:
+        try:
+            optional[module] = str(getattr(importlib.import_module(module), "__version__", "installed"))
+        except ImportError:
             optional[module] = None
     devices = ["cpu"]
     if torch.cuda.is_available():
@@ -413,8 +422,8 @@ def cmd_report(args: argparse.Namespace, passthrough: list[str]) -> int:
 # ---------------------------------------------------------------- parser
 
 
-def _profile_epilog(items: dict[str, Task | Suite]) -> str:
-    lines = ["profiles (arguments added before yours; estimated minutes on 2 CPU cores):"]
+def _profile_epilog(items: dict[str, Task | Suite], title: str = "profiles") -> str:
+    lines = [f"{title} (arguments added before yours; estimated times on 2 CPU cores):"]
     total_quick = total_full = 0.0
     for item in items.values():
         quick = " ".join(item.quick) or "(script defaults)"
@@ -467,7 +476,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="one of: " + ", ".join(SUITES) + ", all (default)")
     bench.set_defaults(handler=cmd_bench)
 
-    suite = runner("suite", "Run every task and benchmark, then the report.", _profile_epilog({**TASKS, **SUITES}))
+    suite = runner(
+        "suite", "Run every task and benchmark, then the report (the tasks keep going after a failure).",
+        _profile_epilog(TASKS, "training tasks") + "\n\n" + _profile_epilog(SUITES, "benchmarks"),
+    )
     suite.set_defaults(handler=cmd_suite)
 
     datasets = commands.add_parser("datasets", help="List supported datasets, what is present locally, sizes and sources.",

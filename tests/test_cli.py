@@ -1,0 +1,202 @@
+"""The geoconv command line: help everywhere, a tiny real run, and each documented error with its exit code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from geoconv import cli
+from geoconv.catalogue import SUITES, TASKS
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_main(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def fake_repo(tmp_path: Path, script: str, body: str) -> Path:
+    """A repository folder holding one example/benchmark script with ``body``."""
+    repo = tmp_path / "repo"
+    path = repo / script
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(body))
+    return repo
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["bench"], ["suite"], ["datasets"], ["info"], ["report"]])
+def test_help_of_every_command(capsys, command):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: geoconv")
+    if command in (["train"], ["suite"]):
+        for name, task in TASKS.items():
+            assert name in out and " ".join(task.quick) in out  # every task and its --quick profile are documented
+    if command == ["bench"]:
+        assert all(name in out for name in SUITES)
+    if command == []:
+        assert "Exit codes" in out and all(name in out for name in ("train", "bench", "datasets", "info", "report"))
+
+
+def test_module_entry_point_runs():
+    result = subprocess.run([sys.executable, "-m", "geoconv", "report", "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: geoconv report") and "--results-dir" in result.stdout
+
+
+def test_no_command_prints_help_and_exits_2(capsys):
+    code, out, _ = run_main(capsys)
+    assert code == cli.EXIT_USAGE and "COMMAND" in out
+
+
+def test_unknown_task_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "no-such-task"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'no-such-task'" in capsys.readouterr().err
+
+
+def test_unknown_option_of_a_non_runner_command_is_rejected(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["datasets", "--bogus"])
+    assert exit_info.value.code == 2
+
+
+def test_train_node_classification_quick_writes_a_record(tmp_path, shared_data, capsys):
+    results = tmp_path / "results"
+    code, out, err = run_main(
+        capsys, "train", "node-classification", "--quick", "--results-dir", str(results), "--data-root", str(shared_data),
+        "--threads", "1", "--no-progress", "--epochs", "10", "--seeds", "1",
+    )
+    assert code == 0, err
+    records = list((results / "train" / "node-classification").glob("cora-gcn-quick-*.json"))
+    assert len(records) == 1
+    record = json.loads(records[0].read_text())
+    # The user's options come after the profile's, so they win: 10 epochs, 1 seed.
+    assert record["task"] == "node_classification" and record["dataset"] == "cora" and record["model"] == "gcn"
+    assert record["hyperparameters"]["epochs"] == 10 and record["seeds"] == 1
+    assert record["profile"] == "quick" and record["command"][:2] == ["python", "examples/node_classification.py"]
+    assert 30.0 < record["test_acc_mean"] <= 100.0  # well above the 7-class majority rate after 10 epochs
+    assert json.loads(out.strip().splitlines()[-1])["test_acc_mean"] == record["test_acc_mean"]  # the script's line is echoed
+
+
+def test_dry_run_shows_profile_then_user_options(capsys):
+    code, out, _ = run_main(capsys, "train", "node-classification", "--quick", "--dry-run", "--threads", "1", "--dataset", "cora")
+    assert code == 0
+    command = out.strip()
+    quick = " ".join(TASKS["node-classification"].quick)
+    assert command.index(quick) < command.index("--dataset cora")
+    assert "--threads 1" in command
+
+
+def test_missing_dataset_offline_says_where_from_and_where_to(tmp_path, capsys):
+    code, _, err = run_main(capsys, "train", "node-classification", "--offline", "--data-root", str(tmp_path))
+    assert code == cli.EXIT_DATASET
+    assert "dataset 'cora' is not under the data root" in err
+    assert "https://github.com/kimiyoung/planetoid" in err  # where it is downloaded from
+    assert f"{tmp_path}/<path above>" in err and "planetoid/ind.cora.x" in err  # where a manual copy goes
+
+
+def test_dataset_error_inside_the_script_exits_3(tmp_path, capsys):
+    repo = fake_repo(tmp_path, "examples/node_classification.py", """
+        from geoconv.datasets.base import DatasetError
+        raise DatasetError("planetoid/ind.cora.x is not under the data root /nowhere. Download it from https://example.org/x")
+    """)
+    code, _, err = run_main(capsys, "--repo", str(repo), "train", "node-classification", "--data-root", str(REPO.parent / "shared" / "data"),
+                            "--results-dir", str(tmp_path / "results"))
+    assert code == cli.EXIT_DATASET
+    assert "a dataset is missing or corrupt: planetoid/ind.cora.x is not under the data root /nowhere" in err
+    assert "geoconv datasets" in err
+    assert not (tmp_path / "results").exists()  # a failed run leaves no record
+
+
+def test_missing_optional_package_inside_the_script_exits_4_with_pip_command(tmp_path, capsys):
+    repo = fake_repo(tmp_path, "benchmarks/gcn.py", """
+        from geoconv._optional import require
+        require("trimesh_that_does_not_exist", "reading meshes")
+    """)
+    code, _, err = run_main(capsys, "--repo", str(repo), "bench", "gcn", "--results-dir", str(tmp_path / "results"))
+    assert code == cli.EXIT_EXTRA
+    assert "needs a package that is not installed" in err and "pip install" in err
+
+
+def test_missing_optional_package_before_running_exits_4(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "installed", lambda module: module != "e3nn")  # as if e3nn were not installed
+    repo = fake_repo(tmp_path, "examples/qm9.py", "print('never run')\n")
+    code, _, err = run_main(capsys, "--repo", str(repo), "train", "qm9", "--dry-run")
+    assert code == cli.EXIT_EXTRA
+    assert "needs the optional package(s) e3nn" in err and "pip install 'geoconv[equivariant]'" in err
+
+
+def test_missing_script_says_the_repository_is_needed(tmp_path, capsys):
+    code, _, err = run_main(capsys, "--repo", str(tmp_path), "train", "node-classification", "--dry-run")
+    assert code == cli.EXIT_NO_SCRIPT
+    assert "examples/node_classification.py was not found" in err and "--repo" in err and "pip install -e ." in err
+
+
+def test_script_without_json_record_exits_1(tmp_path, capsys):
+    repo = fake_repo(tmp_path, "benchmarks/gcn.py", "print('no json here')\n")
+    code, out, err = run_main(capsys, "--repo", str(repo), "bench", "gcn", "--results-dir", str(tmp_path / "results"))
+    assert code == cli.EXIT_FAILED
+    assert "no json here" in out and "printed no JSON record" in err
+
+
+def test_failing_script_exits_1_and_points_at_its_error(tmp_path, capsys):
+    repo = fake_repo(tmp_path, "benchmarks/gcn.py", "raise ValueError('boom')\n")
+    code, _, err = run_main(capsys, "--repo", str(repo), "bench", "gcn", "--results-dir", str(tmp_path / "results"))
+    assert code == cli.EXIT_FAILED
+    assert "ValueError: boom" in err and "failed with exit code 1" in err
+
+
+def test_bench_wraps_the_benchmark_line_in_a_record(tmp_path, capsys):
+    repo = fake_repo(tmp_path, "benchmarks/gcn.py", """
+        import json, sys
+        print("warming up")
+        print(json.dumps({"benchmark": "gcn", "args": sys.argv[1:], "ratio_geoconv_over_pyg": 0.25}))
+    """)
+    code, _, err = run_main(capsys, "--repo", str(repo), "bench", "gcn", "--quick", "--results-dir", str(tmp_path / "results"))
+    assert code == 0, err
+    (path,) = (tmp_path / "results" / "bench").glob("gcn-quick-*.json")
+    record = json.loads(path.read_text())
+    assert record["kind"] == "benchmark" and record["suite"] == "gcn" and record["profile"] == "quick"
+    assert record["result"]["args"] == list(SUITES["gcn"].quick)
+    assert record["result"]["ratio_geoconv_over_pyg"] == 0.25 and "torch" in record["versions"]
+
+
+def test_datasets_lists_present_and_missing(tmp_path, shared_data, capsys):
+    code, out, _ = run_main(capsys, "datasets", "--json", "--data-root", str(shared_data))
+    assert code == 0
+    listing = {row["name"]: row for row in json.loads(out)["datasets"]}
+    assert listing["cora"]["status"] == "present" and listing["cora"]["bytes_on_disk"] > 500_000
+    assert listing["pubmed"]["status"] == "partial (7/8 files)" and listing["pubmed"]["missing"] == ["planetoid/ind.pubmed.allx"]
+    assert listing["qm9"]["status"] == "present"  # found as qm9.csv.xz
+    code, out, _ = run_main(capsys, "datasets", "--data-root", str(tmp_path))
+    assert code == 0
+    assert "cora" in out and "missing" in out and f"{tmp_path}/planetoid/ind.cora.x" in out
+
+
+def test_info_reports_optional_packages_and_pip_commands(monkeypatch, capsys):
+    code, out, _ = run_main(capsys, "info", "--json")
+    assert code == 0
+    info = json.loads(out)
+    assert info["optional_packages"]["torch_geometric"]  # installed here: a version string
+    assert info["scripts_found"] >= 2
+    monkeypatch.setitem(sys.modules, "rdkit", None)  # importing rdkit now raises ImportError, as if not installed
+    code, out, _ = run_main(capsys, "info")
+    assert "rdkit            missing -> pip install 'geoconv[chem]'" in out
+
+
+def test_report_without_records_exits_6(tmp_path, capsys):
+    code, _, err = run_main(capsys, "report", "--results-dir", str(tmp_path))
+    assert code == cli.EXIT_NO_RECORDS and "geoconv train" in err
+    code, _, err = run_main(capsys, "report", str(tmp_path / "absent"))
+    assert code == cli.EXIT_NO_RECORDS and "does not exist" in err
