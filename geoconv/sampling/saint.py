@@ -1,0 +1,385 @@
+r"""GraphSAINT subgraph samplers (Zeng et al., "GraphSAINT: Graph Sampling Based
+Inductive Learning Method", ICLR 2020, https://arxiv.org/abs/1907.04931).
+
+A GraphSAINT minibatch is a small subgraph :math:`G_s` induced by sampled
+nodes; a GNN runs on it as on a full graph, and two normalisations make the
+minibatch estimates unbiased.  They are estimated, as in the paper (and its
+code), from pre-sampled subgraphs: sampling continues until the subgraphs
+hold ``sample_coverage * N`` nodes in total; :math:`n` is the number of
+subgraphs drawn, :math:`C_v` and :math:`C_{u,v}` the number of them that
+contain node :math:`v` and edge :math:`u \to v`.
+
+* Aggregation: :math:`\alpha_{u,v} = C_{u,v} / C_v`, applied as the edge weight
+  ``edge_norm`` :math:`= 1 / \alpha_{u,v}` of edge :math:`u \to v` (``v`` is the
+  aggregating target).  Given that :math:`v \in G_s`,
+  :math:`\sum_{u \to v \in G_s} x_u / \alpha_{u,v}` is an unbiased estimate of the
+  full neighbour sum :math:`\sum_{u \to v} x_u`.
+* Loss: :math:`\lambda_v = C_v / n`, applied as the node weight ``node_norm``
+  :math:`= 1 / \lambda_v`: :math:`\sum_{v \in G_s} L_v / \lambda_v` is an
+  unbiased estimate of :math:`\sum_{v \in V} L_v` (divide by the number of
+  training nodes for the mean, as the paper's code does).
+* Counts of zero are handled as in the paper's code: :math:`C_v = 0` is
+  replaced by 0.1 in :math:`\lambda_v`; ``edge_norm`` is clipped to
+  :math:`[0, 10^4]` and is 0.1 where :math:`C_v = C_{u,v} = 0` (0/0).
+
+With ``sample_coverage=0`` nothing is estimated and both norms are ones.
+
+The samplers (:math:`d_v` = degree in the symmetrised graph):
+
+* :class:`GraphSAINTNodeSampler`: ``batch_size`` draws with replacement,
+  :math:`P(u) \propto \lVert \tilde A_{:,u} \rVert^2 = \sum_{v \in N(u)} d_v^{-2}`
+  for :math:`\tilde A = D^{-1} A` (the paper's node sampler).
+* :class:`GraphSAINTEdgeSampler`: ``batch_size`` undirected edges drawn with
+  replacement, :math:`P(u, v) \propto 1/d_u + 1/d_v` (the paper's formula; not
+  torch_geometric's ``1 / (1/d_u + 1/d_v)``, which favours high degrees); the
+  nodes are the edges' endpoints.
+* :class:`GraphSAINTRandomWalkSampler`: ``batch_size`` roots drawn uniformly,
+  one uniform random walk of ``walk_length`` steps from each; the nodes are
+  all the nodes visited.
+
+The subgraph is always the subgraph induced by the sampled nodes on the
+graph's own edges.  Walks and probabilities use the symmetrised graph, so a
+directed graph is sampled as if undirected; the norms are counted per
+directed edge, so unbiasedness holds either way.
+
+Randomness: subgraph ``step`` of epoch ``epoch`` is drawn from its own
+generator, seeded from ``(seed, rank, epoch, step)``; the stream is therefore
+deterministic for a given seed and the same whatever the number of
+DataLoader workers (which take the steps round-robin, in the order the
+DataLoader yields them).  The pre-sampling for the norms depends on ``seed``
+only, so processes with the same ``seed`` and different :meth:`set_rank`
+share the normalisation but draw different subgraphs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from geoconv.data import Graph
+from geoconv.ops import degree, scatter, to_undirected
+from geoconv.ops.sampling import csr_from_edge_index, induced_edges, random_walk, sample_from_cdf
+
+# Streams of random numbers (second entry of the seed sequence).
+_PRESAMPLE, _TRAIN = 0, 1
+# Pre-sampling draws many subgraphs at once; a chunk is sized to visit about this many CSR entries.
+_CHUNK_ENTRIES = 1 << 21
+_RESERVED = ("node_id", "node_norm", "edge_norm")
+
+
+class GraphSAINTSampler(torch.utils.data.IterableDataset):
+    """Base class of the GraphSAINT samplers: normalisation, induced subgraphs, seeding, iteration.
+
+    An iterable dataset of ``num_steps`` subgraphs per epoch; each is a
+    :class:`~geoconv.data.Graph` holding the graph's node, edge and graph
+    tensors restricted to the subgraph, plus ``node_id [n]`` (original node
+    ids, ascending), ``node_norm [n]`` and ``edge_norm [e]`` (float32).
+
+    Use it directly (``for sub in sampler``) or in
+    ``torch.utils.data.DataLoader(sampler, batch_size=None, num_workers=k)``.
+    Successive iterations are successive epochs; with worker processes that
+    are not persistent, call :meth:`set_epoch` before each epoch (as with
+    ``DistributedSampler``), otherwise the epoch is taken from the
+    DataLoader's per-iteration seed.
+
+    Args:
+        graph: the graph to sample; every tensor must be node-, edge- or
+            graph-level data (``edge_index`` is the only index tensor allowed).
+        batch_size: number of draws per subgraph (nodes, edges or walk roots).
+        num_steps: subgraphs per epoch.
+        sample_coverage: estimate the norms from pre-sampled subgraphs holding
+            ``sample_coverage * N`` nodes in total (0: no estimation, norms of 1).
+        seed: seed of all the randomness (default: drawn from torch's global generator).
+
+    Attributes:
+        node_norm ``[N]``, edge_norm ``[E]``: the estimated norms of the whole graph;
+        num_presampled: the number of pre-sampled subgraphs :math:`n`.
+    """
+
+    def __init__(self, graph: Graph, batch_size: int, *, num_steps: int, sample_coverage: float = 0, seed: int | None = None) -> None:
+        super().__init__()
+        if type(self) is GraphSAINTSampler:
+            raise TypeError("GraphSAINTSampler is a base class: use GraphSAINTNodeSampler, GraphSAINTEdgeSampler or GraphSAINTRandomWalkSampler")
+        if not isinstance(graph, Graph):
+            raise TypeError(f"graph must be a geoconv Graph, got {type(graph).__name__}")
+        if "edge_index" not in graph:
+            raise ValueError("GraphSAINT sampling needs a graph with edge_index")
+        for name, value in (("batch_size", batch_size), ("num_steps", num_steps)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if not (isinstance(sample_coverage, (int, float)) and math.isfinite(sample_coverage) and sample_coverage >= 0):
+            raise ValueError(f"sample_coverage must be a finite number >= 0, got {sample_coverage!r}")
+        for name in graph.keys():
+            target = graph.index_of(name)
+            if target is not None and name != "edge_index":
+                raise ValueError(
+                    f"GraphSAINT subgraphs keep node, edge and graph data only, but {name!r} indexes {target}s; "
+                    f"remove it first with graph.replace({name}=None)"
+                )
+        num_nodes = graph.num_nodes
+        if num_nodes == 0:
+            raise ValueError("cannot sample subgraphs of a graph with 0 nodes")
+        self.graph = graph
+        self.num_nodes = num_nodes
+        self.num_edges = graph.num_edges
+        self.batch_size = batch_size
+        self.num_steps = num_steps
+        self.sample_coverage = float(sample_coverage)
+        self.seed = int(torch.randint(0, 2**62, (1,))) if seed is None else int(seed)
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0, got {seed}")
+        self.rank = 0
+        self._epoch: int | None = None
+        self._auto_epoch = 0
+        device = graph.edge_index.device
+        self.device = device
+
+        # Subgraph extraction works on the graph's own edges, grouped by source.
+        self._rowptr, self._col, self._perm = csr_from_edge_index(graph.edge_index, num_nodes)
+        # Walks and probabilities use the symmetrised simple graph (shared when edge_index already is one).
+        symmetric, _ = to_undirected(graph.edge_index, None, num_nodes)
+        if self._perm is None and symmetric.shape == graph.edge_index.shape and bool((symmetric == graph.edge_index).all()):
+            self._sym_rowptr, self._sym_col, self._sym_row = self._rowptr, self._col, graph.edge_index[0]
+        else:
+            self._sym_rowptr, self._sym_col, _ = csr_from_edge_index(symmetric, num_nodes)
+            self._sym_row = symmetric[0]
+        del symmetric
+        self._sym_degree = degree(self._sym_row, num_nodes, torch.float64)
+        self._prepare()
+
+        # Node- and graph-level data, sliced by Graph.subgraph; edge tensors are sliced here by edge id.
+        self._node_part = Graph(num_nodes=num_nodes)
+        self._edge_names = []
+        for name, value in graph.items():
+            if name in _RESERVED or name == "edge_index":
+                continue
+            if graph.level_of(name) == "edge":
+                self._edge_names.append(name)
+            else:
+                self._node_part.set(name, value, graph.level_of(name))
+        self.node_norm, self.edge_norm, self.num_presampled = self._estimate_norms()
+
+    # ------------------------------------------------------------------ subclass hooks
+    # Subclasses define _prepare() (precompute the sampling distribution, called once) and
+    # _draw(num_subgraphs, generator) -> (group, node): raw node draws, duplicates allowed.
+
+    def _draws_per_subgraph(self) -> int:
+        return self.batch_size
+
+    # ------------------------------------------------------------------ sampling
+    def _generator(self, *keys: int) -> torch.Generator:
+        state = np.random.SeedSequence([self.seed, *keys]).generate_state(2, dtype=np.uint32)
+        generator = torch.Generator(device=self.device)
+        generator.manual_seed(int(state[0]) << 31 | int(state[1]) >> 1)
+        return generator
+
+    def _sample(self, num_subgraphs: int, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+        """``(group, node, position, src, dst)`` of ``num_subgraphs`` induced subgraphs (see :func:`induced_edges`)."""
+        group, node = self._draw(num_subgraphs, generator)
+        if num_subgraphs == 1:
+            node = torch.unique(node)
+            group = torch.zeros_like(node)
+            position, src, dst = induced_edges(self._rowptr, self._col, node, None, self.num_nodes)
+        else:
+            keys = torch.unique(group * self.num_nodes + node)
+            group, node = keys // self.num_nodes, keys % self.num_nodes
+            position, src, dst = induced_edges(self._rowptr, self._col, node, group, self.num_nodes)
+        return group, node, position, src, dst
+
+    def _edge_ids(self, position: Tensor) -> Tensor:
+        return position if self._perm is None else self._perm.index_select(0, position)
+
+    def _estimate_norms(self) -> tuple[Tensor, Tensor, int]:
+        num_nodes, num_edges = self.num_nodes, self.num_edges
+        if self.sample_coverage == 0:
+            ones = torch.ones(num_nodes, device=self.device), torch.ones(num_edges, device=self.device)
+            return ones[0], ones[1], 0
+        node_count = torch.zeros(num_nodes, dtype=torch.float64, device=self.device)
+        edge_count = torch.zeros(num_edges, dtype=torch.float64, device=self.device)
+        target = self.sample_coverage * num_nodes
+        sampled = 0
+        num_subgraphs = 0
+        # Start with chunks sized for the average degree, then adapt to the measured cost.
+        average_degree = max(self._col.numel() / num_nodes, 1.0)
+        chunk = max(1, min(4096, int(_CHUNK_ENTRIES / (self._draws_per_subgraph() * average_degree))))
+        # A subgraph holds at most _draws_per_subgraph() nodes: never draw more than needed at first.
+        chunk = min(chunk, math.ceil(target / self._draws_per_subgraph()))
+        index = 0
+        while sampled < target:
+            group, node, position, src, _ = self._sample(chunk, self._generator(_PRESAMPLE, index))
+            index += 1
+            sizes = torch.bincount(group, minlength=chunk)
+            cumulative = torch.cumsum(sizes, 0)
+            # Keep the subgraphs up to the one that reaches the target (exact stopping point).
+            needed = torch.tensor(math.ceil(target - sampled), dtype=cumulative.dtype, device=self.device)
+            keep = min(int(torch.searchsorted(cumulative, needed)) + 1, chunk)
+            if keep < chunk:
+                node_mask = group < keep
+                node = node[node_mask]
+                edge_mask = group.index_select(0, src) < keep
+                position = position[edge_mask]
+            node_count += torch.bincount(node, minlength=num_nodes)
+            edge_count += torch.bincount(self._edge_ids(position), minlength=num_edges)
+            sampled += int(cumulative[keep - 1])
+            num_subgraphs += keep
+            nodes_per_subgraph = max(float(cumulative[-1]) / chunk, 1.0)
+            entries_per_subgraph = max(src.numel() / chunk, 1.0)
+            chunk = max(1, min(4096, int(_CHUNK_ENTRIES / entries_per_subgraph),
+                               math.ceil(1.05 * (target - sampled) / nodes_per_subgraph)))
+        target_count = node_count.index_select(0, self.graph.edge_index[1])
+        edge_norm = (target_count / edge_count).clamp(0, 1e4)
+        edge_norm = edge_norm.masked_fill(torch.isnan(edge_norm), 0.1)
+        node_norm = num_subgraphs / node_count.masked_fill(node_count == 0, 0.1)
+        return node_norm.float(), edge_norm.float(), num_subgraphs
+
+    def subgraph(self, step: int, epoch: int = 0) -> Graph:
+        """Subgraph number ``step`` of epoch ``epoch`` (deterministic given seed and rank)."""
+        group, node, position, src, dst = self._sample(1, self._generator(_TRAIN, self.rank, epoch, step))
+        edge_ids = self._edge_ids(position)
+        if self._perm is not None:
+            # Keep the edges in the graph's own order (as Graph.subgraph does).
+            edge_ids, order = torch.sort(edge_ids)
+            src, dst = src.index_select(0, order), dst.index_select(0, order)
+        sub = self._node_part.subgraph(node)
+        sub.set("edge_index", torch.stack([src, dst]), "edge", index_of="node")
+        for name in self._edge_names:
+            sub.set(name, getattr(self.graph, name).index_select(0, edge_ids), "edge")
+        sub.set("node_norm", self.node_norm.index_select(0, node), "node")
+        sub.set("edge_norm", self.edge_norm.index_select(0, edge_ids), "edge")
+        return sub
+
+    # ------------------------------------------------------------------ iteration
+    def set_epoch(self, epoch: int) -> None:
+        """Draw the subgraphs of epoch ``epoch`` on the next iteration (and every later one until called again)."""
+        self._epoch = int(epoch)
+
+    def set_rank(self, rank: int) -> None:
+        """Draw the subgraphs of process ``rank`` (distributed training): same norms, a different stream."""
+        if rank < 0:
+            raise ValueError(f"rank must be >= 0, got {rank}")
+        self.rank = int(rank)
+
+    def __len__(self) -> int:
+        return self.num_steps
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        if self._epoch is not None:
+            epoch = self._epoch
+        else:
+            epoch = self._auto_epoch
+            self._auto_epoch += 1
+            if info is not None:
+                # A fresh worker copy always starts at epoch 0: use the DataLoader's per-iteration seed instead.
+                epoch = (info.seed - info.id) % 2**62 + 1 + epoch
+        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        for step in range(worker, self.num_steps, workers):
+            yield self.subgraph(step, epoch)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(num_nodes={self.num_nodes}, num_edges={self.num_edges}, "
+            f"batch_size={self.batch_size}, num_steps={self.num_steps}, "
+            f"sample_coverage={self.sample_coverage:g}, seed={self.seed})"
+        )
+
+
+class GraphSAINTNodeSampler(GraphSAINTSampler):
+    r"""GraphSAINT node sampler: ``batch_size`` nodes drawn with replacement with
+    :math:`P(u) \propto \lVert \tilde A_{:,u} \rVert^2 = \sum_{v \in N(u)} 1/d_v^2`
+    (:math:`\tilde A = D^{-1} A`), the subgraph induced by the distinct nodes drawn.
+
+    Isolated nodes have probability 0.  See :class:`GraphSAINTSampler` for the
+    arguments, the norms and the seeding.
+    """
+
+    def __init__(self, graph: Graph, batch_size: int, *, num_steps: int, sample_coverage: float = 0, seed: int | None = None) -> None:
+        super().__init__(graph, batch_size, num_steps=num_steps, sample_coverage=sample_coverage, seed=seed)
+
+    def _prepare(self) -> None:
+        inverse_square = self._sym_degree.pow(-2).masked_fill(self._sym_degree == 0, 0.0)
+        # ||column u of D^-1 A||^2 = sum over the neighbours v of u of 1 / d_v^2.
+        weight = scatter(inverse_square.index_select(0, self._sym_col), self._sym_row, 0, self.num_nodes, "sum")
+        if not bool(weight.sum() > 0):
+            raise ValueError("the node sampler needs at least one edge (every node has probability 0)")
+        self.node_probability = weight / weight.sum()
+        self._cdf = torch.cumsum(weight, 0)
+
+    def _draw(self, num_subgraphs: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        node = sample_from_cdf(self._cdf, num_subgraphs * self.batch_size, generator)
+        group = torch.arange(num_subgraphs, device=self.device).repeat_interleave(self.batch_size)
+        return group, node
+
+
+class GraphSAINTEdgeSampler(GraphSAINTSampler):
+    r"""GraphSAINT edge sampler: ``batch_size`` undirected edges drawn with replacement with
+    :math:`P(u, v) \propto 1/d_u + 1/d_v`; the subgraph induced by their endpoints.
+
+    See :class:`GraphSAINTSampler` for the arguments, the norms and the seeding.
+    """
+
+    def __init__(self, graph: Graph, batch_size: int, *, num_steps: int, sample_coverage: float = 0, seed: int | None = None) -> None:
+        super().__init__(graph, batch_size, num_steps=num_steps, sample_coverage=sample_coverage, seed=seed)
+
+    def _prepare(self) -> None:
+        # Each undirected edge once (u <= v) in the symmetrised graph.
+        upper = self._sym_row <= self._sym_col
+        self._edge_src, self._edge_dst = self._sym_row[upper], self._sym_col[upper]
+        if self._edge_src.numel() == 0:
+            raise ValueError("the edge sampler needs a graph with at least one edge")
+        inverse = 1.0 / self._sym_degree
+        weight = inverse.index_select(0, self._edge_src) + inverse.index_select(0, self._edge_dst)
+        self.edge_probability = weight / weight.sum()
+        self._cdf = torch.cumsum(weight, 0)
+
+    def _draws_per_subgraph(self) -> int:
+        return 2 * self.batch_size
+
+    def _draw(self, num_subgraphs: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        edge = sample_from_cdf(self._cdf, num_subgraphs * self.batch_size, generator)
+        node = torch.stack([self._edge_src.index_select(0, edge), self._edge_dst.index_select(0, edge)], dim=1).view(-1)
+        group = torch.arange(num_subgraphs, device=self.device).repeat_interleave(2 * self.batch_size)
+        return group, node
+
+
+class GraphSAINTRandomWalkSampler(GraphSAINTSampler):
+    """GraphSAINT random-walk sampler: ``batch_size`` roots drawn uniformly, a uniform
+    random walk of ``walk_length`` steps from each (all walkers advance together),
+    the subgraph induced by every node visited.
+
+    Args:
+        walk_length: steps per walk (>= 1); the other arguments as in :class:`GraphSAINTSampler`.
+    """
+
+    def __init__(
+        self,
+        graph: Graph,
+        batch_size: int,
+        *,
+        num_steps: int,
+        sample_coverage: float = 0,
+        walk_length: int = 2,
+        seed: int | None = None,
+    ) -> None:
+        if isinstance(walk_length, bool) or not isinstance(walk_length, int) or walk_length < 1:
+            raise ValueError(f"walk_length must be a positive int, got {walk_length!r}")
+        self.walk_length = walk_length
+        super().__init__(graph, batch_size, num_steps=num_steps, sample_coverage=sample_coverage, seed=seed)
+
+    def _prepare(self) -> None:
+        """Roots are uniform and walks use the symmetrised CSR: nothing to precompute."""
+
+    def _draws_per_subgraph(self) -> int:
+        return self.batch_size * (self.walk_length + 1)
+
+    def _draw(self, num_subgraphs: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        roots = torch.randint(0, self.num_nodes, (num_subgraphs * self.batch_size,), device=self.device, generator=generator)
+        node = random_walk(self._sym_rowptr, self._sym_col, roots, self.walk_length, generator).view(-1)
+        group = torch.arange(num_subgraphs, device=self.device).repeat_interleave(self._draws_per_subgraph())
+        return group, node
+
+    def __repr__(self) -> str:
+        return super().__repr__()[:-1] + f", walk_length={self.walk_length})"
