@@ -28,3 +28,7 @@ __all__ = [
     "locate", "open_file", "read_bytes", "read_text", "verify", "Planetoid",
     "HeterophilousGraph", "GeomGCNGraph",
 ]
+
+from geoconv.datasets.qm9 import QM9  # noqa: E402
+
+__all__ += ["QM9"]
