@@ -47,3 +47,7 @@ __all__ += [
     "householder_orthogonal", "normalise_sheaf_laplacian", "reverse_edge_pairing", "sheaf_laplacian",
     "sheaf_laplacian_matmul", "sheaf_laplacian_to_dense", "symmetrize_sheaf",
 ]
+
+from geoconv.ops.sampling import csr_from_edge_index, induced_edges, random_walk, sample_from_cdf  # noqa: E402
+
+__all__ += ["csr_from_edge_index", "induced_edges", "random_walk", "sample_from_cdf"]

@@ -1,0 +1,74 @@
+"""CSR sampling primitives: table checks and agreement with the edge-list definitions."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.testing import assert_close
+
+from geoconv.ops import induced_subgraph_mask
+from geoconv.ops.sampling import csr_from_edge_index, induced_edges, random_walk, sample_from_cdf
+
+
+def test_csr_table():
+    edge_index = torch.tensor([[2, 0, 2, 1], [0, 1, 1, 2]])
+    rowptr, col, perm = csr_from_edge_index(edge_index, 4)
+    assert rowptr.tolist() == [0, 1, 2, 4, 4]
+    assert perm.tolist() == [1, 3, 0, 2]  # stable: the two edges of node 2 keep their order
+    assert col.tolist() == [1, 2, 0, 1]
+    sorted_index = torch.tensor([[0, 0, 1], [1, 2, 0]])
+    rowptr, col, perm = csr_from_edge_index(sorted_index, 3)
+    assert perm is None and rowptr.tolist() == [0, 2, 3, 3] and col.tolist() == [1, 2, 0]
+    rowptr, col, perm = csr_from_edge_index(torch.zeros(2, 0, dtype=torch.long), 2)
+    assert rowptr.tolist() == [0, 0, 0] and col.numel() == 0 and perm is None
+
+
+def test_sample_from_cdf_frequencies_and_zero_weights():
+    weight = torch.tensor([0.0, 1.0, 0.0, 3.0, 0.0], dtype=torch.float64)
+    draws = sample_from_cdf(torch.cumsum(weight, 0), 40000, torch.Generator().manual_seed(0))
+    frequency = torch.bincount(draws, minlength=5).double() / draws.numel()
+    assert frequency[0] == 0 and frequency[2] == 0 and frequency[4] == 0
+    assert_close(frequency, weight / weight.sum(), atol=0.01, rtol=0)
+    with pytest.raises(ValueError, match="weights sum to 0"):
+        sample_from_cdf(torch.zeros(3, dtype=torch.float64), 2)
+
+
+def test_random_walk_follows_edges_uniformly_and_stays_on_sinks():
+    # 0 -> {1, 2, 3}; 1 -> 0; 2 -> 0; 3 -> 0; 4 has no out-edge.
+    edge_index = torch.tensor([[0, 0, 0, 1, 2, 3], [1, 2, 3, 0, 0, 0]])
+    rowptr, col, _ = csr_from_edge_index(edge_index, 5)
+    start = torch.tensor([0] * 30000 + [4])
+    walks = random_walk(rowptr, col, start, 3, torch.Generator().manual_seed(0))
+    assert walks.shape == (30001, 4)
+    assert walks[-1].tolist() == [4, 4, 4, 4]
+    edges = set(map(tuple, edge_index.t().tolist()))
+    steps = torch.stack([walks[:-1, :-1].reshape(-1), walks[:-1, 1:].reshape(-1)], 1)
+    assert set(map(tuple, steps.unique(dim=0).tolist())) <= edges
+    first = torch.bincount(walks[:-1, 1], minlength=5).double() / 30000
+    assert_close(first[1:4], torch.full((3,), 1 / 3, dtype=torch.float64), atol=0.015, rtol=0)
+    assert (walks[:-1, 2] == 0).all()
+    empty = random_walk(torch.zeros(3, dtype=torch.long), torch.zeros(0, dtype=torch.long), torch.tensor([1]), 2)
+    assert empty.tolist() == [[1, 1, 1]]
+
+
+def test_induced_edges_equal_the_induced_subgraph_mask_for_several_groups():
+    generator = torch.Generator().manual_seed(0)
+    num_nodes = 40
+    edge_index = torch.randint(0, num_nodes, (2, 300), generator=generator)
+    rowptr, col, perm = csr_from_edge_index(edge_index, num_nodes)
+    node_sets = [torch.randperm(num_nodes, generator=generator)[:k].sort().values for k in (0, 1, 7, 25)]
+    group = torch.cat([torch.full((s.numel(),), g) for g, s in enumerate(node_sets)])
+    node = torch.cat(node_sets)
+    position, src, dst = induced_edges(rowptr, col, node, group, num_nodes)
+    edge_id = perm[position]
+    assert bool((group[src] == group[dst]).all())
+    assert_close(node[src], edge_index[0, edge_id])
+    assert_close(node[dst], edge_index[1, edge_id])
+    for g, nodes in enumerate(node_sets):
+        mask, _ = induced_subgraph_mask(edge_index, nodes, num_nodes)
+        assert sorted(edge_id[group[src] == g].tolist()) == mask.nonzero().view(-1).tolist()
+    # A single group (group=None) gives the same edges as group 0.
+    single = induced_edges(rowptr, col, node_sets[3], None, num_nodes)
+    assert sorted(perm[single[0]].tolist()) == sorted(edge_id[group[src] == 3].tolist())
+    nothing = induced_edges(rowptr, col, torch.zeros(0, dtype=torch.long), None, num_nodes)
+    assert all(t.numel() == 0 for t in nothing)
