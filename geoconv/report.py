@@ -187,11 +187,17 @@ def curves_of(record: dict[str, Any]) -> dict[str, list[float]]:
 def speedups_of(suite: str, result: dict[str, Any], path: Path) -> list[SpeedRow]:
     """Speed-ups (reference time / geoconv time, > 1 = geoconv faster) found in a benchmark result.
 
-    Read from keys named ``ratio_geoconv_over_<ref>`` (a time ratio, inverted),
-    ``ratio_<ref>_over_geoconv``, ``speedup*`` (already reference / geoconv; a list
+    Read from keys named ``ratio_geoconv_over_<ref>`` or ``*ratio_vs_<ref>`` (time
+    ratios geoconv / reference, inverted), ``ratio_<ref>_over_geoconv``, ``speedup*`` (already reference / geoconv; a list
     is labelled by the ``lmax`` list beside it) and ``*throughput_ratio*``.
     """
     rows: list[SpeedRow] = []
+    # Timing tables {"geoconv": t0, "<reference>": t1, ...} (e.g. seconds per reduction and backend).
+    for key, table in _dicts(result):
+        if ("second" in key or "median" in key or key.endswith("_s")) and _is_number(table.get("geoconv")) and table["geoconv"] > 0:
+            for reference, seconds in table.items():
+                if reference != "geoconv" and _is_number(seconds) and seconds > 0:
+                    rows.append(SpeedRow(suite, f"{key} (vs {reference})", float(seconds) / float(table["geoconv"]), path))
     for key, value in _flatten(result).items():
         leaf = key.rsplit(".", 1)[-1].lower()
         label = key
@@ -205,7 +211,10 @@ def speedups_of(suite: str, result: dict[str, Any], path: Path) -> list[SpeedRow
         if not _is_number(value) or not math.isfinite(float(value)) or float(value) <= 0:
             continue
         match = re.search(r"ratio_(\w+?)_over_(\w+)", leaf)
-        if match:
+        versus = re.search(r"ratio_vs_(\w+)", leaf)
+        if versus:  # geoconv time / reference time
+            rows.append(SpeedRow(suite, f"{label} (vs {versus.group(1)})", 1.0 / float(value), path))
+        elif match:
             first, second = match.groups()
             if first in ("geoconv", "ours"):
                 rows.append(SpeedRow(suite, f"{label} (vs {second})", 1.0 / float(value), path))
@@ -469,6 +478,16 @@ def _flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[name] = value
     return flat
+
+
+def _dicts(mapping: dict[str, Any], prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Every nested dict with its dotted path."""
+    found = []
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            found.append((f"{prefix}{key}", value))
+            found.extend(_dicts(value, f"{prefix}{key}."))
+    return found
 
 
 def _timestamp(record: dict[str, Any], path: Path) -> float:

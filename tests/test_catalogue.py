@@ -1,0 +1,58 @@
+"""The catalogue is consistent: with the scripts it names, with itself, and with datasets/README.md."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from geoconv.catalogue import DATASETS, PUBLISHED, SUITES, TASKS, published_for, task_for_record
+
+REPO = Path(__file__).resolve().parent.parent
+# Options every example gets from geoconv.experiment.base_parser.
+BASE_OPTIONS = {"--epochs", "--seeds", "--data-root", "--out", "--device", "--threads", "--no-progress"}
+
+
+def script_options(path: Path) -> set[str]:
+    """The long options a script declares with add_argument (read from its source, without running it)."""
+    return set(re.findall(r"add_argument\(\s*\"(--[\w-]+)\"", path.read_text()))
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_task_profiles_use_options_of_the_example(name):
+    task = TASKS[name]
+    assert task.script.startswith("examples/")
+    path = REPO / task.script
+    assert path.is_file(), f"{task.script} is missing"
+    known = script_options(path) | BASE_OPTIONS
+    used = {arg for arg in (*task.quick, *task.full) if arg.startswith("--")}
+    assert used <= known, f"{task.script} has no option(s) {sorted(used - known)}"
+    assert f'"task": "{task.record_task}"' in path.read_text()  # the record names the task as the catalogue says
+    assert all(dataset in DATASETS for dataset in task.datasets)
+
+
+@pytest.mark.parametrize("name", sorted(SUITES))
+def test_suite_profiles_use_options_of_the_benchmark(name):
+    suite = SUITES[name]
+    assert suite.script.startswith("benchmarks/")
+    path = REPO / suite.script
+    assert path.is_file(), f"{suite.script} is missing"
+    used = {arg for arg in (*suite.quick, *suite.full) if arg.startswith("--")}
+    assert used <= script_options(path)
+    assert all(dataset in DATASETS for dataset in suite.datasets)
+
+
+def test_published_numbers_are_those_of_the_datasets_readme():
+    readme = (REPO / "datasets" / "README.md").read_text().splitlines()
+    for (task, dataset, model), entry in PUBLISHED.items():
+        forms = {str(entry.value), f"{entry.value:g}", f"{entry.value:.2f}"}
+        rows = [line for line in readme if line.startswith("|") and dataset.split("_")[0].lower() in line.lower()]
+        assert any(form in row for row in rows for form in forms), (task, dataset, model, entry.value)
+
+
+def test_lookups():
+    assert published_for("NODE_CLASSIFICATION", "Cora", "GCN").value == 81.5
+    assert published_for("node_classification", "cora", "gat") is None
+    assert task_for_record("node_classification").name == "node-classification"
+    assert task_for_record("unknown") is None
