@@ -1,0 +1,173 @@
+"""Neural Sheaf Diffusion on heterophilic graphs, 10 standard splits (Bodnar et al., NeurIPS 2022).
+
+Diag-, O(d)- (bundle) and General NSD, and GCN as the baseline, on the
+Geom-GCN graphs (texas, wisconsin, cornell, film, chameleon, squirrel) with
+their 10 fixed 60/20/20 splits.  Protocol of the paper's code: row-normalised
+features, Adam, up to --epochs epochs per split with early stopping on
+validation accuracy (ties broken by the lower validation loss) and patience
+--patience; the reported number is the test accuracy at the best validation
+epoch, mean and std over the splits.  Per-dataset defaults are the paper's
+released configurations (exp/scripts/run_<dataset>.sh of
+twitter-research/neural-sheaf-diffusion) where they exist; every value can be
+overridden on the command line.
+
+Published (NSD paper, Table 1, best NSD variant): texas 85.95, wisconsin
+89.41, cornell 86.49, film 37.81; GCN 55.14 / 51.76 / 60.54 / 27.32.
+
+    python examples/sheaf_diffusion.py --dataset texas --model bundle --threads 1
+
+The last line printed is a JSON record with test_acc_mean / test_acc_std (percent).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from geoconv.data.transforms import normalize_features  # noqa: E402
+from geoconv.datasets import GeomGCNGraph  # noqa: E402
+from geoconv.experiment import base_parser, finish, mean_std, progress, set_seed, setup  # noqa: E402
+from geoconv.models import GCN, BundleSheafDiffusion, DiagSheafDiffusion, GeneralSheafDiffusion  # noqa: E402
+
+MODELS = {"diag": DiagSheafDiffusion, "bundle": BundleSheafDiffusion, "general": GeneralSheafDiffusion}
+
+# The paper's released configurations.  add_high_pass reproduces the official
+# `add_lp` flag, whose fixed off-diagonal entry is +1 (a signed edge); see
+# geoconv.ops.sheaf.append_fixed_stalk_dims.
+CONFIGS = {
+    "texas": dict(stalk_dim=3, num_layers=4, hidden=20, lr=0.02, weight_decay=5e-3, sheaf_decay=None,
+                  input_dropout=0.0, dropout=0.7, low_pass=False, high_pass=False, epochs=1500),
+    "wisconsin": dict(stalk_dim=3, num_layers=2, hidden=32, lr=0.02, weight_decay=6.685729356079199e-4,
+                      sheaf_decay=None, input_dropout=0.0, dropout=0.7276458263736642, low_pass=True, high_pass=True,
+                      epochs=500),
+    "cornell": dict(stalk_dim=4, num_layers=2, hidden=16, lr=0.02, weight_decay=6.914841722570725e-4,
+                    sheaf_decay=3.1764232712732976e-4, input_dropout=0.2, dropout=0.7, low_pass=False,
+                    high_pass=True, epochs=500),
+    # No released film script: a configuration inside the paper's search space.
+    "film": dict(stalk_dim=3, num_layers=2, hidden=16, lr=0.02, weight_decay=6.685729356079199e-4,
+                 sheaf_decay=None, input_dropout=0.5, dropout=0.7, low_pass=False, high_pass=False, epochs=500),
+}
+DEFAULT_CONFIG = CONFIGS["film"]
+PUBLISHED = {
+    "nsd_best": {"texas": 85.95, "wisconsin": 89.41, "cornell": 86.49, "film": 37.81, "squirrel": 56.34, "chameleon": 68.68},
+    "gcn": {"texas": 55.14, "wisconsin": 51.76, "cornell": 60.54, "film": 27.32, "squirrel": 53.43, "chameleon": 64.82},
+}
+
+
+def build_model(args, num_features: int, num_classes: int) -> torch.nn.Module:
+    if args.model == "gcn":
+        return GCN(num_features, args.hidden, num_classes, num_layers=2, dropout=args.dropout, cached=True)
+    return MODELS[args.model](
+        num_features, args.hidden, num_classes, stalk_dim=args.stalk_dim, num_layers=args.num_layers,
+        dropout=args.dropout, input_dropout=args.input_dropout, add_low_pass=args.low_pass,
+        add_high_pass=args.high_pass, orthogonal_map=args.orthogonal_map, cached=True,
+    )
+
+
+def parameter_groups(model, args) -> list[dict]:
+    if args.model == "gcn":
+        return [{"params": model.parameters(), "weight_decay": args.weight_decay}]
+    sheaf_decay = args.weight_decay if args.sheaf_decay is None else args.sheaf_decay
+    return [{"params": model.sheaf_parameters(), "weight_decay": sheaf_decay},
+            {"params": model.other_parameters(), "weight_decay": args.weight_decay}]
+
+
+@torch.no_grad()
+def evaluate(model, graph) -> dict[str, tuple[float, float]]:
+    model.eval()
+    logits = model.forward_tensors(graph.x, graph.edge_index)
+    out = {}
+    for split in ("train", "val", "test"):
+        mask = getattr(graph, f"{split}_mask")
+        accuracy = 100.0 * (logits[mask].argmax(-1) == graph.y[mask]).float().mean().item()
+        out[split] = (accuracy, F.cross_entropy(logits[mask], graph.y[mask]).item())
+    return out
+
+
+def train_split(graph, num_classes: int, args, split: int, seed: int) -> dict[str, float]:
+    set_seed(seed)
+    model = build_model(args, graph.x.shape[1], num_classes).to(args.device)
+    optimizer = torch.optim.Adam(parameter_groups(model, args), lr=args.lr)
+    best = (-1.0, float("inf"))
+    result = {"val": 0.0, "test": 0.0, "epoch": 0}
+    bad_epochs = 0
+    for epoch in progress(range(args.epochs), disable=args.no_progress, desc=f"split {split}"):
+        model.train()
+        optimizer.zero_grad()
+        logits = model.forward_tensors(graph.x, graph.edge_index)
+        loss = F.cross_entropy(logits[graph.train_mask], graph.y[graph.train_mask])
+        loss.backward()
+        optimizer.step()
+        metrics = evaluate(model, graph)
+        val_acc, val_loss = metrics["val"]
+        if val_acc > best[0] or (val_acc == best[0] and val_loss < best[1]):
+            best = (val_acc, val_loss)
+            result = {"val": val_acc, "test": metrics["test"][0], "epoch": epoch}
+            bad_epochs = 0
+        else:
+            bad_epochs += 1
+            if bad_epochs >= args.patience:
+                break
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = base_parser(__doc__, epochs=0, seeds=1)
+    parser.add_argument("--dataset", default="texas", choices=["texas", "wisconsin", "cornell", "film", "chameleon", "squirrel"])
+    parser.add_argument("--model", default="bundle", choices=["diag", "bundle", "general", "gcn"])
+    parser.add_argument("--splits", type=int, default=10, help="number of the standard splits 0..K-1 to run (default 10)")
+    parser.add_argument("--patience", type=int, default=200, help="early-stopping patience in epochs (default 200)")
+    parser.add_argument("--stalk-dim", type=int, default=None, help="stalk dimension d (default: per dataset)")
+    parser.add_argument("--num-layers", type=int, default=None)
+    parser.add_argument("--hidden", type=int, default=None, help="hidden channels per stalk dimension (GCN: width)")
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--weight-decay", type=float, default=None)
+    parser.add_argument("--sheaf-decay", type=float, default=None, help="weight decay of the sheaf learners")
+    parser.add_argument("--dropout", type=float, default=None)
+    parser.add_argument("--input-dropout", type=float, default=None)
+    parser.add_argument("--low-pass", type=int, choices=[0, 1], default=None, help="append a fixed low-pass stalk dim")
+    parser.add_argument("--high-pass", type=int, choices=[0, 1], default=None, help="append a fixed signed stalk dim")
+    parser.add_argument("--orthogonal-map", default="householder", choices=["householder", "cayley"])
+    args = parser.parse_args(argv)
+    config = dict(CONFIGS.get(args.dataset, DEFAULT_CONFIG))
+    if args.model == "gcn":  # the usual GCN baseline setting
+        config.update(hidden=64, lr=0.01, weight_decay=5e-4, dropout=0.5, epochs=1000)
+    for key, value in config.items():
+        if getattr(args, key, None) is None or (key == "epochs" and args.epochs == 0):
+            setattr(args, key, value)
+    args.low_pass, args.high_pass = bool(args.low_pass), bool(args.high_pass)
+    setup(args)
+
+    dataset = GeomGCNGraph(args.dataset, root=args.data_root)
+    graph = normalize_features(dataset)
+    results = []
+    for split in range(args.splits):
+        split_graph = dataset.split(split).replace(x=graph.x).to(args.device)
+        for seed in range(args.seeds):
+            results.append(train_split(split_graph, dataset.num_classes, args, split, seed=split * 1000 + seed))
+    test = [r["test"] for r in results]
+    test_mean, test_std = mean_std(test)
+    val_mean, _ = mean_std([r["val"] for r in results])
+    return finish(args, {
+        "task": "node_classification_heterophily",
+        "dataset": args.dataset,
+        "model": args.model,
+        "splits": args.splits,
+        "seeds_per_split": args.seeds,
+        "test_acc_mean": round(test_mean, 2),
+        "test_acc_std": round(test_std, 2),
+        "val_acc_mean": round(val_mean, 2),
+        "test_acc_per_run": [round(v, 2) for v in test],
+        "best_epochs": [r["epoch"] for r in results],
+        "metric": "test accuracy (%) at the best validation accuracy epoch, mean/std over splits",
+        "published": {"nsd_best": PUBLISHED["nsd_best"].get(args.dataset), "gcn": PUBLISHED["gcn"].get(args.dataset)},
+    })
+
+
+if __name__ == "__main__":
+    main()
