@@ -29,6 +29,16 @@ __all__ = [
     "HeterophilousGraph", "GeomGCNGraph",
 ]
 
+from geoconv.datasets.moleculenet import MoleculeNet  # noqa: E402
+from geoconv.datasets.ogb_mol import OGBMolDataset  # noqa: E402
+
+__all__ += ["MoleculeNet", "OGBMolDataset"]
+
 from geoconv.datasets.qm9 import QM9  # noqa: E402
 
 __all__ += ["QM9"]
+
+from geoconv.datasets.linkx import Facebook100, Twitch  # noqa: E402
+from geoconv.datasets.snap import SNAPGraph  # noqa: E402
+
+__all__ += ["Facebook100", "Twitch", "SNAPGraph"]
