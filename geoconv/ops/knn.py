@@ -15,7 +15,13 @@ reference DGCNN code builds the dense ``B x N x N`` matrix and runs out of
 memory beyond ~50k points).  Everything runs on the input's device with
 native torch kernels; no torch_cluster is needed.
 
-Ties between equal distances are broken by ``topk`` (unspecified order).
+On the CPU, low-dimensional inputs (``C <= 8``) whose largest graph would need
+more than one block are searched with scipy's k-d tree when scipy is installed
+(``backend="auto"``): the same exact neighbours (distances in float64) in
+O(N log N) instead of O(N^2) time, e.g. 100,000 points with k = 16 in seconds
+rather than minutes.  ``backend="brute"`` or ``"kdtree"`` forces one method.
+
+Ties between equal distances are broken arbitrarily (by ``topk`` or the tree).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from torch import Tensor
 
 # Default number of distance entries per block: 2^24 floats = 64 MiB in float32.
 MAX_BLOCK = 1 << 24
+BACKENDS = ("auto", "brute", "kdtree")
+KDTREE_MAX_DIM = 8
 
 
 def _counts(batch: Tensor | None, num_points: int, name: str, num_graphs: int | None) -> Tensor:
@@ -85,6 +93,59 @@ def _dense(points: Tensor, start: int, counts: list[int], width: int) -> Tensor:
     return dense
 
 
+def _kdtree_search(
+    x: Tensor, y: Tensor, k: int, count_x: list[int], count_y: list[int], exclude_self: bool
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The exact search of :func:`_knn_search` with one scipy k-d tree per graph (CPU)."""
+    from scipy.spatial import cKDTree
+
+    x_np, y_np = x.detach().cpu().double().numpy(), y.detach().cpu().double().numpy()
+    y_parts, x_parts, d_parts = [], [], []
+    start_x = start_y = 0
+    for nx, ny in zip(count_x, count_y):
+        kk = min(k + (1 if exclude_self else 0), nx)
+        if kk > 0 and ny > 0 and nx - (1 if exclude_self else 0) > 0:
+            tree = cKDTree(x_np[start_x:start_x + nx])
+            distance, local = tree.query(y_np[start_y:start_y + ny], k=kk)
+            distance = torch.from_numpy(distance.reshape(ny, kk))
+            local = torch.from_numpy(local.reshape(ny, kk)).long()
+            query = torch.arange(ny).view(-1, 1).expand(ny, kk)
+            if exclude_self:
+                # Drop the query itself; when duplicates pushed it out of the k + 1, drop the farthest.
+                is_self = local == query
+                is_self[:, -1] |= ~is_self.any(dim=1)
+                keep = ~is_self
+            else:
+                keep = torch.ones_like(local, dtype=torch.bool)
+            y_parts.append(start_y + query[keep])
+            x_parts.append(start_x + local[keep])
+            d_parts.append(distance[keep] ** 2)
+        start_x += nx
+        start_y += ny
+    if not y_parts:
+        empty = torch.empty(0, dtype=torch.long, device=x.device)
+        return empty, empty.clone(), x.new_empty(0)
+    return (torch.cat(y_parts).to(x.device), torch.cat(x_parts).to(x.device),
+            torch.cat(d_parts).to(device=x.device, dtype=x.dtype))
+
+
+def _use_kdtree(backend: str, x: Tensor, count_x: list[int], count_y: list[int], max_block: int) -> bool:
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend != "auto":
+        return backend == "kdtree"
+    if x.device.type != "cpu" or x.shape[1] > KDTREE_MAX_DIM or x.requires_grad:
+        return False
+    largest = max((a * b for a, b in zip(count_x, count_y)), default=0)
+    if largest <= max_block:
+        return False
+    try:
+        import scipy.spatial  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _knn_search(
     x: Tensor,
     y: Tensor,
@@ -95,6 +156,7 @@ def _knn_search(
     exclude_self: bool = False,
     max_block: int = MAX_BLOCK,
     batch_names: tuple[str, str] = ("batch_x", "batch_y"),
+    backend: str = "auto",
 ) -> tuple[Tensor, Tensor, Tensor]:
     """``(y_index, x_index, squared_distance)`` of the k nearest x of every y, sorted by y then distance."""
     _check_points(x, y, k)
@@ -106,6 +168,8 @@ def _knn_search(
         num_graphs = max(last) + 1 if last else 0
     count_x = _counts(batch_x, x.shape[0], batch_names[0], num_graphs).tolist()
     count_y = _counts(batch_y, y.shape[0], batch_names[1], num_graphs).tolist()
+    if _use_kdtree(backend, x, count_x, count_y, max_block):
+        return _kdtree_search(x, y, k, count_x, count_y, exclude_self)
     device = x.device
     y_parts, x_parts, d_parts = [], [], []
     start_x = [0] * (len(count_x) + 1)
@@ -172,6 +236,7 @@ def knn(
     *,
     cosine: bool = False,
     max_block: int = MAX_BLOCK,
+    backend: str = "auto",
 ) -> Tensor:
     r"""For every point of ``y``, its ``k`` nearest points of ``x`` in the same graph.
 
@@ -187,6 +252,8 @@ def knn(
         batch_x, batch_y: sorted graph index of every point (``Batch.batch``); both or neither.
         cosine: use the cosine distance :math:`1 - \cos(y_i, x_j)` instead.
         max_block: largest number of distance entries computed at once (memory bound).
+        backend: ``"auto"``, ``"brute"`` (chunked matmul + topk, any device) or
+            ``"kdtree"`` (scipy, CPU); see the module docstring.
 
     Shapes:
         output: ``[2, E]`` int64; row 0 indexes ``y``, row 1 indexes ``x`` (PyG's
@@ -194,7 +261,7 @@ def knn(
     """
     if cosine:
         x, y = _normalize(x), _normalize(y)
-    y_index, x_index, _ = _knn_search(x, y, k, batch_x, batch_y, max_block=max_block)
+    y_index, x_index, _ = _knn_search(x, y, k, batch_x, batch_y, max_block=max_block, backend=backend)
     return torch.stack([y_index, x_index])
 
 
@@ -206,6 +273,7 @@ def knn_graph(
     cosine: bool = False,
     *,
     max_block: int = MAX_BLOCK,
+    backend: str = "auto",
 ) -> Tensor:
     r"""The k-nearest-neighbour graph: an edge ``j -> i`` from each of the ``k``
     points nearest to ``x_i`` (in its graph) to ``i``.
@@ -223,6 +291,7 @@ def knn_graph(
         loop: allow self-loops.
         cosine: use the cosine distance.
         max_block: largest number of distance entries computed at once.
+        backend: ``"auto"``, ``"brute"`` or ``"kdtree"`` (see the module docstring).
 
     Shapes:
         output: ``edge_index [2, N * k]`` (fewer for graphs with <= k points);
@@ -233,7 +302,7 @@ def knn_graph(
     if cosine:
         x = _normalize(x)
     centre, neighbour, _ = _knn_search(x, x, k, batch, batch, exclude_self=not loop, max_block=max_block,
-                                           batch_names=("batch", "batch"))
+                                           batch_names=("batch", "batch"), backend=backend)
     return torch.stack([neighbour, centre])
 
 
@@ -245,6 +314,7 @@ def radius_graph(
     max_num_neighbors: int = 32,
     *,
     max_block: int = MAX_BLOCK,
+    backend: str = "auto",
 ) -> Tensor:
     r"""Edges ``j -> i`` between points of the same graph closer than ``r``.
 
@@ -262,6 +332,7 @@ def radius_graph(
         loop: include self-loops.
         max_num_neighbors: neighbours kept per centre.
         max_block: largest number of distance entries computed at once.
+        backend: ``"auto"``, ``"brute"`` or ``"kdtree"`` (see the module docstring).
 
     Shapes:
         output: ``edge_index [2, E]``, row 0 = neighbour (source), row 1 = centre (target),
@@ -271,7 +342,7 @@ def radius_graph(
         raise ValueError(f"r must be positive, got {r}")
     centre, neighbour, distance = _knn_search(
         pos, pos, max_num_neighbors, batch, batch, exclude_self=not loop, max_block=max_block,
-        batch_names=("batch", "batch"),
+        batch_names=("batch", "batch"), backend=backend,
     )
     inside = distance <= r * r
     return torch.stack([neighbour[inside], centre[inside]])

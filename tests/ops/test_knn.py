@@ -41,12 +41,13 @@ def _as_dict(query, found, num_queries):
 
 
 @pytest.mark.parametrize("loop", [False, True])
-@pytest.mark.parametrize("max_block", [1 << 24, 50, 1])
-def test_knn_graph_matches_brute_force(loop, max_block):
+@pytest.mark.parametrize("max_block, backend", [(1 << 24, "brute"), (50, "brute"), (1, "brute"), (50, "auto"),
+                                                (1 << 24, "kdtree")])
+def test_knn_graph_matches_brute_force(loop, max_block, backend):
     batch = _batch(SIZES)
     x = _points(batch.numel())
     k = 6
-    edge_index = knn_graph(x, k, batch, loop=loop, max_block=max_block)
+    edge_index = knn_graph(x, k, batch, loop=loop, max_block=max_block, backend=backend)
     expected = _reference(x, x, k, batch, batch, exclude_self=not loop)
     assert _as_dict(edge_index[1], edge_index[0], x.shape[0]) == expected
     # Neighbours stay within their graph; self-loops exactly when loop=True.
@@ -66,10 +67,11 @@ def test_knn_graph_order_and_float32():
     assert _as_dict(centre, neighbour, 65) == expected
 
 
-def test_knn_bipartite_and_cosine():
+@pytest.mark.parametrize("backend", ["brute", "kdtree"])
+def test_knn_bipartite_and_cosine(backend):
     batch_x, batch_y = _batch([20, 0, 15]), _batch([7, 3, 9])
     x, y = _points(35, seed=2), _points(19, seed=3)
-    assign = knn(x, y, 4, batch_x, batch_y)
+    assign = knn(x, y, 4, batch_x, batch_y, backend=backend)
     expected = _reference(x, y, 4, batch_x, batch_y)
     assert _as_dict(assign[0], assign[1], 19) == expected
     assert all(len(expected[i]) == 0 for i in range(7, 10))  # graph 1 has no x points
@@ -87,11 +89,21 @@ def test_knn_single_graph_without_batch():
     assert knn_graph(x[:0], 3).shape == (2, 0)
 
 
-def test_radius_graph_matches_brute_force():
+def test_kdtree_excludes_self_among_duplicates():
+    # Three copies of one point: each copy's nearest other points are the two other copies.
+    x = torch.cat([torch.zeros(3, 2), _points(10, dim=2, seed=6).float() + 5.0])
+    for backend in ("brute", "kdtree"):
+        edge_index = knn_graph(x, 2, backend=backend)
+        assert not bool((edge_index[0] == edge_index[1]).any())
+        assert _as_dict(edge_index[1], edge_index[0], 13)[0] == [1, 2]
+
+
+@pytest.mark.parametrize("backend", ["brute", "kdtree"])
+def test_radius_graph_matches_brute_force(backend):
     batch = _batch(SIZES)
     pos = _points(batch.numel(), seed=5)
     r = 1.0
-    edge_index = radius_graph(pos, r, batch, max_num_neighbors=100)
+    edge_index = radius_graph(pos, r, batch, max_num_neighbors=100, backend=backend)
     dist = ((pos[:, None] - pos[None]) ** 2).sum(-1).sqrt()
     close = (dist <= r) & (batch[:, None] == batch[None]) & ~torch.eye(pos.shape[0], dtype=torch.bool)
     expected = {(j, i) for i, j in close.nonzero().tolist()}
@@ -118,3 +130,5 @@ def test_knn_errors():
         radius_graph(x, 0.0)
     with pytest.raises(ValueError, match=r"shape \[N, C\]"):
         knn_graph(x.view(-1), 2)
+    with pytest.raises(ValueError, match="backend must be one of"):
+        knn_graph(x, 2, backend="ball_tree")

@@ -1,0 +1,188 @@
+"""DynamicEdgeConv forward+backward and knn_graph: geoconv vs torch_geometric's EdgeConv.
+
+In one run (prints one JSON line):
+
+1. forward+backward of geoconv's ``DynamicEdgeConv`` (kNN in feature space + EdgeConv,
+   max aggregation) on 16 clouds x 1024 points, k = 20, 64 -> 64 channels, with the
+   DGCNN edge function Linear(128, 64, bias=False) -> BatchNorm -> LeakyReLU(0.2);
+   against torch_geometric's ``EdgeConv`` with the same module on the kNN graph that
+   its ``DynamicEdgeConv`` would build (self included).  torch_geometric 2.8's own
+   ``DynamicEdgeConv``/``knn_graph`` need pyg-lib or torch_cluster; the graph comes from
+   ``torch_cluster.knn_graph`` when importable, else from a brute-force reference
+   (the reference DGCNN code's dense ``-||x_i - x_j||^2`` + ``topk`` per cloud); the
+   record says which.  The PyG side is timed with and without building its graph.
+2. ``knn_graph`` alone against the same reference.
+3. ``knn_graph`` on 100,000 random 3-D points (k = 16) in a fresh child process, with
+   that process's peak resident memory (the dense N x N matrix would take 40 GB):
+   ``backend="auto"`` (scipy k-d tree on CPU) and, with ``--large-brute``, the chunked
+   brute-force path that also runs on GPU.
+
+Both sides run alternately in the same process (the machine is shared), medians reported.
+
+    python benchmarks/edge_conv.py                      # defaults above, 1 thread
+    python benchmarks/edge_conv.py --repeats 11 --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM; ru_maxrss would include the parent's peak after exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return usage / 1024.0 if sys.platform != "darwin" else usage / 2**20
+
+
+def reference_knn_graph(x: torch.Tensor, k: int, num_clouds: int) -> tuple[torch.Tensor, str]:
+    """Self-inclusive kNN graph (row 0 neighbour, row 1 centre) as PyG's DynamicEdgeConv builds it."""
+    try:
+        import torch_cluster
+    except ImportError:
+        points = x.view(num_clouds, -1, x.shape[1])
+        # The reference DGCNN's knn(): dense pairwise -||x_i - x_j||^2 per cloud, then topk.
+        inner = -2 * points @ points.transpose(1, 2)
+        square = (points * points).sum(dim=-1, keepdim=True)
+        pairwise = -square - inner - square.transpose(1, 2)
+        index = pairwise.topk(k=k, dim=-1).indices
+        offset = torch.arange(num_clouds, device=x.device).view(-1, 1, 1) * points.shape[1]
+        neighbour = (index + offset).reshape(-1)
+        centre = torch.arange(x.shape[0], device=x.device).repeat_interleave(k)
+        return torch.stack([neighbour, centre]), "brute force (dense per-cloud distances + topk; torch_cluster not installed)"
+    batch = torch.arange(num_clouds, device=x.device).repeat_interleave(x.shape[0] // num_clouds)
+    return torch_cluster.knn_graph(x, k, batch, loop=True, flow="source_to_target"), "torch_cluster.knn_graph"
+
+
+def large_knn(num_points: int, k: int, backend: str) -> dict:
+    """Run in a child process: knn_graph on ``num_points`` random 3-D points."""
+    from geoconv.ops.knn import knn_graph
+
+    pos = torch.rand(num_points, 3, generator=torch.Generator().manual_seed(0))
+    before = peak_rss_mb()
+    start = time.perf_counter()
+    edge_index = knn_graph(pos, k, backend=backend)
+    seconds = time.perf_counter() - start
+    return {
+        "points": num_points, "k": k, "backend": backend, "edges": int(edge_index.shape[1]),
+        "seconds": round(seconds, 3), "peak_rss_mb": round(peak_rss_mb(), 1), "peak_rss_before_knn_mb": round(before, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clouds", type=int, default=16)
+    parser.add_argument("--points", type=int, default=1024)
+    parser.add_argument("--k", type=int, default=20)
+    parser.add_argument("--channels", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--large-points", type=int, default=100_000)
+    parser.add_argument("--large-k", type=int, default=16)
+    parser.add_argument("--large-brute", action="store_true",
+                        help="also run the 100k-point knn_graph with the chunked brute-force backend (minutes: O(N^2) work)")
+    parser.add_argument("--large-only", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--out", help="also write the JSON record to this file")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    if args.large_only:
+        record = large_knn(args.large_points, args.large_k, args.large_only)
+        print(json.dumps(record))
+        return record
+
+    from torch_geometric.nn import EdgeConv as PyGEdgeConv
+
+    import torch_geometric
+    from geoconv.nn import DynamicEdgeConv
+    from geoconv.ops.knn import knn_graph
+
+    torch.manual_seed(0)
+    num_nodes = args.clouds * args.points
+    c = args.channels
+    mlp = torch.nn.Sequential(torch.nn.Linear(2 * c, c, bias=False), torch.nn.BatchNorm1d(c), torch.nn.LeakyReLU(0.2))
+    ours = DynamicEdgeConv(mlp, args.k)
+    theirs = PyGEdgeConv(mlp)  # the same module object: identical weights
+    x = torch.randn(num_nodes, c, requires_grad=True)
+    batch = torch.arange(args.clouds).repeat_interleave(args.points)
+    reference_graph, knn_source = reference_knn_graph(x.detach(), args.k, args.clouds)
+
+    def run_ours() -> None:
+        ours(x, batch).square().mean().backward()
+
+    def run_pyg_with_graph() -> None:
+        edge_index, _ = reference_knn_graph(x.detach(), args.k, args.clouds)
+        theirs(x, edge_index).square().mean().backward()
+
+    def run_pyg_conv_only() -> None:
+        theirs(x, reference_graph).square().mean().backward()
+
+    def run_knn_ours() -> None:
+        knn_graph(x.detach(), args.k, batch, loop=True)
+
+    def run_knn_reference() -> None:
+        reference_knn_graph(x.detach(), args.k, args.clouds)
+
+    functions = {
+        "dynamic_edge_conv": run_ours, "pyg_knn_plus_edge_conv": run_pyg_with_graph,
+        "pyg_edge_conv_only": run_pyg_conv_only, "knn_graph": run_knn_ours, "reference_knn_graph": run_knn_reference,
+    }
+    times: dict[str, list[float]] = {name: [] for name in functions}
+    for repeat in range(args.repeats + 1):  # round 0 is warm-up; sides alternate within each round
+        for name, function in functions.items():
+            x.grad = None
+            mlp.zero_grad(set_to_none=True)
+            start = time.perf_counter()
+            function()
+            if repeat:
+                times[name].append(time.perf_counter() - start)
+    median = {name: statistics.median(values) for name, values in times.items()}
+    # Sanity: both sides compute the same output (BatchNorm in training mode uses batch statistics of the same edges).
+    with torch.no_grad():
+        difference = (ours(x, batch) - theirs(x, reference_graph)).abs().max().item()
+
+    large = []
+    for backend in ("auto", "brute") if args.large_brute else ("auto",):
+        child = subprocess.run(
+            [sys.executable, __file__, "--large-only", backend, "--large-points", str(args.large_points),
+             "--large-k", str(args.large_k), "--threads", str(args.threads)],
+            capture_output=True, text=True, check=True,
+        )
+        large.append(json.loads(child.stdout.strip().splitlines()[-1]))
+    record = {
+        "benchmark": "dynamic_edge_conv_forward_backward",
+        "clouds": args.clouds, "points": args.points, "k": args.k, "channels": c,
+        "repeats": args.repeats, "threads": args.threads, "torch": torch.__version__,
+        "pyg_version": torch_geometric.__version__, "pyg_knn_graph_source": knn_source,
+        "median_s": {name: round(value, 4) for name, value in median.items()},
+        "ratio_vs_pyg_knn_plus_edge_conv": round(median["dynamic_edge_conv"] / median["pyg_knn_plus_edge_conv"], 3),
+        "ratio_vs_pyg_edge_conv_only": round(median["dynamic_edge_conv"] / median["pyg_edge_conv_only"], 3),
+        "knn_graph_ratio_vs_reference": round(median["knn_graph"] / median["reference_knn_graph"], 3),
+        "max_abs_output_difference": difference,
+        "large_knn_graph": large,
+        "large_knn_graph_peak_under_4gb": all(run["peak_rss_mb"] < 4096 for run in large),
+    }
+    line = json.dumps(record)
+    if args.out:
+        Path(args.out).write_text(line + "\n")
+    print(line)
+    return record
+
+
+if __name__ == "__main__":
+    main()
