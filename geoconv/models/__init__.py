@@ -17,3 +17,7 @@ __all__ += ["DiagSheafDiffusion", "BundleSheafDiffusion", "GeneralSheafDiffusion
 from geoconv.models.molecule import FingerprintMLP, NeuralFingerprintNet, OGBMolGNN  # noqa: E402
 
 __all__ += ["FingerprintMLP", "NeuralFingerprintNet", "OGBMolGNN"]
+
+from geoconv.models.dgcnn import DGCNN, DGCNNSegmentation  # noqa: E402
+
+__all__ += ["DGCNN", "DGCNNSegmentation"]
