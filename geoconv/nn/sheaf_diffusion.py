@@ -168,7 +168,7 @@ class SheafDiffusion(nn.Module):
     def laplacian(self, features: Tensor, edge_index: Tensor, reverse: Tensor, layer: int) -> SheafLaplacian:
         """The (normalised) sheaf Laplacian learned from ``features [N, d, C']`` by layer ``layer``'s learner."""
         num_nodes = features.shape[0]
-        maps, weights = self.sheaf_learners[layer](features.reshape(num_nodes, -1), edge_index, reverse)
+        maps, weights = self.sheaf_learners[layer](features.flatten(1), edge_index, reverse)
         if weights is not None:
             maps = maps * weights.view([-1] + [1] * (maps.dim() - 1))
         maps = append_fixed_stalk_dims(maps, edge_index, low_pass=self.add_low_pass, high_pass=self.add_high_pass)
@@ -206,7 +206,7 @@ class SheafDiffusion(nn.Module):
             if self.use_act:
                 z = F.elu(z)
             h = (1 + torch.tanh(self.epsilons[layer])).view(1, -1, 1) * h - z
-        return self.lin_out(h.reshape(num_nodes, -1))
+        return self.lin_out(h.flatten(1))
 
     def extra_repr(self) -> str:
         return (
