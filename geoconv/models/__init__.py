@@ -21,3 +21,7 @@ __all__ += ["FingerprintMLP", "NeuralFingerprintNet", "OGBMolGNN"]
 from geoconv.models.dgcnn import DGCNN, DGCNNSegmentation  # noqa: E402
 
 __all__ += ["DGCNN", "DGCNNSegmentation"]
+
+from geoconv.models.meshcnn import MeshCNNClassifier, MeshCNNSegmenter  # noqa: E402
+
+__all__ += ["MeshCNNClassifier", "MeshCNNSegmenter"]

@@ -31,3 +31,9 @@ from geoconv.nn.atom_bond_encoder import AtomEncoder, BondEncoder, CategoricalEn
 from geoconv.nn.bond_gcn_conv import BondGCNConv  # noqa: E402
 
 __all__ += ["NeuralFingerprint", "WeaveConv", "AtomEncoder", "BondEncoder", "CategoricalEncoder", "BondGCNConv"]
+
+from geoconv.nn.mesh_conv import MeshConv  # noqa: E402
+from geoconv.nn.mesh_pool import MeshPool  # noqa: E402
+from geoconv.nn.mesh_unpool import MeshUnpool  # noqa: E402
+
+__all__ += ["MeshConv", "MeshPool", "MeshUnpool"]
