@@ -64,6 +64,7 @@ class TrainingRow:
     profile: str
     epochs: Any
     wall_time_s: float | None
+    cpu_time_s: float | None
     published: Published | None
     published_source: str
     path: Path
@@ -313,6 +314,7 @@ def _training_row(record: dict[str, Any], path: Path, profile: str) -> TrainingR
         seeds=record.get("seeds", hyper.get("seeds", "-")), profile=profile,
         epochs=hyper.get("epochs", "-"),
         wall_time_s=float(record["wall_time_s"]) if _is_number(record.get("wall_time_s")) else None,
+        cpu_time_s=float(record["process_cpu_time_s"]) if _is_number(record.get("process_cpu_time_s")) else None,
         published=published, published_source=source, path=path, curves=curves_of(record),
     )
 
@@ -325,19 +327,22 @@ def markdown(report: Report, *, relative_to: Path | None = None) -> str:
     lines: list[str] = []
     if report.training:
         lines += [
-            "| task | dataset | model | metric | geoconv (mean ± std) | seeds | published | Δ vs published | published source | profile | epochs | wall time (s) |",
+            "| task | dataset | model | metric | geoconv (mean ± std) | seeds | published | Δ vs published | published source | profile | epochs | time (s) |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for row in report.training:
-            ours = _format(row.metric.mean) + (f" ± {_format(row.metric.std)}" if row.metric.std is not None else "")
+            digits = _decimals(row.metric.mean)
+            ours = _format(row.metric.mean) + (f" ± {row.metric.std:.{digits}f}" if row.metric.std is not None else "")
             if row.published is not None:
-                published = _format(row.published.value) + (f" ± {_format(row.published.std)}" if row.published.std is not None else "")
+                published = _format(row.published.value) + (f" ± {row.published.std:.{digits}f}" if row.published.std is not None else "")
                 delta = row.metric.mean - row.published.value
-                delta_text = ("+" if delta >= 0 else "") + _format(delta)
+                delta_text = f"{delta:+.{digits}f}"
                 source = row.published.citation
             else:
                 published, delta_text, source = "-", "-", "no published number for this setting"
             wall = f"{row.wall_time_s:.0f}" if row.wall_time_s is not None else "-"
+            if row.cpu_time_s is not None:
+                wall += f" (CPU {row.cpu_time_s:.0f})"
             lines.append(
                 f"| {row.task} | {row.dataset} | {row.model} | {row.metric.name} | {ours} | {row.seeds} | {published} "
                 f"| {delta_text} | {source} | {row.profile} | {row.epochs} | {wall} |"
@@ -377,15 +382,18 @@ def plot(report: Report, out_dir: Path) -> list[Path]:
             rows = [row for row in compared if row.metric.name == name]
             labels = [f"{row.task}\n{row.dataset} / {row.model} ({row.profile})" for row in rows]
             ys = list(range(len(rows)))
-            axis.barh([y + 0.2 for y in ys], [row.metric.mean for row in rows], height=0.4,
-                      xerr=[row.metric.std or 0.0 for row in rows], label="geoconv", color="tab:blue")
-            axis.barh([y - 0.2 for y in ys], [row.published.value for row in rows], height=0.4,
-                      xerr=[row.published.std or 0.0 for row in rows], label="published", color="tab:gray")
+            # A dot plot, not bars from zero: the differences that matter are a few points wide.
+            axis.errorbar([row.published.value for row in rows], [y - 0.12 for y in ys],
+                          xerr=[row.published.std or 0.0 for row in rows], fmt="D", color="tab:gray", capsize=3, label="published")
+            axis.errorbar([row.metric.mean for row in rows], [y + 0.12 for y in ys],
+                          xerr=[row.metric.std or 0.0 for row in rows], fmt="o", color="tab:blue", capsize=3, label="geoconv")
+            axis.set_ylim(-0.6, len(rows) - 0.4)
+            axis.grid(axis="x", alpha=0.3)
             axis.set_yticks(ys)
             axis.set_yticklabels(labels, fontsize=7)
             axis.set_xlabel(name)
-            axis.legend(fontsize=7, loc="lower right")
-        fig.suptitle("geoconv vs published results")
+            axis.legend(fontsize=7, loc="best")
+        fig.suptitle("geoconv vs published results (mean ± std)")
         fig.tight_layout()
         written.append(_save(fig, out_dir / "accuracy_vs_published.png", plt))
 
@@ -458,15 +466,13 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(float(value))
 
 
-def _format(value: float | None) -> str:
-    if value is None:
-        return "-"
+def _decimals(value: float) -> int:
     magnitude = abs(value)
-    if magnitude >= 10:
-        return f"{value:.2f}"
-    if magnitude >= 1:
-        return f"{value:.3f}"
-    return f"{value:.4f}"
+    return 2 if magnitude >= 10 else (3 if magnitude >= 1 else 4)
+
+
+def _format(value: float | None) -> str:
+    return "-" if value is None else f"{value:.{_decimals(value)}f}"
 
 
 def _flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:

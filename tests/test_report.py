@@ -62,10 +62,10 @@ def test_report_writes_table_and_plots(tmp_path, capsys):
     assert len(training) == 3  # the older cora record is superseded
     cora = next(r for r in training if "| cora |" in r)
     cells = [c.strip() for c in cora.strip("|").split("|")]
-    assert cells[:8] == ["node_classification", "cora", "gcn", "test_acc", "80.00 ± 0.5000", "2", "81.50", "-1.500"]
+    assert cells[:8] == ["node_classification", "cora", "gcn", "test_acc", "80.00 ± 0.50", "2", "81.50", "-1.50"]
     assert "Kipf & Welling" in cells[8] and cells[10] == "3"
     qm9 = [c.strip() for c in next(r for r in training if "| qm9 |" in r).strip("|").split("|")]
-    assert qm9[3:9] == ["test_mae", "40.00 ± 2.000", "1", "25.00", "+15.00", "record"]
+    assert qm9[3:9] == ["test_mae", "40.00 ± 2.00", "1", "25.00", "+15.00", "record"]
     mesh = [c.strip() for c in next(r for r in training if "mesh_classification" in r).strip("|").split("|")]
     assert mesh[6] == "-" and mesh[8] == "no published number for this setting"
     assert "| gcn | ratio_geoconv_over_pyg (vs pyg) | 4.00x |" in table
