@@ -13,7 +13,11 @@ What is read from a training record:
   level or inside a ``metrics`` dict (``{"test_acc": {"mean": .., "std": ..}}``
   or ``{"test_acc_mean": ..}``);
 * training curves, optional: ``curves`` = ``{name: [v_epoch0, v_epoch1, ...]}``,
-  or one such list per seed (``[[...], [...]]``), plotted as mean over seeds.
+  or one such list per seed (``[[...], [...]]``), plotted as mean over seeds;
+* several models or modes in one record: a ``results`` or ``modes`` dict of
+  such metric dicts gives one row each (model ``<model>/<key>``); a ``target``
+  is appended to the dataset (``QM9/U0``); a bare ``test_mean`` is named after
+  the record's ``metric`` (``test_rmse``).
 
 The published number beside a row comes from :data:`geoconv.catalogue.PUBLISHED`
 (the one machine-readable place), else from the record's own ``published``
@@ -35,7 +39,7 @@ from geoconv.catalogue import Published, published_for
 # Metric names tried first, in order, when choosing the metric a row reports.
 PRIMARY_METRICS = (
     "test_acc", "test_accuracy", "test_overall_acc", "overall_acc", "test_mae", "test_rmse",
-    "test_rocauc", "test_roc_auc", "test_auc", "rmse", "mae", "rocauc", "accuracy",
+    "test_rocauc", "test_roc_auc", "test_auc", "rmse", "mae", "rocauc", "roc_auc", "accuracy",
 )
 LOWER_IS_BETTER = re.compile(r"(mae|rmse|mse|loss|error)", re.IGNORECASE)
 
@@ -274,14 +278,15 @@ def collect(paths: Iterable[str | Path], *, keep_all: bool = False) -> Report:
         if "task" not in record:
             skipped.append(f"{path}: neither a training record (no 'task') nor a benchmark record")
             continue
-        row = _training_row(record, path, profile)
-        if row is None:
+        found = _training_rows(record, path, profile)
+        if not found:
             skipped.append(f"{path}: no '<name>_mean' metric in the record")
             continue
-        training_all.append(row)
-        key = (row.task, row.dataset, row.model, row.profile)
-        if key not in training or stamp >= training[key][0]:
-            training[key] = (stamp, row)
+        for row in found:
+            training_all.append(row)
+            key = (row.task, row.dataset, row.model, row.profile)
+            if key not in training or stamp >= training[key][0]:
+                training[key] = (stamp, row)
     rows = training_all if keep_all else [row for _, row in training.values()]
     rows.sort(key=lambda r: (r.task, r.dataset, r.model, r.profile))
     speed_rows = [row for _, found, _ in speed.values() for row in found]
@@ -295,28 +300,64 @@ def collect(paths: Iterable[str | Path], *, keep_all: bool = False) -> Report:
     return Report(rows, speed_rows, scaling, skipped)
 
 
-def _training_row(record: dict[str, Any], path: Path, profile: str) -> TrainingRow | None:
+def _training_rows(record: dict[str, Any], path: Path, profile: str) -> list[TrainingRow]:
+    """One row per record, or one per model/mode when the record holds several (``results``/``modes`` dicts)."""
     task, dataset, model = (str(record.get(k, "-")) for k in ("task", "dataset", "model"))
-    published = published_for(task, dataset, model)
-    source = "catalogue"
-    metrics = metrics_of(record)
-    if published is None and _is_number(record.get("published")):
+    if isinstance(record.get("target"), str):  # one of several targets of a dataset (QM9 U0)
+        dataset = f"{dataset}/{record['target']}"
+    metric_word = _metric_word(record.get("metric"))
+    curves = curves_of(record)
+    hyper = record.get("hyperparameters") or {}
+    common = dict(
+        task=task, dataset=dataset, seeds=record.get("seeds", hyper.get("seeds", "-")), profile=profile,
+        epochs=hyper.get("epochs", record.get("epochs", "-")),
+        wall_time_s=float(record["wall_time_s"]) if _is_number(record.get("wall_time_s")) else None,
+        cpu_time_s=float(record["process_cpu_time_s"]) if _is_number(record.get("process_cpu_time_s")) else None,
+        path=path,
+    )
+    for group in ("results", "modes"):
+        parts = record.get(group)
+        if isinstance(parts, dict) and parts and all(isinstance(v, dict) and metrics_of(v) for v in parts.values()):
+            rows = []
+            for name, part in parts.items():
+                sub_model = name if model == "-" else f"{model}/{name}"
+                row = _row(part, common, sub_model, metric_word, record.get("published"))
+                if row is not None:
+                    row.curves = {k: v for k, v in curves.items() if k.startswith(name)}
+                    rows.append(row)
+            return rows
+    row = _row(record, common, model, metric_word, record.get("published"))
+    if row is None:
+        return []
+    row.curves = curves
+    return [row]
+
+
+def _row(source: dict[str, Any], common: dict[str, Any], model: str, metric_word: str | None, own_published: Any) -> TrainingRow | None:
+    metrics = metrics_of(source)
+    if metric_word:  # a bare "test_mean" becomes "test_rmse" when the record names its metric
+        metrics = [Metric(f"{m.name}_{metric_word}", m.mean, m.std) if m.name in ("test", "val", "valid") else m for m in metrics]
+    published = published_for(common["task"], common["dataset"], model)
+    source_name = "catalogue"
+    if published is None and _is_number(own_published):
         metric = primary_metric(metrics)
-        published = Published(float(record["published"]), metric.name if metric else "", "record", key=metric.name if metric else None)
-        source = "record"
+        published = Published(float(own_published), metric.name if metric else "", "record", key=metric.name if metric else None)
+        source_name = "record"
     metric = primary_metric(metrics, published)
     if metric is None:
         return None
-    hyper = record.get("hyperparameters") or {}
     return TrainingRow(
-        task=task, dataset=dataset, model=model, metric=metric,
-        others=[m for m in metrics if m.name != metric.name],
-        seeds=record.get("seeds", hyper.get("seeds", "-")), profile=profile,
-        epochs=hyper.get("epochs", "-"),
-        wall_time_s=float(record["wall_time_s"]) if _is_number(record.get("wall_time_s")) else None,
-        cpu_time_s=float(record["process_cpu_time_s"]) if _is_number(record.get("process_cpu_time_s")) else None,
-        published=published, published_source=source, path=path, curves=curves_of(record),
+        model=model, metric=metric, others=[m for m in metrics if m.name != metric.name],
+        published=published, published_source=source_name, **common,
     )
+
+
+def _metric_word(description: Any) -> str | None:
+    """``rmse`` from ``"rmse"`` or ``"test roc_auc (%) at ..."``: the metric a record names, if recognisable."""
+    if not isinstance(description, str):
+        return None
+    match = re.search(r"\b(roc_auc|rocauc|roc-auc|accuracy|acc|rmse|mae|ap|f1)\b", description.lower())
+    return match.group(1).replace("-", "_") if match else None
 
 
 # ---------------------------------------------------------------- writing

@@ -93,3 +93,33 @@ def test_speedups_direction():
     rows = report.speedups_of("x", result, Path("r.json"))
     assert sorted(round(r.speedup, 6) for r in rows) == [2.0, 2.0, 3.0, 4.0, 17.0]
     assert any(r.comparison == "seconds.max (vs torch_scatter)" for r in rows)
+
+
+def test_records_with_several_models_or_modes_give_one_row_each(tmp_path, capsys):
+    # The layouts of examples/qm9.py (results per model, a target) and examples/graphsaint.py (modes, curves per seed).
+    write_record(tmp_path / "qm9.json", {
+        "task": "qm9_regression", "dataset": "QM9", "target": "U0", "metric": "test MAE (meV) at the best epoch",
+        "results": {"escn": {"test_mae_mean": 30.0, "test_mae_std": 1.0, "runs": []},
+                    "invariant": {"test_mae_mean": 45.0, "test_mae_std": 2.0, "runs": []}},
+    }, epochs=2, seeds=1)
+    write_record(tmp_path / "saint.json", {
+        "task": "node_classification_graphsaint", "dataset": "tolokers", "model": "gcn",
+        "metric": "test roc_auc (%) at the best validation epoch",
+        "modes": {"full_batch": {"test_mean": 72.0, "test_std": 0.5}, "saint_rw": {"test_mean": 71.5, "test_std": 0.7}},
+        "curves": {"full_batch_train_loss": [[0.9, 0.5]], "saint_rw_train_loss": [[0.9, 0.6]]},
+    }, epochs=2, seeds=1)
+    capsys.readouterr()
+    result = report.collect([tmp_path])
+    rows = {(r.task, r.dataset, r.model): r for r in result.training}
+    assert set(rows) == {
+        ("qm9_regression", "QM9/U0", "escn"), ("qm9_regression", "QM9/U0", "invariant"),
+        ("node_classification_graphsaint", "tolokers", "gcn/full_batch"), ("node_classification_graphsaint", "tolokers", "gcn/saint_rw"),
+    }
+    escn = rows[("qm9_regression", "QM9/U0", "escn")]
+    assert (escn.metric.name, escn.metric.mean, escn.metric.std) == ("test_mae", 30.0, 1.0)
+    assert escn.published is not None and not escn.higher_is_better  # the catalogue's full-split number, lower is better
+    rw = rows[("node_classification_graphsaint", "tolokers", "gcn/saint_rw")]
+    assert (rw.metric.name, rw.metric.mean) == ("test_roc_auc", 71.5)
+    assert rw.curves == {"saint_rw_train_loss": [0.9, 0.6]}
+    written = report.plot(result, tmp_path / "plots")
+    assert {p.name for p in written} == {"accuracy_vs_published.png", "training_curves.png"}
