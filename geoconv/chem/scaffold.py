@@ -29,15 +29,22 @@ def murcko_scaffold(smiles: str, *, chirality: bool = True) -> str:
 def scaffold_split(
     smiles: Sequence[str], fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """Deterministic scaffold split: ``(train, valid, test)`` index tensors (int64)."""
+    """Deterministic scaffold split of ``smiles``: ``(train, valid, test)`` index tensors (int64)."""
+    return scaffold_split_from_scaffolds([murcko_scaffold(text) for text in smiles], fractions)
+
+
+def scaffold_split_from_scaffolds(
+    scaffolds: Sequence[str], fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+) -> tuple[Tensor, Tensor, Tensor]:
+    """:func:`scaffold_split` given each molecule's scaffold string (see the module docstring)."""
     if abs(sum(fractions) - 1.0) > 1e-6 or min(fractions) < 0:
         raise ValueError(f"fractions must be non-negative and sum to 1, got {fractions}")
     groups: dict[str, list[int]] = {}
-    for i, text in enumerate(smiles):
-        groups.setdefault(murcko_scaffold(text), []).append(i)
+    for i, scaffold in enumerate(scaffolds):
+        groups.setdefault(scaffold, []).append(i)
     ordered = sorted(groups.values(), key=lambda members: (len(members), members[0]), reverse=True)
-    train_cutoff = fractions[0] * len(smiles)
-    valid_cutoff = (fractions[0] + fractions[1]) * len(smiles)
+    train_cutoff = fractions[0] * len(scaffolds)
+    valid_cutoff = (fractions[0] + fractions[1]) * len(scaffolds)
     train: list[int] = []
     valid: list[int] = []
     test: list[int] = []

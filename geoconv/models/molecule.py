@@ -108,7 +108,11 @@ class NeuralFingerprintNet(nn.Module):
 
 
 class FingerprintMLP(nn.Module):
-    """MLP on a fixed fingerprint stored as the graph tensor ``graph.<key>`` (``[G, F]``)."""
+    """MLP on fixed fingerprints (e.g. Morgan bits): ``[G, F] -> [G, out_channels]``.
+
+    Takes the fingerprint tensor, or a graph holding it as the graph tensor ``graph.<key>``
+    (as :class:`geoconv.chem.MorganFingerprint` attaches it).
+    """
 
     def __init__(self, in_channels: int, out_channels: int, *, hidden_channels: int = 512, num_layers: int = 2,
                  dropout: float = 0.2, key: str = "fingerprint") -> None:
@@ -122,5 +126,7 @@ class FingerprintMLP(nn.Module):
         self.net = nn.Sequential(*layers)
         self.key = key
 
-    def forward(self, graph: Graph) -> Tensor:
-        return self.net(getattr(graph, self.key))
+    def forward(self, fingerprint: Tensor | Graph) -> Tensor:
+        if isinstance(fingerprint, Graph):
+            fingerprint = getattr(fingerprint, self.key)
+        return self.net(fingerprint)

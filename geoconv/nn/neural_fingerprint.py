@@ -68,7 +68,7 @@ class NeuralFingerprint(nn.Module):
         self.in_channels, self.edge_channels = in_channels, edge_channels
         self.widths, self.fingerprint_length, self.max_degree = widths, fingerprint_length, max_degree
         sizes = [in_channels] + widths
-        # H^{(l)}: [(max_degree + 1), 2 C_l + D, C_{l+1}] stored flat for one matmul per layer.
+        # H^{(l)}: the (max_degree + 1) blocks [2 C_l + D, C_{l+1}] side by side.
         self.degree_weights = nn.ParameterList(
             nn.Parameter(torch.empty(2 * a + edge_channels, (max_degree + 1) * b)) for a, b in zip(sizes[:-1], sizes[1:])
         )
@@ -111,6 +111,9 @@ class NeuralFingerprint(nn.Module):
             num_graphs = int(batch.max()) + 1 if batch.numel() else 0
         src, dst = edge_index
         node_degree = degree(dst, num_nodes, dtype=torch.long).clamp(max=self.max_degree)
+        # atoms grouped by degree once; each group is multiplied by its own block of H
+        groups = [(d, (node_degree == d).nonzero().view(-1)) for d in range(self.max_degree + 1)]
+        groups = [(d, index) for d, index in groups if index.numel() > 0]
         fingerprint = self._write(x, 0, batch, num_graphs)
         for layer, weight in enumerate(self.degree_weights):
             neighbours = gather(x, src)
@@ -119,9 +122,10 @@ class NeuralFingerprint(nn.Module):
             summed = scatter(neighbours, dst, 0, num_nodes, "sum")
             v = torch.cat([x, summed], dim=-1)
             width = self.widths[layer]
-            # all degree blocks in one matmul, then each atom keeps the block of its degree
-            per_degree = (v @ weight).view(num_nodes, self.max_degree + 1, width)
-            h = per_degree.gather(1, node_degree.view(-1, 1, 1).expand(-1, 1, width)).squeeze(1) + self.biases[layer]
+            h = v.new_zeros(num_nodes, width)
+            for d, index in groups:
+                h = h.index_copy(0, index, v.index_select(0, index) @ weight[:, d * width:(d + 1) * width])
+            h = h + self.biases[layer]
             if self.norms is not None:
                 h = self.norms[layer](h)
             x = F.relu(h)

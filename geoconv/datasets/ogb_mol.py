@@ -1,0 +1,173 @@
+"""OGB graph property prediction on molecules (``ogbg-molhiv``, ``ogbg-moltox21``, ...).
+
+Two sources give the same graphs:
+
+* **OGB's released files** (``<root>/ogb/ogbg_molhiv/``, the folder of
+  ``http://snap.stanford.edu/ogb/data/graphproppred/csv_mol_download/hiv.zip``):
+  ``raw/{edge,node-feat,edge-feat,num-node-list,num-edge-list,graph-label}.csv.gz``
+  (one bond per ``edge.csv.gz`` row, graph-local node ids; the inverse edge
+  is added after each bond as OGB's ``read_csv_graph_raw`` does),
+  ``mapping/mol.csv.gz`` (SMILES) and ``split/scaffold/{train,valid,test}.csv.gz``.
+* **The MoleculeNet CSV**, featurised with :func:`geoconv.chem.from_mol`
+  (identical to ``ogb.utils.smiles2graph``, which OGB used to make its files)
+  and split with the deterministic scaffold split OGB used.  The installed
+  RDKit may reject a few SMILES that OGB's older RDKit accepted; those are
+  skipped (``num_invalid``), so the graph count and the split can differ
+  slightly from the released files.
+
+``dataset.source`` says which was used.  Scores come from
+``ogb.graphproppred.Evaluator`` (:meth:`OGBMolDataset.evaluate`), which reads
+its metadata from the installed ogb package and downloads nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from geoconv._optional import require
+from geoconv.data import Graph
+from geoconv.datasets.base import DatasetError, GraphDataset, RemoteFile, cached, data_root, fetch, locate, open_file
+from geoconv.datasets.moleculenet import SPECS, MoleculeNet, moleculenet_file
+
+OGB_URL = "http://snap.stanford.edu/ogb/data/graphproppred/csv_mol_download/{download_name}.zip"
+# ogb name -> (MoleculeNet key, OGB download name: the same word)
+OGB_MOLECULES = {spec.ogb_name: (key, key) for key, spec in SPECS.items() if spec.ogb_name}
+RAW_FILES = ("edge", "node-feat", "edge-feat", "num-node-list", "num-edge-list", "graph-label")
+SOURCES = ("auto", "ogb", "moleculenet")
+
+
+def _read_csv(path: Path, dtype, *, header: bool = False):
+    pandas = require("pandas", "reading OGB csv files")
+    with open_file(path, "rb") as handle:
+        frame = pandas.read_csv(handle, header=0 if header else None)
+    return frame if header else frame.to_numpy(dtype=dtype)
+
+
+def read_ogb_raw(folder: Path) -> dict:
+    """Collated tensors of an OGB molecule dataset folder (``raw/``, ``mapping/``, ``split/scaffold/``)."""
+    raw = folder / "raw"
+    missing = [name for name in RAW_FILES if not (raw / f"{name}.csv.gz").exists()]
+    if missing:
+        raise DatasetError(f"{raw} lacks {', '.join(n + '.csv.gz' for n in missing)}")
+    edges = _read_csv(raw / "edge.csv.gz", np.int64).reshape(-1, 2)
+    node_feat = _read_csv(raw / "node-feat.csv.gz", np.int64)
+    edge_feat = _read_csv(raw / "edge-feat.csv.gz", np.int64).reshape(len(edges), -1)
+    node_counts = _read_csv(raw / "num-node-list.csv.gz", np.int64).reshape(-1)
+    bond_counts = _read_csv(raw / "num-edge-list.csv.gz", np.int64).reshape(-1)
+    labels = _read_csv(raw / "graph-label.csv.gz", np.float64)
+    if node_counts.sum() != len(node_feat) or bond_counts.sum() != len(edges) or len(labels) != len(node_counts):
+        raise DatasetError(
+            f"{raw}: num-node-list sums to {node_counts.sum()} for {len(node_feat)} node rows, num-edge-list to "
+            f"{bond_counts.sum()} for {len(edges)} edge rows, {len(labels)} label rows for {len(node_counts)} graphs"
+        )
+    # bond k -> columns 2k (as stored) and 2k + 1 (inverse), like ogb's read_csv_graph_raw
+    edge_index = np.repeat(edges.T, 2, axis=1)
+    edge_index[0, 1::2], edge_index[1, 1::2] = edges[:, 1], edges[:, 0]
+    mapping = _read_csv(folder / "mapping" / "mol.csv.gz", None, header=True)
+    splits = {}
+    for part in ("train", "valid", "test"):
+        splits[part] = torch.from_numpy(_read_csv(folder / "split" / "scaffold" / f"{part}.csv.gz", np.int64).reshape(-1))
+    return {
+        "x": torch.from_numpy(node_feat), "edge_index": torch.from_numpy(edge_index),
+        "edge_attr": torch.from_numpy(np.repeat(edge_feat, 2, axis=0)),
+        "node_counts": torch.from_numpy(node_counts), "edge_counts": torch.from_numpy(2 * bond_counts),
+        "y": torch.from_numpy(labels).float(), "smiles": [str(s) for s in mapping["smiles"]], "splits": splits,
+    }
+
+
+class OGBMolDataset(GraphDataset):
+    """An ``ogbg-mol*`` dataset; see the module docstring for the two sources.
+
+    Args:
+        name: ``"ogbg-molhiv"``, ``"ogbg-moltox21"``, ``"ogbg-molesol"``, ... (those with a MoleculeNet CSV here).
+        root: data root: OGB files under ``<root>/ogb/ogbg_molhiv/``, the CSV under ``<root>/moleculenet/``.
+        source: ``"auto"`` (OGB files if present, else the MoleculeNet CSV if present, else download
+            OGB's zip), ``"ogb"`` or ``"moleculenet"``.
+        download: allow downloads (OGB zip or MoleculeNet CSV).
+        transform: applied to each graph on access.
+
+    Attributes: ``source`` ("ogb-files" or "moleculenet-csv"), ``source_path``, ``num_tasks``,
+    ``eval_metric``, ``task_type``, ``smiles``, ``num_invalid``.
+    """
+
+    def __init__(self, name: str = "ogbg-molhiv", root: str | os.PathLike | None = None, *, source: str = "auto",
+                 download: bool = True, transform: Callable[[Graph], Graph] | None = None) -> None:
+        if name not in OGB_MOLECULES:
+            raise ValueError(f"unknown OGB molecule dataset {name!r}; choose from {sorted(OGB_MOLECULES)}")
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+        key, download_name = OGB_MOLECULES[name]
+        root_path = data_root(root)
+        folder = root_path / "ogb" / name.replace("-", "_")
+        have_ogb = (folder / "raw" / "edge.csv.gz").exists()
+        have_csv = locate(moleculenet_file(key), root_path) is not None
+        if source == "auto":
+            source = "ogb" if have_ogb else ("moleculenet" if have_csv or not download else "ogb")
+        self.name, self.root = name, root_path
+        if source == "ogb":
+            if not have_ogb:
+                if not download:
+                    raise DatasetError(f"{name}: OGB files not found under {folder}; download "
+                                       f"{OGB_URL.format(download_name=download_name)} and unzip it there")
+                _download_ogb(folder, download_name, root_path)
+            paths = sorted(p for p in folder.rglob("*.csv.gz"))
+            tensors = cached(f"ogb_{name}", paths, lambda: read_ogb_raw(folder), version="1")
+            from geoconv.datasets.moleculenet import graphs_from_tensors
+
+            graphs = graphs_from_tensors(tensors, tensors["smiles"])
+            self.smiles, self._splits, self.y = tensors["smiles"], tensors["splits"], tensors["y"]
+            self.source, self.source_path, self.num_invalid = "ogb-files", folder, 0
+            self._molecules = None
+        else:
+            molecules = MoleculeNet(key, root_path, features="ogb", download=download)
+            graphs = molecules.graphs
+            self.smiles, self._splits, self.y = molecules.smiles, None, molecules.y
+            self.source, self.source_path, self.num_invalid = "moleculenet-csv", molecules.source, molecules.num_invalid
+            self._molecules = molecules
+        super().__init__(graphs, transform)
+        evaluator = self.evaluator()
+        self.num_tasks, self.eval_metric = evaluator.num_tasks, evaluator.eval_metric
+        self.task_type = SPECS[key].task_type
+        if self.y.shape[1] != self.num_tasks:
+            raise DatasetError(f"{name}: {self.y.shape[1]} label columns, OGB expects {self.num_tasks}")
+
+    def split(self) -> dict[str, Tensor]:
+        """OGB's scaffold split: from the released files, or recomputed (same procedure) from the CSV."""
+        if self._splits is None:
+            self._splits = self._molecules.split("scaffold")
+        return dict(self._splits)
+
+    def evaluator(self):
+        """``ogb.graphproppred.Evaluator(name)`` (metadata from the installed package; no download)."""
+        return require("ogb.graphproppred", "OGB evaluation").Evaluator(self.name)
+
+    def evaluate(self, y_true: Tensor, y_pred: Tensor) -> float:
+        """The OGB metric (ROC-AUC, AP or RMSE) of predictions ``[G, T]`` against targets (NaN = unlabelled)."""
+        result = self.evaluator().eval({"y_true": y_true, "y_pred": y_pred})
+        return float(result[self.eval_metric])
+
+    def __repr__(self) -> str:
+        return f"OGBMolDataset({self.name!r}, {len(self)} graphs, source={self.source}, invalid={self.num_invalid})"
+
+
+def _download_ogb(folder: Path, download_name: str, root: Path) -> None:
+    """Download OGB's zip and unpack ``<download_name>/`` into ``folder``."""
+    archive = fetch(RemoteFile(f"ogb/{download_name}.zip", OGB_URL.format(download_name=download_name)), root)
+    staging = folder.parent / f".{download_name}.unzip"
+    shutil.rmtree(staging, ignore_errors=True)
+    with zipfile.ZipFile(archive) as bundle:
+        bundle.extractall(staging)
+    unpacked = staging / download_name
+    if not (unpacked / "raw").exists():
+        raise DatasetError(f"{archive} does not hold {download_name}/raw/")
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.move(str(unpacked), str(folder))
+    shutil.rmtree(staging, ignore_errors=True)
