@@ -42,3 +42,9 @@ from geoconv.datasets.linkx import Facebook100, Twitch  # noqa: E402
 from geoconv.datasets.snap import SNAPGraph  # noqa: E402
 
 __all__ += ["Facebook100", "Twitch", "SNAPGraph"]
+
+from geoconv.datasets.modelnet import ModelNet, ModelNetHDF5  # noqa: E402
+from geoconv.datasets.shapenet_part import ShapeNetPart  # noqa: E402
+from geoconv.datasets.sampled_shapes import SampledShapes  # noqa: E402
+
+__all__ += ["ModelNet", "ModelNetHDF5", "ShapeNetPart", "SampledShapes"]
