@@ -315,18 +315,21 @@ def mesh_edge_features(pos: Tensor, edge_points: Tensor) -> Tensor:
     * the two ratios height / edge length of the two faces, sorted ascending
       (MeshCNN's code divides the height by the edge length).
 
-    A boundary edge uses its one face twice (``x = w``): dihedral :math:`\pi`.
+    A boundary edge uses its one face twice (``x = w``), as MeshCNN does; the two
+    normals then point in opposite directions, so its dihedral angle is 0.
     Sorting makes every feature invariant to swapping the two faces.
     """
     u, v, w, x = (pos[edge_points[:, i]] for i in range(4))
-    n1 = torch.nn.functional.normalize(torch.cross(w - u, v - u, dim=1), dim=1)
-    n2 = torch.nn.functional.normalize(torch.cross(x - v, u - v, dim=1), dim=1)
-    dihedral = math.pi - torch.arccos((n1 * n2).sum(1).clamp(-1.0, 1.0))
+
+    def angle_between(first: Tensor, second: Tensor) -> Tensor:
+        # atan2(|a x b|, a . b): the same angle as arccos of the cosine, but accurate (and
+        # differentiable) near 0 and pi, where arccos loses half the digits.
+        return torch.atan2(torch.cross(first, second, dim=1).norm(dim=1), (first * second).sum(1))
+
+    dihedral = math.pi - angle_between(torch.cross(w - u, v - u, dim=1), torch.cross(x - v, u - v, dim=1))
 
     def opposite_angle(o: Tensor, p: Tensor, q: Tensor) -> Tensor:
-        first = torch.nn.functional.normalize(p - o, dim=1)
-        second = torch.nn.functional.normalize(q - o, dim=1)
-        return torch.arccos((first * second).sum(1).clamp(-1.0, 1.0))
+        return angle_between(p - o, q - o)
 
     def height_ratio(p: Tensor, q: Tensor, o: Tensor) -> Tensor:
         line = q - p

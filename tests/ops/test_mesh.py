@@ -1,0 +1,204 @@
+"""Mesh topology: MeshCNN's edge order and (a, b, c, d) neighbours, the 5 edge features, checks and repair."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from geoconv.data.mesh_io import read_mesh
+from geoconv.datasets.mesh_shapes import grid, icosphere, torus
+from geoconv.ops.mesh import (
+    MeshTopologyError, check_mesh, euler_characteristic, is_manifold, mesh_edge_features, mesh_topology, repair_mesh,
+)
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # The mesh ops are many small tensor ops: on a shared CPU, one thread is several times faster.
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+# two triangles sharing the diagonal (0, 2) of the unit square, folded along it by z at vertex 3
+SQUARE_POS = torch.tensor([[0.0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], dtype=torch.float64)
+SQUARE_FACE = torch.tensor([[0, 1, 2], [0, 2, 3]])
+
+
+def test_square_edges_neighbours_and_boundary():
+    topology = mesh_topology(SQUARE_FACE, 4)
+    # first appearance: face 0 gives (0,1) (1,2) (0,2); face 1 adds (2,3) (0,3)
+    assert topology.edge.tolist() == [[0, 1], [1, 2], [0, 2], [2, 3], [0, 3]]
+    # diagonal e=(0,2) is traversed 2 -> 0 by face 0 (u=2, v=0, w=1): a=(0,1), b=(1,2); second face x=3: c=(2,3), d=(3,0)
+    assert topology.neighbor[2].tolist() == [0, 1, 3, 4]
+    assert topology.edge_points[2].tolist() == [2, 0, 1, 3]
+    assert topology.neighbor[0].tolist() == [1, 2, -1, -1]
+    assert topology.edge_face.tolist() == [[0, -1], [0, -1], [0, 1], [1, -1], [1, -1]]
+    assert topology.face_edge.tolist() == [[0, 1, 2], [2, 3, 4]]
+
+
+def _check_neighbour_geometry(face, num_nodes):
+    """a, b share the first face with e; c, d the second; a and d touch v, b and c touch u."""
+    topology = mesh_topology(face, num_nodes)
+    edge = topology.edge
+    u, v, w, x = topology.edge_points.unbind(1)
+    a, b, c, d = topology.neighbor.unbind(1)
+
+    def has(edge_ids, p, q):
+        pair = edge[edge_ids]
+        return ((pair[:, 0] == torch.minimum(p, q)) & (pair[:, 1] == torch.maximum(p, q))).all()
+
+    assert has(a, v, w) and has(b, w, u)
+    interior = c >= 0
+    assert has(c[interior], u[interior], x[interior]) and has(d[interior], x[interior], v[interior])
+    return topology
+
+
+def test_neighbour_order_on_closed_and_open_meshes():
+    for pos, face in (icosphere(1), torus(8, 5), grid(3, 2)):
+        _check_neighbour_geometry(face, pos.shape[0])
+
+
+def test_neighbours_do_not_depend_on_face_orientation():
+    pos, face = icosphere(1)
+    flipped = face.clone()
+    flipped[1::2] = flipped[1::2][:, [0, 2, 1]]
+    reference = mesh_topology(face, pos.shape[0])
+    topology = _check_neighbour_geometry(flipped, pos.shape[0])
+
+    def key_sets(top):
+        keys = [tuple(e) for e in top.edge.tolist()]
+        return {keys[i]: (frozenset(keys[j] for j in n[:2]), frozenset(keys[j] for j in n[2:]))
+                for i, n in enumerate(top.neighbor.tolist())}
+
+    assert key_sets(topology) == key_sets(reference)
+
+
+def test_meshcnn_edge_order_on_real_mesh(shared_data):
+    pos, face = read_mesh(shared_data / "meshes/shrec16_sample/T54.obj", dtype=torch.float64)
+    topology = check_mesh(pos, face)
+    assert topology.edge.shape == (750, 2)
+    # reference: walk the faces in order as MeshCNN's build_gemm does
+    order, seen = [], set()
+    for f in face.tolist():
+        for i in range(3):
+            key = tuple(sorted((f[i], f[(i + 1) % 3])))
+            if key not in seen:
+                seen.add(key)
+                order.append(list(key))
+    assert topology.edge.tolist() == order
+    # swapping the two faces of every edge maps (a, b, c, d) to (c, d, a, b)
+    reversed_faces = torch.flip(face, dims=[0])
+    swapped = mesh_topology(reversed_faces, pos.shape[0])
+    lookup = {tuple(e): i for i, e in enumerate(swapped.edge.tolist())}
+    to_swapped = torch.tensor([lookup[tuple(e)] for e in topology.edge.tolist()])
+    mapped = to_swapped[topology.neighbor]
+    assert torch.equal(swapped.neighbor[to_swapped], mapped[:, [2, 3, 0, 1]])
+
+
+def _reference_features(pos, edge_points):
+    """MeshCNN's formulas written out per edge in float64 Python."""
+    out = []
+    for u, v, w, x in edge_points.tolist():
+        pu, pv, pw, px = (pos[i] for i in (u, v, w, x))
+        n1 = torch.linalg.cross(pw - pu, pv - pu)
+        n2 = torch.linalg.cross(px - pv, pu - pv)
+        cos = float((n1 / n1.norm()) @ (n2 / n2.norm()))
+        dihedral = math.pi - math.acos(max(-1.0, min(1.0, cos)))
+
+        def angle(o, p, q):
+            a, b = p - o, q - o
+            return math.acos(max(-1.0, min(1.0, float(a @ b / (a.norm() * b.norm())))))
+
+        def ratio(p, q, o):
+            line = q - p
+            t = float((o - p) @ line / (line @ line))
+            return float((o - (p + t * line)).norm() / line.norm())
+
+        angles = sorted([angle(pw, pu, pv), angle(px, pv, pu)])
+        ratios = sorted([ratio(pu, pv, pw), ratio(pv, pu, px)])
+        out.append([dihedral, *angles, *ratios])
+    return torch.tensor(out, dtype=torch.float64)
+
+
+def test_edge_features_match_formulas_and_known_values():
+    pos = SQUARE_POS.clone()
+    topology = mesh_topology(SQUARE_FACE, 4)
+    features = mesh_edge_features(pos, topology.edge_points)
+    # flat: dihedral pi; right angles opposite the diagonal; height / length of the diagonal = 1/2
+    torch.testing.assert_close(features[2], torch.tensor([math.pi, math.pi / 2, math.pi / 2, 0.5, 0.5], dtype=torch.float64))
+    # boundary edge (0,1): its one face twice (as in MeshCNN the two normals then oppose: dihedral 0),
+    # opposite angle 45 degrees, ratio 1
+    torch.testing.assert_close(features[0], torch.tensor([0.0, math.pi / 4, math.pi / 4, 1.0, 1.0], dtype=torch.float64))
+    pos[3, 2] = 1.0  # fold: the dihedral angle drops below pi
+    assert mesh_edge_features(pos, topology.edge_points)[2, 0] < math.pi - 0.1
+    generator = torch.Generator().manual_seed(0)
+    sphere_pos, sphere_face = icosphere(1)
+    sphere_pos = sphere_pos + 0.05 * torch.randn(sphere_pos.shape, generator=generator, dtype=torch.float64)
+    topology = mesh_topology(sphere_face, sphere_pos.shape[0])
+    torch.testing.assert_close(mesh_edge_features(sphere_pos, topology.edge_points),
+                               _reference_features(sphere_pos, topology.edge_points))
+
+
+def test_edge_features_are_rotation_invariant_and_differentiable():
+    pos, face = torus(6, 4)
+    topology = mesh_topology(face, pos.shape[0])
+    rotation = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64))[0]
+    torch.testing.assert_close(mesh_edge_features(pos @ rotation.t(), topology.edge_points),
+                               mesh_edge_features(pos, topology.edge_points), atol=1e-9, rtol=1e-9)
+    # generic positions: the sorted pairs have no ties there (sorting is not differentiable at ties)
+    noise = 0.05 * torch.randn(pos.shape, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    small = (pos + noise).requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda p: mesh_edge_features(p, topology.edge_points[:20]), (small,))
+
+
+def test_euler_characteristic_of_generated_shapes():
+    assert euler_characteristic(icosphere(2)[1], 162) == 2
+    assert euler_characteristic(torus(10, 6)[1], 60) == 0
+    assert euler_characteristic(grid(3, 3)[1], 16) == 1
+
+
+BOWTIE_POS = torch.tensor([[0.0, 0, 0], [1, 0, 0], [1, 1, 0], [-1, 0, 0], [-1, -1, 0]], dtype=torch.float64)
+
+
+@pytest.mark.parametrize(
+    "face, message",
+    [
+        ([[0, 1, 1]], r"face 0 = \[0, 1, 1\] is degenerate"),
+        ([[0, 1, 2], [0, 1, 3], [1, 0, 4]], r"non-manifold edge \(0, 1\) is shared by 3 faces \[0, 1, 2\]"),
+        ([[0, 1, 2], [0, 3, 4]], r"non-manifold vertex 0: its faces form 2 separate fans"),
+        ([[0, 1, 7]], r"face 0 = \[0, 1, 7\] has a vertex index outside 0..4"),
+    ],
+)
+def test_topology_errors_name_the_element(face, message):
+    with pytest.raises(MeshTopologyError, match=message):
+        mesh_topology(torch.tensor(face), 5)
+
+
+def test_zero_area_face_and_repair():
+    pos = torch.tensor([[0.0, 0, 0], [1, 0, 0], [2, 0, 0], [0, 1, 0]], dtype=torch.float64)
+    with pytest.raises(MeshTopologyError, match=r"face 0 = \[0, 1, 2\] has zero area"):
+        check_mesh(pos, torch.tensor([[0, 1, 2], [0, 1, 3]]))
+    # degenerate + duplicate + third face on an edge + bowtie vertex: all fixed
+    pos = torch.cat([BOWTIE_POS, torch.tensor([[0.5, -1.0, 0.0], [2.0, 2.0, 1.0]], dtype=torch.float64)])
+    face = torch.tensor([[0, 1, 2], [2, 1, 0], [0, 3, 4], [0, 0, 1], [1, 0, 5], [0, 1, 6]])
+    new_pos, new_face, kept = repair_mesh(pos, face)
+    assert kept.tolist() == [True, False, True, False, True, False]
+    check_mesh(new_pos, new_face)
+    assert new_pos.shape[0] == pos.shape[0] + 1  # vertex 0 split in two
+    assert is_manifold(new_face, new_pos.shape[0])
+
+
+def test_real_meshes_are_manifold_after_repair(shared_data):
+    for name, edges in (("trimesh_models/fandisk.obj.gz", 8625), ("shrec16_sample/T54.obj", 750)):
+        pos, face = read_mesh(shared_data / "meshes" / name, dtype=torch.float64)
+        assert check_mesh(pos, face).edge.shape[0] == edges
+        assert euler_characteristic(face, pos.shape[0]) == 2
+    pos, face = read_mesh(shared_data / "meshes/trimesh_models/bunny.ply.gz", dtype=torch.float64)
+    with pytest.raises(MeshTopologyError, match="non-manifold edge"):
+        check_mesh(pos, face)
+    pos, face, kept = repair_mesh(pos, face)
+    topology = check_mesh(pos, face)
+    assert 24000 < topology.edge.shape[0] < 24400 and kept.sum() == face.shape[0]
