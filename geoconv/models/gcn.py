@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -52,10 +53,21 @@ class GCN(nn.Module):
         return self.forward_tensors(graph.x, graph.edge_index, edge_weight)
 
     def forward_tensors(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
-        """The same model on raw tensors (``x [N, C]``, ``edge_index [2, E]``)."""
+        """The same model on raw tensors (``x [N, C]`` dense or sparse COO, ``edge_index [2, E]``)."""
         for i, conv in enumerate(self.convs):
-            x = F.dropout(x, self.dropout, self.training)
+            x = _dropout(x, self.dropout, self.training)
             x = conv(x, edge_index, edge_weight)
             if i < len(self.convs) - 1:
                 x = F.relu(x)
         return x
+
+
+def _dropout(x: Tensor, p: float, training: bool) -> Tensor:
+    """Dropout; on a sparse COO ``x`` only its stored entries are drawn (the zeros stay zero
+    either way), which for bag-of-words features is ~100x fewer random numbers."""
+    if not x.is_sparse:
+        return F.dropout(x, p, training)
+    if not training or p == 0.0:
+        return x
+    x = x.coalesce()
+    return torch.sparse_coo_tensor(x.indices(), F.dropout(x.values(), p, True), x.shape)

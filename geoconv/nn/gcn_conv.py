@@ -37,7 +37,7 @@ class GCNConv(nn.Module):
         bias: learn an additive bias.
 
     Shapes:
-        x: ``[N, C]``; edge_index: ``[2, E]`` int64, or a precomputed
+        x: ``[N, C]`` (dense, or a torch sparse matrix for sparse input features); edge_index: ``[2, E]`` int64, or a precomputed
         :class:`~geoconv.ops.SparseAdjacency` (used as the final propagation
         matrix), or a torch sparse ``[N, N]`` tensor ``adj`` with
         ``adj[i, j]`` the weight of edge ``j -> i`` (normalised if ``normalize``);
@@ -106,8 +106,9 @@ class GCNConv(nn.Module):
         num_nodes = x.shape[0]
         # A (X W) = (A X) W: propagating first needs no sparse backward when x
         # needs no gradient (input features) and is cheaper when C < C'.
-        propagate_first = not x.requires_grad or self.in_channels < self.out_channels
-        h = x if propagate_first else x @ self.weight.t()
+        # Sparse input features (bag-of-words) are multiplied first: W keeps them small.
+        propagate_first = not x.is_sparse and (not x.requires_grad or self.in_channels < self.out_channels)
+        h = x if propagate_first else _linear(x, self.weight)
         if isinstance(edge_index, SparseAdjacency):
             if edge_index.num_nodes != num_nodes:
                 raise ValueError(f"the adjacency has {edge_index.num_nodes} nodes but x has {num_nodes} rows")
@@ -146,6 +147,11 @@ class GCNConv(nn.Module):
             f"{self.in_channels}, {self.out_channels}, improved={self.improved}, cached={self.cached}, "
             f"add_self_loops={self.add_self_loops}, normalize={self.normalize}, bias={self.bias is not None}"
         )
+
+
+def _linear(x: Tensor, weight: Tensor) -> Tensor:
+    """``x W^T`` for a dense or a sparse COO/CSR ``x``."""
+    return torch.sparse.mm(x, weight.t()) if x.is_sparse or x.layout != torch.strided else x @ weight.t()
 
 
 def _from_sparse(adj: Tensor, num_nodes: int) -> tuple[Tensor, Tensor]:
