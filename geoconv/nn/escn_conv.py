@@ -41,15 +41,11 @@ class FrameGate(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         n0 = self.lmax + 1
-        invariant = x[:, :n0]
-        out = [F.silu(invariant)]
+        pieces = x.split([n0] + [2 * (self.lmax - m + 1) for m in range(1, self.mmax + 1)], dim=1)
+        out = [F.silu(pieces[0])]
         if self.gate is not None:
-            gates = torch.sigmoid(self.gate(invariant.reshape(x.shape[0], -1))).view(x.shape[0], self.mmax, 1, -1)
-            start = n0
-            for m in range(1, self.mmax + 1):
-                size = 2 * (self.lmax - m + 1)
-                out.append(x[:, start:start + size] * gates[:, m - 1])
-                start += size
+            gates = torch.sigmoid(self.gate(pieces[0].flatten(1))).view(x.shape[0], self.mmax, 1, self.channels)
+            out += [piece * gates[:, m] for m, piece in enumerate(pieces[1:])]
         return torch.cat(out, dim=1)
 
 

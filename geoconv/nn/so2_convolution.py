@@ -112,21 +112,20 @@ class SO2Convolution(nn.Module):
         elif edge_embedding is not None:
             raise ValueError("edge_embedding was given but the layer was built with edge_channels=None")
 
-        def block(start: int, size: int, scale: Tensor | None) -> Tensor:
-            values = x[:, start:start + size].reshape(num_edges, size * self.in_channels)
+        # split (not slicing) so that the backward pass concatenates instead of zero-filling per slice
+        pieces = x.split([self.sizes[0]] + [n for n in self.sizes[1:] for _ in range(2)], dim=1)
+
+        def block(piece: Tensor, scale: Tensor | None) -> Tensor:
+            values = piece.flatten(1)
             return values if scale is None else values * scale
 
-        n0 = self.sizes[0]
-        out = [block(0, n0, scales[0]) @ self.weight_0]
+        out = [block(pieces[0], scales[0]) @ self.weight_0]
         if self.bias is not None:
             out[0] = out[0] + self.bias
-        start = n0
         for m, weight in enumerate(self.weights, start=1):
-            n = self.sizes[m]
-            split = n * self.out_channels
-            positive = block(start, n, scales[m]) @ weight
-            negative = block(start + n, n, scales[m]) @ weight
-            out.append(positive[:, :split] - negative[:, split:])
-            out.append(positive[:, split:] + negative[:, :split])
-            start += 2 * n
+            split = self.sizes[m] * self.out_channels
+            real_p, imag_p = (block(pieces[2 * m - 1], scales[m]) @ weight).split(split, dim=1)
+            real_n, imag_n = (block(pieces[2 * m], scales[m]) @ weight).split(split, dim=1)
+            out.append(real_p - imag_n)
+            out.append(imag_p + real_n)
         return torch.cat(out, dim=1).view(num_edges, num_coefficients, self.out_channels)

@@ -245,9 +245,9 @@ class EdgeFrame:
             raise ValueError(
                 f"features must have shape [E={self.valid.shape[0]}, L={size}, C], got {list(x.shape)}"
             )
-        parts = [torch.bmm(block, x[:, l * l:(l + 1) ** 2]) for l, block in enumerate(self.blocks)]
-        to_m_major, _ = _frame_permutation(self.lmax, self.mmax)
-        return torch.cat(parts, dim=1)[:, list(to_m_major)]
+        pieces = x.split([2 * l + 1 for l in range(self.lmax + 1)], dim=1)
+        parts = torch.cat([torch.bmm(block, piece) for block, piece in zip(self.blocks, pieces)], dim=1)
+        return parts.index_select(1, self._permutation(0, x.device))
 
     def from_frame(self, y: Tensor) -> Tensor:
         r"""Rotate frame features ``y [E, Lm, C]`` back: :math:`D^l(R_e)^\top y`, ``[E, L, C]`` (orders above mmax are 0)."""
@@ -256,14 +256,11 @@ class EdgeFrame:
                 f"frame features must have shape [E={self.valid.shape[0]}, Lm={self.num_frame_coefficients}, C], "
                 f"got {list(y.shape)}"
             )
-        _, back = _frame_permutation(self.lmax, self.mmax)
-        y = y[:, list(back)]
-        parts, start = [], 0
-        for block in self.blocks:
-            rows = block.shape[1]
-            parts.append(torch.bmm(block.transpose(1, 2), y[:, start:start + rows]))
-            start += rows
-        return torch.cat(parts, dim=1)
+        pieces = y.index_select(1, self._permutation(1, y.device)).split([b.shape[1] for b in self.blocks], dim=1)
+        return torch.cat([torch.bmm(block.transpose(1, 2), piece) for block, piece in zip(self.blocks, pieces)], dim=1)
+
+    def _permutation(self, which: int, device: torch.device) -> Tensor:
+        return torch.tensor(_frame_permutation(self.lmax, self.mmax)[which], dtype=torch.long, device=device)
 
 
 def edge_frame(edge_vec: Tensor, lmax: int, mmax: int | None = None, *, eps: float = 1e-9) -> EdgeFrame:
