@@ -1,0 +1,127 @@
+"""ESCN model: equivariant node features, invariant energies, equivariant forces, batching."""
+
+import pytest
+import torch
+
+from geoconv.data import Batch, Graph
+from geoconv.models import ESCN
+from geoconv.models.escn import DegreeLinear, DegreeNorm, NodeFeedForward
+from geoconv.ops import wigner_D_from_matrix
+from geoconv.testing import assert_permutation_equivariant, permute_graph, random_rotation
+
+F64 = torch.float64
+
+
+def molecule(num_atoms=6, seed=0, dtype=F64) -> Graph:
+    generator = torch.Generator().manual_seed(seed)
+    pos = torch.randn(num_atoms, 3, generator=generator, dtype=dtype) * 1.2
+    z = torch.randint(1, 10, (num_atoms,), generator=generator)
+    src, dst = torch.meshgrid(torch.arange(num_atoms), torch.arange(num_atoms), indexing="ij")
+    keep = src != dst
+    return Graph(pos=pos, edge_index=torch.stack([src[keep], dst[keep]]), node_data={"z": z})
+
+
+def make_model(lmax=2, mmax=None, dtype=F64, seed=0, **kwargs) -> ESCN:
+    torch.manual_seed(seed)
+    return ESCN(channels=6, lmax=lmax, mmax=mmax, num_layers=2, num_radial=8, edge_channels=5,
+                cutoff=4.0, **kwargs).to(dtype)
+
+
+@pytest.mark.parametrize("lmax,mmax", [(2, 2), (3, 1)])
+def test_node_features_rotate_by_wigner_D(lmax, mmax):
+    model = make_model(lmax, mmax)
+    graph = molecule()
+    rotation = random_rotation(F64, torch.Generator().manual_seed(1))
+    shift = torch.tensor([0.3, -1.0, 2.0], dtype=F64)
+    out = model.node_features(graph.z, graph.pos, graph.edge_index)
+    rotated = model.node_features(graph.z, graph.pos @ rotation.T + shift, graph.edge_index)
+    wigner = wigner_D_from_matrix(rotation, lmax)
+    for l in range(lmax + 1):
+        block = slice(l * l, (l + 1) ** 2)
+        torch.testing.assert_close(rotated[:, block], wigner[block, block] @ out[:, block], atol=1e-9, rtol=0)
+    assert out[:, 1:].abs().max() > 1e-2
+
+
+def test_energy_invariant_and_forces_equivariant():
+    model = make_model()
+    graph = molecule()
+    rotation = random_rotation(F64, torch.Generator().manual_seed(2))
+    energy, forces = model.energy_and_forces(graph)
+    moved = graph.replace(pos=graph.pos @ rotation.T + torch.tensor([5.0, 0.0, -1.0], dtype=F64))
+    energy_moved, forces_moved = model.energy_and_forces(moved)
+    torch.testing.assert_close(energy_moved, energy, atol=1e-9, rtol=0)
+    torch.testing.assert_close(forces_moved, forces @ rotation.T, atol=1e-9, rtol=0)
+    # Forces are minus the gradient: compare with central differences.
+    step = 1e-5
+    for atom, axis in [(0, 0), (3, 2)]:
+        plus, minus = graph.pos.clone(), graph.pos.clone()
+        plus[atom, axis] += step
+        minus[atom, axis] -= step
+        with torch.no_grad():
+            slope = (model(graph.replace(pos=plus)) - model(graph.replace(pos=minus)))[0, 0] / (2 * step)
+        torch.testing.assert_close(forces[atom, axis], -slope, atol=1e-7, rtol=0)
+    # Internal forces of an isolated molecule sum to zero (translation invariance).
+    torch.testing.assert_close(forces.sum(dim=0), torch.zeros(3, dtype=F64), atol=1e-10, rtol=0)
+
+
+def test_float32_equivariance():
+    model = make_model(dtype=torch.float32)
+    graph = molecule(dtype=torch.float32)
+    rotation = random_rotation(torch.float32, torch.Generator().manual_seed(3))
+    out = model.node_features(graph.z, graph.pos, graph.edge_index)
+    rotated = model.node_features(graph.z, graph.pos @ rotation.T, graph.edge_index)
+    torch.testing.assert_close(rotated, wigner_D_from_matrix(rotation, 2) @ out, atol=1e-4, rtol=0)
+
+
+def test_permutation_equivariance_and_batch_consistency():
+    model = make_model()
+    graph = molecule()
+    assert_permutation_equivariant(
+        lambda g: model.node_features(g.z, g.pos, g.edge_index).flatten(1), graph, atol=1e-10, rtol=0
+    )
+    permuted = permute_graph(graph, torch.randperm(graph.num_nodes, generator=torch.Generator().manual_seed(4)))
+    torch.testing.assert_close(model(permuted), model(graph), atol=1e-10, rtol=0)
+    molecules = [molecule(5, seed=5), molecule(1, seed=6), molecule(7, seed=7)]
+    batch = Batch.from_graphs(molecules)
+    torch.testing.assert_close(model(batch), torch.cat([model(m) for m in molecules]), atol=1e-10, rtol=0)
+
+
+def test_invariant_baseline_and_outputs():
+    model = make_model(lmax=0, out_channels=3)
+    graph = molecule()
+    assert model(graph).shape == (1, 3)
+    assert model.node_features(graph.z, graph.pos, graph.edge_index).shape == (6, 1, 6)
+    rotation = random_rotation(F64, torch.Generator().manual_seed(8))
+    torch.testing.assert_close(model(graph.replace(pos=graph.pos @ rotation.T)), model(graph), atol=1e-9, rtol=0)
+    # Atoms beyond the cutoff do not interact: two far-apart copies give twice the energy.
+    far = Graph(pos=torch.cat([graph.pos, graph.pos + 100.0]),
+                edge_index=torch.cat([graph.edge_index, graph.edge_index + 6], dim=1),
+                node_data={"z": torch.cat([graph.z, graph.z])})
+    torch.testing.assert_close(model(far), 2 * model(graph), atol=1e-10, rtol=0)
+
+
+def test_node_blocks_are_equivariant():
+    rotation = random_rotation(F64, torch.Generator().manual_seed(9))
+    wigner = wigner_D_from_matrix(rotation, 3)
+    x = torch.randn(4, 16, 5, dtype=F64)
+    for block in (DegreeLinear(5, 5, lmax=3), DegreeNorm(5, lmax=3), NodeFeedForward(5, 7, lmax=3)):
+        block = block.double()
+        torch.testing.assert_close(block(wigner @ x), wigner @ block(x), atol=1e-12, rtol=0)
+    # DegreeNorm: unit mean square per degree (with unit weights).
+    normed = DegreeNorm(5, lmax=3).double()(x)
+    torch.testing.assert_close(normed[:, 4:9].square().mean(dim=(1, 2)), torch.ones(4, dtype=F64), atol=1e-5, rtol=0)
+
+
+def test_bad_inputs_raise_clear_errors():
+    model = make_model()
+    graph = molecule()
+    with pytest.raises(ValueError, match=r"atomic numbers must be in \[0, 10\)"):
+        model.node_features(graph.z + 20, graph.pos, graph.edge_index)
+    with pytest.raises(ValueError, match=r"pos must have shape \[N=6, 3\]"):
+        model.node_features(graph.z, graph.pos[:, :2], graph.edge_index)
+    with pytest.raises(ValueError, match="atomic numbers must be an int64 tensor"):
+        model.node_features(graph.z.float(), graph.pos, graph.edge_index)
+    with pytest.raises(ValueError, match="forces need a single"):
+        make_model(out_channels=2).energy_and_forces(graph)
+    with pytest.raises(ValueError, match="num_layers must be >= 1"):
+        ESCN(num_layers=0)
