@@ -170,11 +170,11 @@ SUITES: dict[str, Suite] = {
         ),
         Suite(
             "sheaf-diffusion", "benchmarks/sheaf_diffusion.py", "NSD epoch time and memory on film per variant (d = 3)",
-            quick=(), full=(), datasets=("film",), quick_minutes=2.0, full_minutes=5.0,
+            quick=("--repeats", "3"), full=(), datasets=("film",), quick_minutes=2.0, full_minutes=5.0,
         ),
         Suite(
             "edge-conv", "benchmarks/edge_conv.py", "DynamicEdgeConv vs torch_geometric EdgeConv; knn_graph on 100k points",
-            quick=(), full=(), quick_minutes=3.0, full_minutes=5.0, extras=("torch_geometric",),
+            quick=("--repeats", "3", "--large-points", "20000"), full=(), quick_minutes=3.0, full_minutes=5.0, extras=("torch_geometric",),
         ),
         Suite(
             "so2-conv", "benchmarks/so2_conv.py", "SO(2) convolution vs e3nn tensor product for lmax = 2..8",

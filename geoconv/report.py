@@ -97,6 +97,7 @@ class Report:
     speed: list[SpeedRow]
     scaling: list[dict[str, Any]]  # eSCN cost vs L: {"lmax": [...], "so2_seconds": [...], "e3nn_seconds": [...]}
     skipped: list[str]
+    figures: list[tuple[str, str, float]] = field(default_factory=list)  # (suite, key, value): other headline numbers
 
 
 # ---------------------------------------------------------------- reading
@@ -230,6 +231,19 @@ def speedups_of(suite: str, result: dict[str, Any], path: Path) -> list[SpeedRow
     return rows
 
 
+def figures_of(result: dict[str, Any]) -> list[tuple[str, float]]:
+    """Headline numbers of a benchmark that are not speed-ups: ratios between geoconv variants
+    (``*_over_*``), throughputs (``*per_second*``) and growth exponents."""
+    found = []
+    for key, value in _flatten(result).items():
+        leaf = key.rsplit(".", 1)[-1].lower()
+        if not _is_number(value) or leaf.startswith("ratio_"):
+            continue
+        if re.search(r"(_over_|per_second|growth_exponent)", leaf):
+            found.append((key, float(value)))
+    return found
+
+
 def scaling_of(result: dict[str, Any]) -> dict[str, Any] | None:
     """The eSCN cost-vs-L series of a benchmark result (``lmax``, ``so2_seconds``, ``e3nn_seconds``), if present."""
     flat = _flatten(result)
@@ -254,7 +268,7 @@ def collect(paths: Iterable[str | Path], *, keep_all: bool = False) -> Report:
     files = find_record_files(paths)
     training: dict[tuple, tuple[float, TrainingRow]] = {}
     training_all: list[TrainingRow] = []
-    speed: dict[str, tuple[float, list[SpeedRow], dict | None]] = {}
+    speed: dict[str, tuple[float, list[SpeedRow], dict | None, list[tuple[str, str, float]]]] = {}
     skipped: list[str] = []
     for path in files:
         try:
@@ -273,7 +287,8 @@ def collect(paths: Iterable[str | Path], *, keep_all: bool = False) -> Report:
             rows = speedups_of(suite, result, path)
             key = f"{suite}|{profile}"
             if key not in speed or stamp >= speed[key][0] or keep_all:
-                speed[key if not keep_all else str(path)] = (stamp, rows, scaling_of(result))
+                figures = [(suite, name, value) for name, value in figures_of(result)]
+                speed[key if not keep_all else str(path)] = (stamp, rows, scaling_of(result), figures)
             continue
         if "task" not in record:
             skipped.append(f"{path}: neither a training record (no 'task') nor a benchmark record")
@@ -289,15 +304,16 @@ def collect(paths: Iterable[str | Path], *, keep_all: bool = False) -> Report:
                 training[key] = (stamp, row)
     rows = training_all if keep_all else [row for _, row in training.values()]
     rows.sort(key=lambda r: (r.task, r.dataset, r.model, r.profile))
-    speed_rows = [row for _, found, _ in speed.values() for row in found]
-    scaling = [series for _, _, series in speed.values() if series]
-    if not rows and not speed_rows and not scaling:
+    speed_rows = [row for _, found, _, _ in speed.values() for row in found]
+    scaling = [series for _, _, series, _ in speed.values() if series]
+    figures = [figure for _, _, _, found in speed.values() for figure in found]
+    if not rows and not speed_rows and not scaling and not figures:
         where = ", ".join(str(p) for p in paths)
         raise ReportError(
             f"no usable records under {where}. Run `geoconv train TASK` or `geoconv bench` first "
             f"(they write records there), or pass --results-dir."
         )
-    return Report(rows, speed_rows, scaling, skipped)
+    return Report(rows, speed_rows, scaling, skipped, figures)
 
 
 def _training_rows(record: dict[str, Any], path: Path, profile: str) -> list[TrainingRow]:
@@ -394,6 +410,12 @@ def markdown(report: Report, *, relative_to: Path | None = None) -> str:
         lines += ["| benchmark | comparison | speed-up (reference time / geoconv time) |", "|---|---|---|"]
         for row in report.speed:
             lines.append(f"| {row.suite} | {row.comparison} | {row.speedup:.2f}x |")
+    if report.figures:
+        if lines:
+            lines.append("")
+        lines += ["| benchmark | figure | value |", "|---|---|---|"]
+        for suite, name, value in report.figures:
+            lines.append(f"| {suite} | {name} | {_format(value)} |")
     for series in report.scaling:
         if lines:
             lines.append("")
