@@ -48,3 +48,7 @@ from geoconv.datasets.shapenet_part import ShapeNetPart  # noqa: E402
 from geoconv.datasets.sampled_shapes import SampledShapes  # noqa: E402
 
 __all__ += ["ModelNet", "ModelNetHDF5", "ShapeNetPart", "SampledShapes"]
+
+from geoconv.datasets.mesh_datasets import MeshClassificationDataset, MeshSegmentationDataset  # noqa: E402
+
+__all__ += ["MeshClassificationDataset", "MeshSegmentationDataset"]
