@@ -25,9 +25,8 @@ import os
 import numpy as np
 import torch
 
-from geoconv.data import Graph
 from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch, read_bytes, read_text
-from geoconv.datasets.heterophilous import select_split
+from geoconv.datasets.heterophilous import SplitGraph
 from geoconv.ops import remove_self_loops, to_undirected
 
 URL = "https://raw.githubusercontent.com/bingzhewei/geom-gcn/master/{path}"
@@ -160,7 +159,7 @@ def build_geom_gcn(paths: dict, name: str) -> dict[str, torch.Tensor]:
     return {"x": x, "y": y, "edge_index": edge_index, **masks}
 
 
-class GeomGCNGraph(Graph):
+class GeomGCNGraph(SplitGraph):
     """A Geom-GCN heterophilic graph with its 10 standard splits; it *is* a :class:`Graph`.
 
     ``GeomGCNGraph("texas")``: ``x [183, 1703]``, ``y [183]`` (5 classes),
@@ -200,15 +199,3 @@ class GeomGCNGraph(Graph):
         object.__setattr__(self, "name", key)
         object.__setattr__(self, "num_classes", int(tensors["y"].max()) + 1)
         object.__setattr__(self, "num_splits", NUM_SPLITS)
-
-    def split(self, index: int) -> Graph:
-        """The graph with 1-d ``train_mask`` / ``val_mask`` / ``test_mask`` of split ``index``."""
-        return select_split(self, index)
-
-    def __len__(self) -> int:
-        return 1
-
-    def __getitem__(self, index: int) -> Graph:
-        if index not in (0, -1):
-            raise IndexError("a Geom-GCN dataset holds one graph (index 0)")
-        return self

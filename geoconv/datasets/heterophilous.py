@@ -92,7 +92,23 @@ def build_heterophilous(raw: bytes, name: str) -> dict[str, torch.Tensor]:
     return {"x": x, "y": y, "edge_index": edge_index, **masks}
 
 
-class HeterophilousGraph(Graph):
+class SplitGraph(Graph):
+    """A one-graph dataset whose ``train_mask`` / ``val_mask`` / ``test_mask`` are ``[N, S]`` (S splits)."""
+
+    def split(self, index: int) -> Graph:
+        """The graph with 1-d ``train_mask`` / ``val_mask`` / ``test_mask`` of split ``index``."""
+        return select_split(self, index)
+
+    def __len__(self) -> int:
+        return 1
+
+    def __getitem__(self, index: int) -> Graph:
+        if index not in (0, -1):
+            raise IndexError(f"{type(self).__name__} holds one graph (index 0)")
+        return self
+
+
+class HeterophilousGraph(SplitGraph):
     """One graph of Platonov et al. (ICLR 2023) with its 10 splits; it *is* a :class:`Graph`.
 
     ``HeterophilousGraph("tolokers")`` has ``x [11758, 10]``, ``y [11758]``
@@ -132,21 +148,9 @@ class HeterophilousGraph(Graph):
         object.__setattr__(self, "num_splits", int(tensors["train_mask"].shape[1]))
         object.__setattr__(self, "metric", "roc_auc" if key in ROC_AUC_TASKS else "accuracy")
 
-    def split(self, index: int) -> Graph:
-        """The graph with 1-d ``train_mask`` / ``val_mask`` / ``test_mask`` of split ``index``."""
-        return select_split(self, index)
-
-    def __len__(self) -> int:
-        return 1
-
-    def __getitem__(self, index: int) -> Graph:
-        if index not in (0, -1):
-            raise IndexError("a heterophilous dataset holds one graph (index 0)")
-        return self
-
 
 def select_split(graph: Graph, index: int) -> Graph:
-    """``graph`` with its ``[N, S]`` masks replaced by column ``index`` (shared with the Geom-GCN loader)."""
+    """``graph`` with its ``[N, S]`` masks replaced by column ``index``."""
     num_splits = graph.train_mask.shape[1]
     if not -num_splits <= index < num_splits:
         raise IndexError(f"split {index} out of range: the graph has {num_splits} splits")

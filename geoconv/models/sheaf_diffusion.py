@@ -9,42 +9,10 @@ from geoconv.nn.sheaf_diffusion import SheafDiffusion
 
 
 class _SheafDiffusionModel(SheafDiffusion):
-    """:class:`~geoconv.nn.SheafDiffusion` with a fixed ``restriction``, called on a Graph."""
+    """:class:`~geoconv.nn.SheafDiffusion` with a fixed ``restriction`` (the class's), called on a Graph.
 
-    RESTRICTION = "diag"
-
-    def __init__(
-        self,
-        in_channels: int,
-        hidden_channels: int,
-        out_channels: int,
-        *,
-        stalk_dim: int = 3,
-        num_layers: int = 2,
-        dropout: float = 0.0,
-        input_dropout: float = 0.0,
-        left_weights: bool = True,
-        right_weights: bool = True,
-        use_act: bool = True,
-        add_low_pass: bool = False,
-        add_high_pass: bool = False,
-        normalised: bool = True,
-        augmented: bool = True,
-        learn_every_layer: bool = True,
-        orthogonal_map: str = "householder",
-        edge_weights: bool | None = None,
-        sheaf_activation: str = "tanh",
-        eigh_jitter: float = 1e-3,
-        cached: bool = False,
-    ) -> None:
-        super().__init__(
-            in_channels, hidden_channels, out_channels, stalk_dim=stalk_dim, restriction=self.RESTRICTION,
-            num_layers=num_layers, dropout=dropout, input_dropout=input_dropout, left_weights=left_weights,
-            right_weights=right_weights, use_act=use_act, add_low_pass=add_low_pass, add_high_pass=add_high_pass,
-            normalised=normalised, augmented=augmented, learn_every_layer=learn_every_layer,
-            orthogonal_map=orthogonal_map, edge_weights=edge_weights, sheaf_activation=sheaf_activation,
-            eigh_jitter=eigh_jitter, cached=cached,
-        )
+    The constructor is :class:`~geoconv.nn.SheafDiffusion`'s; ``restriction`` may be omitted.
+    """
 
     def forward(self, graph: Graph) -> Tensor:  # type: ignore[override]
         """Logits ``[N, out_channels]`` for ``graph.x`` on ``graph.edge_index`` (both directions)."""

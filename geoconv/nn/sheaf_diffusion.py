@@ -58,7 +58,7 @@ class SheafDiffusion(nn.Module):
         hidden_channels: channels per stalk dimension ``C'``.
         out_channels: outputs (classes).
         stalk_dim: learned stalk dimension ``d`` (``>= 2`` for orthogonal).
-        restriction: ``"diag"``, ``"orthogonal"`` or ``"general"``.
+        restriction: ``"diag"`` (default), ``"orthogonal"`` or ``"general"``; fixed by the model classes.
         num_layers: diffusion layers (default 2).
         dropout: dropout on the features before every layer and in the input MLP (default 0).
         input_dropout: dropout on the raw input (default 0).
@@ -79,6 +79,9 @@ class SheafDiffusion(nn.Module):
         x: ``[N, C]``; edge_index: ``[2, E]``; output: ``[N, out_channels]``.
     """
 
+    # Subclasses that stand for one model fix this (see geoconv.models.sheaf_diffusion).
+    RESTRICTION: str | None = None
+
     def __init__(
         self,
         in_channels: int,
@@ -86,7 +89,7 @@ class SheafDiffusion(nn.Module):
         out_channels: int,
         *,
         stalk_dim: int = 3,
-        restriction: str = "diag",
+        restriction: str | None = None,
         num_layers: int = 2,
         dropout: float = 0.0,
         input_dropout: float = 0.0,
@@ -105,6 +108,10 @@ class SheafDiffusion(nn.Module):
         cached: bool = False,
     ) -> None:
         super().__init__()
+        fixed = type(self).RESTRICTION
+        if fixed is not None and restriction not in (None, fixed):
+            raise ValueError(f"{type(self).__name__} uses restriction {fixed!r}, got {restriction!r}")
+        restriction = fixed or restriction or "diag"
         if restriction not in RESTRICTIONS:
             raise ValueError(f"restriction must be one of {RESTRICTIONS}, got {restriction!r}")
         if num_layers < 1:
