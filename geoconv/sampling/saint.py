@@ -61,7 +61,9 @@ from torch import Tensor
 
 from geoconv.data import Graph
 from geoconv.ops import degree, scatter, to_undirected
-from geoconv.ops.sampling import csr_from_edge_index, induced_edges, random_walk, sample_from_cdf
+from geoconv.ops.sampling import (
+    LOOKUP_LIMIT, csr_from_edge_index, induced_edges, random_walk, sample_from_cdf, sorted_unique,
+)
 
 # Streams of random numbers (second entry of the seed sequence).
 _PRESAMPLE, _TRAIN = 0, 1
@@ -137,16 +139,20 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         device = graph.edge_index.device
         self.device = device
 
-        # Subgraph extraction works on the graph's own edges, grouped by source.
+        # Subgraph extraction works on the graph's own edges, grouped by source (int32 CSR when it fits).
         self._rowptr, self._col, self._perm = csr_from_edge_index(graph.edge_index, num_nodes)
+        if self.num_edges < 2**31 - 1:
+            self._rowptr, self._col = self._rowptr.int(), self._col.int()
         # Walks and probabilities use the symmetrised simple graph (shared when edge_index already is one).
-        symmetric, _ = to_undirected(graph.edge_index, None, num_nodes)
-        if self._perm is None and symmetric.shape == graph.edge_index.shape and bool((symmetric == graph.edge_index).all()):
+        if _is_coalesced_and_symmetric(graph.edge_index, num_nodes):
             self._sym_rowptr, self._sym_col, self._sym_row = self._rowptr, self._col, graph.edge_index[0]
         else:
+            symmetric, _ = to_undirected(graph.edge_index, None, num_nodes)
             self._sym_rowptr, self._sym_col, _ = csr_from_edge_index(symmetric, num_nodes)
+            if symmetric.shape[1] < 2**31 - 1:
+                self._sym_rowptr, self._sym_col = self._sym_rowptr.int(), self._sym_col.int()
             self._sym_row = symmetric[0]
-        del symmetric
+            del symmetric
         self._sym_degree = degree(self._sym_row, num_nodes, torch.float64)
         self._prepare()
 
@@ -180,11 +186,11 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         """``(group, node, position, src, dst)`` of ``num_subgraphs`` induced subgraphs (see :func:`induced_edges`)."""
         group, node = self._draw(num_subgraphs, generator)
         if num_subgraphs == 1:
-            node = torch.unique(node)
+            node = sorted_unique(node, self.num_nodes)
             group = torch.zeros_like(node)
             position, src, dst = induced_edges(self._rowptr, self._col, node, None, self.num_nodes)
         else:
-            keys = torch.unique(group * self.num_nodes + node)
+            keys = sorted_unique(group * self.num_nodes + node, num_subgraphs * self.num_nodes)
             group, node = keys // self.num_nodes, keys % self.num_nodes
             position, src, dst = induced_edges(self._rowptr, self._col, node, group, self.num_nodes)
         return group, node, position, src, dst
@@ -197,8 +203,8 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         if self.sample_coverage == 0:
             ones = torch.ones(num_nodes, device=self.device), torch.ones(num_edges, device=self.device)
             return ones[0], ones[1], 0
-        node_count = torch.zeros(num_nodes, dtype=torch.float64, device=self.device)
-        edge_count = torch.zeros(num_edges, dtype=torch.float64, device=self.device)
+        node_count = torch.zeros(num_nodes, dtype=torch.long, device=self.device)
+        edge_count = torch.zeros(num_edges, dtype=torch.long, device=self.device)
         target = self.sample_coverage * num_nodes
         sampled = 0
         num_subgraphs = 0
@@ -207,9 +213,13 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         chunk = max(1, min(4096, int(_CHUNK_ENTRIES / (self._draws_per_subgraph() * average_degree))))
         # A subgraph holds at most _draws_per_subgraph() nodes: never draw more than needed at first.
         chunk = min(chunk, math.ceil(target / self._draws_per_subgraph()))
+        # Chunks small enough for induced_edges' dense membership table (num_subgraphs * N entries).
+        max_chunk = max(1, LOOKUP_LIMIT // num_nodes)
+        chunk = min(chunk, max_chunk)
         index = 0
         while sampled < target:
             group, node, position, src, _ = self._sample(chunk, self._generator(_PRESAMPLE, index))
+            candidates = (self._rowptr.index_select(0, node + 1) - self._rowptr.index_select(0, node)).sum()
             index += 1
             sizes = torch.bincount(group, minlength=chunk)
             cumulative = torch.cumsum(sizes, 0)
@@ -221,14 +231,15 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
                 node = node[node_mask]
                 edge_mask = group.index_select(0, src) < keep
                 position = position[edge_mask]
-            node_count += torch.bincount(node, minlength=num_nodes)
-            edge_count += torch.bincount(self._edge_ids(position), minlength=num_edges)
+            node_count.index_add_(0, node, torch.ones_like(node))
+            edge_count.index_add_(0, self._edge_ids(position), torch.ones_like(position))
             sampled += int(cumulative[keep - 1])
             num_subgraphs += keep
             nodes_per_subgraph = max(float(cumulative[-1]) / chunk, 1.0)
-            entries_per_subgraph = max(src.numel() / chunk, 1.0)
-            chunk = max(1, min(4096, int(_CHUNK_ENTRIES / entries_per_subgraph),
+            entries_per_subgraph = max(float(candidates) / chunk, 1.0)
+            chunk = max(1, min(4096, max_chunk, int(_CHUNK_ENTRIES / entries_per_subgraph),
                                math.ceil(1.05 * (target - sampled) / nodes_per_subgraph)))
+        node_count, edge_count = node_count.double(), edge_count.double()
         target_count = node_count.index_select(0, self.graph.edge_index[1])
         edge_norm = (target_count / edge_count).clamp(0, 1e4)
         edge_norm = edge_norm.masked_fill(torch.isnan(edge_norm), 0.1)
@@ -327,7 +338,7 @@ class GraphSAINTEdgeSampler(GraphSAINTSampler):
     def _prepare(self) -> None:
         # Each undirected edge once (u <= v) in the symmetrised graph.
         upper = self._sym_row <= self._sym_col
-        self._edge_src, self._edge_dst = self._sym_row[upper], self._sym_col[upper]
+        self._edge_src, self._edge_dst = self._sym_row[upper].long(), self._sym_col[upper].long()
         if self._edge_src.numel() == 0:
             raise ValueError("the edge sampler needs a graph with at least one edge")
         inverse = 1.0 / self._sym_degree
@@ -383,3 +394,15 @@ class GraphSAINTRandomWalkSampler(GraphSAINTSampler):
 
     def __repr__(self) -> str:
         return super().__repr__()[:-1] + f", walk_length={self.walk_length})"
+
+
+def _is_coalesced_and_symmetric(edge_index: Tensor, num_nodes: int) -> bool:
+    """True when ``edge_index`` is sorted by (source, target) without duplicates and holds every edge's reverse
+    (then it is its own symmetrised graph); one sort instead of :func:`~geoconv.ops.to_undirected`'s two."""
+    if edge_index.shape[1] == 0:
+        return True
+    key = edge_index[0] * num_nodes + edge_index[1]
+    if not bool((key[1:] > key[:-1]).all()):
+        return False
+    reverse = torch.sort(edge_index[1] * num_nodes + edge_index[0]).values
+    return bool((reverse == key).all())

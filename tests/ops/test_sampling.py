@@ -51,7 +51,11 @@ def test_random_walk_follows_edges_uniformly_and_stays_on_sinks():
     assert empty.tolist() == [[1, 1, 1]]
 
 
-def test_induced_edges_equal_the_induced_subgraph_mask_for_several_groups():
+@pytest.mark.parametrize("lookup_limit", [1 << 24, 0])  # dense membership table / binary search
+def test_induced_edges_equal_the_induced_subgraph_mask_for_several_groups(lookup_limit, monkeypatch):
+    import geoconv.ops.sampling as sampling
+
+    monkeypatch.setattr(sampling, "LOOKUP_LIMIT", lookup_limit)
     generator = torch.Generator().manual_seed(0)
     num_nodes = 40
     edge_index = torch.randint(0, num_nodes, (2, 300), generator=generator)

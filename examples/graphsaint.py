@@ -1,0 +1,320 @@
+"""GCN trained on GraphSAINT subgraphs vs full-batch GCN on the same split (Zeng et al., ICLR 2020).
+
+Default graph: Twitch DE as in LINKX ("twitch-e": 9,498 users, 153,138 friendships,
+3,170 binary features, target = explicit content), its five published 50/25/25
+splits (seed k uses split k mod 5), metric ROC-AUC (LINKX's metric for this
+binary task).  Every mode trains the same 2-layer GCN from the same
+initialisation; GraphSAINT multiplies the full-graph GCN weights of each
+subgraph edge by ``edge_norm`` (1/alpha) and weights the loss of node v by
+``node_norm`` (1/lambda), divided by the number of training nodes (the paper's
+code); evaluation is full-batch; the test score is taken at the best
+validation score.  One GraphSAINT epoch draws about N nodes in total.
+
+    python examples/graphsaint.py --seeds 5                      # node, edge, rw and full batch
+    python examples/graphsaint.py --sampler rw --seeds 3 --out results/graphsaint.json
+    python examples/graphsaint.py --dataset fb100-Johns_Hopkins55    # gender, accuracy
+
+Multi-process training runs the same script, unchanged, under torchrun::
+
+    torchrun --nproc_per_node=2 examples/graphsaint.py --sampler rw
+
+Each process builds the sampler with the same seed (identical norms), then
+draws its own subgraphs (``sampler.set_rank(rank)``); DistributedDataParallel
+averages the gradients, so one optimiser step uses K subgraphs; rank 0 runs
+the full-batch baseline, evaluates and writes ``--out``.  gloo is used on CPU,
+nccl with ``--device cuda`` (one GPU per process).  On several machines, run on
+every machine i = 0..M-1 (HOST = address of machine 0, reachable from all)::
+
+    torchrun --nnodes=M --node_rank=i --nproc_per_node=K \\
+        --master_addr=HOST --master_port=29500 examples/graphsaint.py --sampler rw
+
+(set ``GLOO_SOCKET_IFNAME`` / ``NCCL_SOCKET_IFNAME`` to the network interface if
+the machines have several).  The last line printed is the JSON record.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from geoconv.data import Graph  # noqa: E402
+from geoconv.experiment import base_parser, finish, mean_std, progress, set_seed, setup  # noqa: E402
+from geoconv.nn import GCNConv  # noqa: E402
+from geoconv.ops import SparseAdjacency, add_self_loops, gcn_norm, remove_self_loops  # noqa: E402
+from geoconv.sampling import (  # noqa: E402
+    GraphSAINTEdgeSampler,
+    GraphSAINTNodeSampler,
+    GraphSAINTRandomWalkSampler,
+    barrier,
+    init_distributed,
+    shutdown,
+)
+
+SAMPLERS = ("node", "edge", "rw")
+
+
+class GCN(nn.Module):
+    """GCNConv stack on precomputed propagation weights (self-loops included by the caller)."""
+
+    def __init__(self, in_channels: int, hidden: int, out_channels: int, num_layers: int, dropout: float) -> None:
+        super().__init__()
+        sizes = [in_channels] + [hidden] * (num_layers - 1) + [out_channels]
+        self.convs = nn.ModuleList(
+            GCNConv(a, b, normalize=False, add_self_loops=False) for a, b in zip(sizes[:-1], sizes[1:])
+        )
+        self.dropout = dropout
+
+    def forward(self, x: Tensor, adjacency: SparseAdjacency) -> Tensor:
+        for i, conv in enumerate(self.convs):
+            x = F.dropout(x, self.dropout, self.training)
+            x = conv(x, adjacency)
+            if i < len(self.convs) - 1:
+                x = F.relu(x)
+        return x
+
+
+def load(name: str, root: str | None) -> Graph:
+    """The dataset's graph with ``[N, S]`` masks (S published splits) or none."""
+    from geoconv import datasets
+
+    family, _, which = name.partition("-")
+    if family == "twitch":
+        return datasets.Twitch(which.upper(), root=root)
+    if family == "fb100":
+        return datasets.Facebook100(which, root=root)
+    if family == "tolokers":
+        return datasets.HeterophilousGraph("tolokers", root=root)
+    raise ValueError(f"unknown dataset {name!r}: use twitch-<LANG>, fb100-<Name> or tolokers")
+
+
+def prepare(graph: Graph, seed: int) -> Graph:
+    """One split (published split ``seed mod S``, else a random 50/25/25 split of the labelled nodes)
+    and the full-graph GCN weights: ``gcn_weight`` per edge, ``loop_weight`` per node."""
+    num_nodes = graph.num_nodes
+    if "train_mask" in graph:
+        column = seed % graph.train_mask.shape[1]
+        masks = {m: getattr(graph, m)[:, column] for m in ("train_mask", "val_mask", "test_mask")}
+    else:
+        labelled = (graph.y >= 0).nonzero().view(-1)
+        order = labelled[torch.randperm(labelled.numel(), generator=torch.Generator().manual_seed(seed))]
+        cut = [int(0.5 * order.numel()), int(0.75 * order.numel())]
+        masks = {}
+        for name, part in zip(("train_mask", "val_mask", "test_mask"), (order[: cut[0]], order[cut[0]: cut[1]], order[cut[1]:])):
+            masks[name] = torch.zeros(num_nodes, dtype=torch.bool).index_fill_(0, part, True)
+    edge_index, _ = remove_self_loops(graph.edge_index)
+    # gcn_norm lists the edges first, in order, then one self-loop per node.
+    _, weight = gcn_norm(edge_index, None, num_nodes)
+    return Graph(
+        x=graph.x.float(), edge_index=edge_index, y=graph.y,
+        node_data={**masks, "loop_weight": weight[edge_index.shape[1]:]},
+        edge_data={"gcn_weight": weight[: edge_index.shape[1]]},
+    )
+
+
+def adjacency(graph: Graph, edge_norm: Tensor | None = None) -> SparseAdjacency:
+    weight = graph.gcn_weight if edge_norm is None else graph.gcn_weight * edge_norm
+    edge_index, weight = add_self_loops(graph.edge_index, weight, num_nodes=graph.num_nodes)
+    weight[graph.num_edges:] = graph.loop_weight
+    return SparseAdjacency(edge_index, weight, graph.num_nodes)
+
+
+def roc_auc(score: Tensor, label: Tensor) -> float:
+    """Area under the ROC curve = P(score of a positive > score of a negative), ties counted 1/2."""
+    order = torch.argsort(score)
+    sorted_score = score[order]
+    ranks = torch.empty_like(score, dtype=torch.float64)
+    ranks[order] = torch.arange(1, score.numel() + 1, dtype=torch.float64)
+    # Average ranks over ties.
+    _, inverse, counts = torch.unique(sorted_score, return_inverse=True, return_counts=True)
+    first = torch.cumsum(counts, 0) - counts + 1
+    average = (first + (counts - 1) / 2.0).double()
+    ranks[order] = average[inverse]
+    positive = label == 1
+    num_pos, num_neg = int(positive.sum()), int((~positive).sum())
+    if num_pos == 0 or num_neg == 0:
+        return float("nan")
+    return float((ranks[positive].sum() - num_pos * (num_pos + 1) / 2) / (num_pos * num_neg))
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, graph: Graph, adj: SparseAdjacency, metric: str) -> dict[str, float]:
+    model.eval()
+    logits = model(graph.x, adj)
+    out = {}
+    for split in ("train", "val", "test"):
+        mask = getattr(graph, f"{split}_mask")
+        if metric == "roc_auc":
+            out[split] = 100.0 * roc_auc(logits[mask].softmax(-1)[:, 1], graph.y[mask])
+        else:
+            out[split] = 100.0 * float((logits[mask].argmax(-1) == graph.y[mask]).float().mean())
+    train = graph.train_mask
+    out["train_loss"] = float(F.cross_entropy(logits[train], graph.y[train]))
+    return out
+
+
+def make_sampler(kind: str, graph: Graph, args, seed: int):
+    common = dict(num_steps=1, sample_coverage=args.sample_coverage, seed=seed)
+    if kind == "node":
+        sampler = GraphSAINTNodeSampler(graph, args.node_budget, **common)
+    elif kind == "edge":
+        sampler = GraphSAINTEdgeSampler(graph, args.edge_budget, **common)
+    else:
+        sampler = GraphSAINTRandomWalkSampler(graph, args.roots, walk_length=args.walk_length, **common)
+    if args.steps_per_epoch:
+        sampler.num_steps = args.steps_per_epoch
+    elif sampler.num_presampled:
+        # One epoch ~ N sampled nodes: the pre-sampling drew sample_coverage * N nodes in num_presampled subgraphs.
+        sampler.num_steps = max(1, round(sampler.num_presampled / max(args.sample_coverage, 1e-9)))
+    else:
+        sampler.num_steps = 1
+    return sampler
+
+
+def train(mode: str, graph: Graph, args, seed: int, context) -> dict:
+    """Train one mode ('full' or a sampler name); returns the scores and the loss curve (rank 0)."""
+    set_seed(seed)
+    num_classes = int(graph.y.max()) + 1
+    model = GCN(graph.x.shape[1], args.hidden, num_classes, args.layers, args.dropout).to(context.device)
+    full_adj = adjacency(graph)
+    distributed = mode != "full" and context.is_distributed
+    module = nn.parallel.DistributedDataParallel(model) if distributed else model
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    torch.manual_seed(seed * 7919 + context.rank)  # different dropout masks on every rank
+    metric = args.metric
+    sampler = None
+    if mode != "full":
+        sampler = make_sampler(mode, graph, args, seed)
+        sampler.set_rank(context.rank)
+    num_train = int(graph.train_mask.sum())
+    start = evaluate(model, graph, full_adj, metric) if context.is_main else None
+    best = {"val": -math.inf}
+    curve = []
+    for epoch in progress(range(args.epochs), disable=args.no_progress or not context.is_main, desc=f"{mode} seed {seed}"):
+        module.train()
+        losses = []
+        if sampler is None:
+            optimizer.zero_grad()
+            logits = module(graph.x, full_adj)
+            loss = F.cross_entropy(logits[graph.train_mask], graph.y[graph.train_mask])
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        else:
+            sampler.set_epoch(epoch)
+            for sub in sampler:
+                optimizer.zero_grad()
+                logits = module(sub.x, adjacency(sub, sub.edge_norm))
+                per_node = F.cross_entropy(logits, sub.y.clamp(min=0), reduction="none")
+                # sum over the subgraph's training nodes of CE / lambda, / |train|: unbiased for the mean CE.
+                loss = (per_node * sub.node_norm * sub.train_mask).sum() / num_train
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item())
+        curve.append(sum(losses) / len(losses))
+        if context.is_main and ((epoch + 1) % args.eval_every == 0 or epoch + 1 == args.epochs):
+            scores = evaluate(model, graph, full_adj, metric)
+            if scores["val"] > best["val"]:
+                best = {**scores, "epoch": epoch + 1}
+    record = {"mode": mode, "seed": seed, "curve": curve}
+    if context.is_main:
+        end = evaluate(model, graph, full_adj, metric)
+        record.update(best_val=best["val"], test_at_best_val=best["test"], best_epoch=best["epoch"],
+                      final_test=end["test"], train_loss_start=start["train_loss"], train_loss_end=end["train_loss"])
+        if sampler is not None:
+            record["steps_per_epoch"] = sampler.num_steps
+            record["num_presampled"] = sampler.num_presampled
+    if distributed:
+        flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+        gathered = [torch.empty_like(flat) for _ in range(context.world_size)]
+        dist.all_gather(gathered, flat)
+        record["parameters_identical_across_ranks"] = all(torch.equal(gathered[0], g) for g in gathered)
+        if args.save_params:
+            Path(args.save_params).mkdir(parents=True, exist_ok=True)
+            torch.save(model.state_dict(), Path(args.save_params) / f"{mode}_seed{seed}_rank{context.rank}.pt")
+    return record
+
+
+def main(argv: list[str] | None = None) -> dict | None:
+    parser = base_parser(__doc__, epochs=100, seeds=5)
+    parser.add_argument("--dataset", default="tolokers", help="tolokers, twitch-<LANG> or fb100-<Name> (default tolokers)")
+    parser.add_argument("--sampler", nargs="+", default=list(SAMPLERS), choices=SAMPLERS, help="GraphSAINT samplers to run (default all)")
+    parser.add_argument("--no-full-batch", action="store_true", help="skip the full-batch baseline")
+    parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--dropout", type=float, default=0.5)
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--weight-decay", type=float, default=5e-4)
+    parser.add_argument("--sample-coverage", type=float, default=50, help="pre-sampled nodes per node for the norms (default 50)")
+    parser.add_argument("--node-budget", type=int, default=3000, help="node sampler: draws per subgraph")
+    parser.add_argument("--edge-budget", type=int, default=1500, help="edge sampler: edges per subgraph")
+    parser.add_argument("--roots", type=int, default=1000, help="random-walk sampler: roots per subgraph")
+    parser.add_argument("--walk-length", type=int, default=2)
+    parser.add_argument("--steps-per-epoch", type=int, default=0, help="subgraphs per epoch (default: about N sampled nodes)")
+    parser.add_argument("--eval-every", type=int, default=5, help="evaluate every k epochs (default 5)")
+    parser.add_argument("--save-params", default=None, help="(distributed) save every rank's final parameters to this folder")
+    args = parser.parse_args(argv)
+    setup(args)
+    context = init_distributed("cuda" if str(args.device).startswith("cuda") else "cpu")
+    try:
+        base = load(args.dataset, args.data_root)
+        args.metric = "roc_auc" if int(base.y.max()) == 1 else "accuracy"
+        modes = ([] if args.no_full_batch else ["full"]) + list(args.sampler)
+        results = {mode: [] for mode in modes}
+        for seed in range(args.seeds):
+            graph = prepare(base, seed).to(context.device)
+            for mode in modes:
+                if mode == "full" and context.is_distributed:
+                    # The baseline needs no data parallelism: rank 0 runs it while the others wait.
+                    if context.is_main:
+                        results[mode].append(train(mode, graph, args, seed, context))
+                    barrier(context)
+                else:
+                    results[mode].append(train(mode, graph, args, seed, context))
+        if not context.is_main:
+            return None
+        metrics, per_mode = {}, {}
+        for mode, runs in results.items():
+            name = "full_batch" if mode == "full" else f"saint_{mode}"
+            test_mean, test_std = mean_std([r["test_at_best_val"] for r in runs])
+            metrics[f"test_{args.metric}_{name}"] = {"mean": round(test_mean, 2), "std": round(test_std, 2)}
+            per_mode[name] = {
+                "test_mean": round(test_mean, 2), "test_std": round(test_std, 2),
+                "test_per_seed": [round(r["test_at_best_val"], 2) for r in runs],
+                "val_mean": round(mean_std([r["best_val"] for r in runs])[0], 2),
+                "train_loss_start": [round(r["train_loss_start"], 4) for r in runs],
+                "train_loss_end": [round(r["train_loss_end"], 4) for r in runs],
+                **({k: runs[0][k] for k in ("steps_per_epoch", "num_presampled") if k in runs[0]}),
+                **({"parameters_identical_across_ranks": all(r["parameters_identical_across_ranks"] for r in runs)}
+                   if "parameters_identical_across_ranks" in runs[0] else {}),
+            }
+        if "full" in results:
+            full = per_mode["full_batch"]["test_mean"]
+            for name, value in per_mode.items():
+                if name != "full_batch":
+                    value["gap_to_full_batch"] = round(value["test_mean"] - full, 2)
+        return finish(args, {
+            "task": "node_classification_graphsaint",
+            "dataset": args.dataset,
+            "model": "gcn",
+            "seeds": args.seeds,
+            "metric": f"test {args.metric} (%) at the best validation epoch, full-batch evaluation",
+            "world_size": context.world_size,
+            "metrics": metrics,
+            "modes": per_mode,
+            "curves": {("full_batch" if m == "full" else f"saint_{m}") + "_train_loss": [r["curve"] for r in runs]
+                       for m, runs in results.items()},
+        })
+    finally:
+        shutdown(context)
+
+
+if __name__ == "__main__":
+    main()
