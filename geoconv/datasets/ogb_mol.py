@@ -22,6 +22,7 @@ its metadata from the installed ogb package and downloads nothing.
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import zipfile
@@ -47,7 +48,7 @@ SOURCES = ("auto", "ogb", "moleculenet")
 def _read_csv(path: Path, dtype, *, header: bool = False):
     pandas = require("pandas", "reading OGB csv files")
     with open_file(path, "rb") as handle:
-        frame = pandas.read_csv(handle, header=0 if header else None)
+        frame = pandas.read_csv(handle, header=0 if header else None, skip_blank_lines=False)
     return frame if header else frame.to_numpy(dtype=dtype)
 
 
@@ -74,7 +75,7 @@ def read_ogb_raw(folder: Path) -> dict:
     mapping = _read_csv(folder / "mapping" / "mol.csv.gz", None, header=True)
     splits = {}
     for part in ("train", "valid", "test"):
-        splits[part] = torch.from_numpy(_read_csv(folder / "split" / "scaffold" / f"{part}.csv.gz", np.int64).reshape(-1))
+        splits[part] = torch.from_numpy(np.array(_read_csv(folder / "split" / "scaffold" / f"{part}.csv.gz", np.int64).reshape(-1)))
     return {
         "x": torch.from_numpy(node_feat), "edge_index": torch.from_numpy(edge_index),
         "edge_attr": torch.from_numpy(np.repeat(edge_feat, 2, axis=0)),
@@ -133,8 +134,7 @@ class OGBMolDataset(GraphDataset):
             self.source, self.source_path, self.num_invalid = "moleculenet-csv", molecules.source, molecules.num_invalid
             self._molecules = molecules
         super().__init__(graphs, transform)
-        evaluator = self.evaluator()
-        self.num_tasks, self.eval_metric = evaluator.num_tasks, evaluator.eval_metric
+        self.num_tasks, self.eval_metric = ogb_metadata(name)
         self.task_type = SPECS[key].task_type
         if self.y.shape[1] != self.num_tasks:
             raise DatasetError(f"{name}: {self.y.shape[1]} label columns, OGB expects {self.num_tasks}")
@@ -146,8 +146,8 @@ class OGBMolDataset(GraphDataset):
         return dict(self._splits)
 
     def evaluator(self):
-        """``ogb.graphproppred.Evaluator(name)`` (metadata from the installed package; no download)."""
-        return require("ogb.graphproppred", "OGB evaluation").Evaluator(self.name)
+        """``ogb.graphproppred.Evaluator(name)``: metadata from the installed package, no download."""
+        return ogb_evaluator_class()(self.name)
 
     def evaluate(self, y_true: Tensor, y_pred: Tensor) -> float:
         """The OGB metric (ROC-AUC, AP or RMSE) of predictions ``[G, T]`` against targets (NaN = unlabelled)."""
@@ -156,6 +156,46 @@ class OGBMolDataset(GraphDataset):
 
     def __repr__(self) -> str:
         return f"OGBMolDataset({self.name!r}, {len(self)} graphs, source={self.source}, invalid={self.num_invalid})"
+
+
+def _ogb_package_dir() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec(require("ogb", "OGB datasets").__name__)
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def ogb_evaluator_class():
+    """OGB's ``Evaluator`` class for graph property prediction.
+
+    ``import ogb.graphproppred`` first imports OGB's PyG and DGL dataset
+    classes (and with them torch_geometric, seconds of start-up); when that
+    package is not imported yet, ``graphproppred/evaluate.py`` of the installed
+    ogb is loaded on its own instead (the same file, which needs only numpy,
+    pandas, sklearn and torch).
+    """
+    import importlib.util
+    import sys
+
+    if "ogb.graphproppred" in sys.modules:
+        return sys.modules["ogb.graphproppred"].Evaluator
+    cached_module = sys.modules.get("_geoconv_ogb_graphproppred_evaluate")
+    if cached_module is None:
+        path = _ogb_package_dir() / "graphproppred" / "evaluate.py"
+        spec = importlib.util.spec_from_file_location("_geoconv_ogb_graphproppred_evaluate", path)
+        cached_module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(cached_module)
+        sys.modules["_geoconv_ogb_graphproppred_evaluate"] = cached_module
+    return cached_module.Evaluator
+
+
+def ogb_metadata(name: str) -> tuple[int, str]:
+    """``(num_tasks, eval_metric)`` from the installed ogb package's ``graphproppred/master.csv``."""
+    master = _ogb_package_dir() / "graphproppred" / "master.csv"
+    with open(master, newline="") as handle:
+        rows = {row[0]: row[1:] for row in csv.reader(handle)}
+    column = rows[""].index(name)
+    return int(rows["num tasks"][column]), rows["eval metric"][column]
 
 
 def _download_ogb(folder: Path, download_name: str, root: Path) -> None:
