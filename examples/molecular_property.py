@@ -131,7 +131,12 @@ def run_seed(args, dataset, evaluate, higher, seed: int, fingerprints=None) -> d
     parts = {name: (index if fingerprints is not None else dataset[index]) for name, index in split.items()}
     best = {"valid": -math.inf if higher else math.inf, "test": math.nan, "epoch": -1}
     generator = torch.Generator().manual_seed(seed)
+    started = time.perf_counter()
+    epochs_run = 0
     for epoch in progress(range(args.epochs), disable=args.no_progress, desc=f"seed {seed}"):
+        if args.time_limit and time.perf_counter() - started > 60 * args.time_limit:
+            break  # bounded wall time: the record states how many epochs ran
+        epochs_run = epoch + 1
         model.train()
         if fingerprints is not None:
             order = split["train"][torch.randperm(len(split["train"]), generator=generator)]
@@ -155,6 +160,8 @@ def run_seed(args, dataset, evaluate, higher, seed: int, fingerprints=None) -> d
                   for name in ("valid", "test")}
         if (scores["valid"] > best["valid"]) if higher else (scores["valid"] < best["valid"]):
             best = {"valid": scores["valid"], "test": scores["test"], "epoch": epoch}
+    best["epochs_run"] = epochs_run
+    best["train_time_s"] = round(time.perf_counter() - started, 1)
     return best
 
 
@@ -174,6 +181,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--features", default=None, choices=["duvenaud", "ogb"],
                         help="MoleculeNet atom features (default: duvenaud for nfp, ogb otherwise)")
     parser.add_argument("--cosine", action="store_true", help="cosine learning-rate decay to 0 over the epochs")
+    parser.add_argument("--first-seed", type=int, default=0, help="run seeds first-seed .. first-seed + seeds - 1")
+    parser.add_argument("--time-limit", type=float, default=None,
+                        help="stop a seed's training after this many minutes (the record lists the epochs run)")
     parser.add_argument("--mlp-hidden", type=int, default=None, help="default: 100 (nfp), 512 (morgan-mlp)")
     args = parser.parse_args(argv)
     gcn = args.model.startswith("gcn")
@@ -192,7 +202,8 @@ def main(argv: list[str] | None = None) -> dict:
     dataset, args.task_type, evaluate, higher = load(args)
     fingerprints = morgan_fingerprints(dataset.smiles, radius=2, size=2048) if args.model == "morgan-mlp" else None
     prepare_time = time.perf_counter() - start
-    results = [run_seed(args, dataset, evaluate, higher, seed, fingerprints) for seed in range(args.seeds)]
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    results = [run_seed(args, dataset, evaluate, higher, seed, fingerprints) for seed in seeds]
     test = [r["test"] for r in results]
     test_mean, test_std = mean_std(test)
     metric = getattr(dataset, "eval_metric", "rmse" if args.task_type == "regression" else "rocauc")
@@ -205,8 +216,10 @@ def main(argv: list[str] | None = None) -> dict:
         "data_source": getattr(dataset, "source", None),
         "num_molecules": len(dataset),
         "num_invalid_smiles": dataset.num_invalid,
-        "seeds": args.seeds,
+        "seeds": seeds,
         "epochs": args.epochs,
+        "epochs_run_per_seed": [r["epochs_run"] for r in results],
+        "train_time_s_per_seed": [r["train_time_s"] for r in results],
         "test_mean": round(test_mean, 4),
         "test_std": round(test_std, 4),
         "test_per_seed": [round(v, 4) for v in test],
