@@ -122,6 +122,9 @@ def test_sheaf_diffusion_errors():
         SheafDiffusion(4, 3, 2, num_layers=0)
     with pytest.raises(ValueError, match="stalk_dim must be >= 2 for kind 'orthogonal'"):
         BundleSheafDiffusion(4, 3, 2, stalk_dim=1)
+    with pytest.raises(ValueError, match="DiagSheafDiffusion uses restriction 'diag', got 'general'"):
+        DiagSheafDiffusion(4, 3, 2, restriction="general")
+    assert SheafDiffusion(4, 3, 2).restriction == "diag" and BundleSheafDiffusion(4, 3, 2).restriction == "orthogonal"
     with pytest.raises(ValueError, match="kind must be one of"):
         SheafLearner(4, 2, kind="bundle")
     with pytest.raises(ValueError, match="orthogonal_map must be one of"):
