@@ -24,13 +24,12 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class Task:
-    """A ``geoconv train`` task: one example script and its argument profiles.
+class Suite:
+    """A ``geoconv bench`` suite: one script and its argument profiles.
 
     Args:
-        name: the command-line name (``node-classification``).
-        record_task: the ``task`` field the script writes into its record.
-        script: path of the example, relative to the repository root.
+        name: the command-line name (``node-classification``, ``gcn``).
+        script: path of the script, relative to the repository root.
         description: one line for ``--help``.
         quick: extra arguments of the ``--quick`` smoke profile.
         full: extra arguments of the full profile (the published setting; the
@@ -39,24 +38,8 @@ class Task:
             (checked before running; ``--offline`` turns a missing one into an error).
         quick_minutes: estimated wall time of the quick profile here.
         full_minutes: estimated wall time of the full profile here.
-        extras: optional modules the task needs (module name, see ``geoconv._optional.EXTRAS``).
+        extras: optional modules the script needs (module name, see ``geoconv._optional.EXTRAS``).
     """
-
-    name: str
-    record_task: str
-    script: str
-    description: str
-    quick: tuple[str, ...]
-    full: tuple[str, ...] = ()
-    datasets: tuple[str, ...] = ()
-    quick_minutes: float = 1.0
-    full_minutes: float = 10.0
-    extras: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Suite:
-    """A ``geoconv bench`` suite: one benchmark script and its argument profiles."""
 
     name: str
     script: str
@@ -67,6 +50,14 @@ class Suite:
     quick_minutes: float = 1.0
     full_minutes: float = 5.0
     extras: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Task(Suite):
+    """A ``geoconv train`` task: an example script (fields of :class:`Suite`) and the ``task``
+    field it writes into its records (``record_task``)."""
+
+    record_task: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,53 +91,60 @@ TASKS: dict[str, Task] = {
     task.name: task
     for task in [
         Task(
-            "node-classification", "node_classification", "examples/node_classification.py",
+            "node-classification", "examples/node_classification.py",
             "GCN on Cora/CiteSeer/PubMed, public split (Kipf & Welling 2017)",
             quick=("--epochs", "200", "--seeds", "2"),
             full=("--epochs", "200", "--seeds", "10"),
             datasets=("cora",), quick_minutes=0.5, full_minutes=1.5,
+            record_task="node_classification",
         ),
         Task(
-            "graphsaint", "node_classification_graphsaint", "examples/graphsaint.py",
+            "graphsaint", "examples/graphsaint.py",
             "GCN trained with GraphSAINT node/edge/random-walk samplers vs full batch (Zeng et al. 2020)",
             quick=("--dataset", "tolokers", "--epochs", "20", "--seeds", "1"),
             full=("--dataset", "tolokers", "--epochs", "100", "--seeds", "5"),
             datasets=("tolokers",), quick_minutes=3.0, full_minutes=60.0,
+            record_task="node_classification_graphsaint",
         ),
         Task(
-            "sheaf-diffusion", "node_classification_heterophily", "examples/sheaf_diffusion.py",
+            "sheaf-diffusion", "examples/sheaf_diffusion.py",
             "Neural Sheaf Diffusion (diag/bundle/general) and GCN on the 10 Geom-GCN splits (Bodnar et al. 2022)",
             quick=("--dataset", "texas", "--model", "diag", "--epochs", "100"),
             full=("--dataset", "texas", "--model", "bundle"),
             datasets=("texas",), quick_minutes=1.0, full_minutes=20.0,
+            record_task="node_classification_heterophily",
         ),
         Task(
-            "point-cloud", "point_cloud_classification", "examples/point_cloud_classification.py",
+            "point-cloud", "examples/point_cloud_classification.py",
             "DGCNN point-cloud classification (Wang et al. 2019); offline: clouds sampled from real and generated meshes",
             quick=("--dataset", "shapes", "--num-points", "256", "--k", "10", "--epochs", "5", "--seeds", "1"),
             full=("--dataset", "modelnet40_hdf5", "--epochs", "250"),
             datasets=("meshes",), quick_minutes=3.0, full_minutes=60 * 24.0,
+            record_task="point_cloud_classification",
         ),
         Task(
-            "mesh", "mesh_classification", "examples/mesh_classification.py",
+            "mesh", "examples/mesh_classification.py",
             "MeshCNN mesh classification (Hanocka et al. 2019); offline: remeshed real and generated meshes",
-            quick=("--epochs", "2", "--seeds", "1"),
-            full=("--dataset", "shrec16", "--epochs", "200"),
+            quick=("--dataset", "offline", "--per-class", "8", "--epochs", "5", "--seeds", "1"),
+            full=("--dataset", "shrec16", "--epochs", "200", "--augment"),
             datasets=("meshes",), quick_minutes=3.0, full_minutes=120.0, extras=("trimesh",),
+            record_task="mesh_classification",
         ),
         Task(
-            "qm9", "qm9_regression", "examples/qm9.py",
+            "qm9", "examples/qm9.py",
             "eSCN (SO(2) convolutions, Passaro & Zitnick 2023) and an invariant baseline on one QM9 target",
             quick=("--target", "U0", "--train-size", "1000", "--val-size", "200", "--test-size", "1000", "--epochs", "2"),
             full=("--target", "U0", "--train-size", "110000", "--epochs", "300"),
             datasets=("qm9",), quick_minutes=4.0, full_minutes=60 * 24 * 7.0, extras=("e3nn",),
+            record_task="qm9_regression",
         ),
         Task(
-            "molecules", "molecular_property", "examples/molecular_property.py",
+            "molecules", "examples/molecular_property.py",
             "Neural graph fingerprints on ESOL (Duvenaud et al. 2015), Morgan-fingerprint MLP, ogbg-molhiv GCN",
             quick=("--dataset", "esol", "--model", "nfp", "--epochs", "30", "--seeds", "1"),
             full=("--dataset", "esol", "--model", "nfp", "--seeds", "5"),
             datasets=("esol",), quick_minutes=2.0, full_minutes=30.0, extras=("rdkit",),
+            record_task="molecular_property",
         ),
     ]
 }
@@ -182,7 +180,7 @@ SUITES: dict[str, Suite] = {
         ),
         Suite(
             "mesh-pool", "benchmarks/mesh_pool.py", "MeshPool on the Stanford bunny and MeshConv forward+backward",
-            quick=(), full=(), datasets=("meshes",), quick_minutes=0.5, full_minutes=1.0,
+            quick=("--repeats", "3"), full=(), datasets=("meshes",), quick_minutes=0.5, full_minutes=1.0,
         ),
         Suite(
             "featurize", "benchmarks/featurize.py", "SMILES featurisation: molecules per second vs ogb.utils.smiles2graph",
@@ -289,6 +287,12 @@ PUBLISHED: dict[tuple[str, str, str], Published] = {
         92.9, "overall test accuracy (%)", "Wang et al., ACM TOG 2019, Table 2", key="test_overall_acc"),
     ("point_cloud_classification", "modelnet40_hdf5", "dgcnn"): Published(
         92.9, "overall test accuracy (%)", "Wang et al., ACM TOG 2019, Table 2", key="test_overall_acc"),
+    ("mesh_classification", "shrec16", "meshcnn"): Published(
+        98.6, "test accuracy (%)", "Hanocka et al., SIGGRAPH 2019, Table 1 (split 16)", key="test_acc"),
+    ("mesh_classification", "shrec10", "meshcnn"): Published(
+        91.0, "test accuracy (%)", "Hanocka et al., SIGGRAPH 2019, Table 1 (split 10)", key="test_acc"),
+    ("mesh_classification", "cubes", "meshcnn"): Published(
+        92.16, "test accuracy (%)", "Hanocka et al., SIGGRAPH 2019, Table 2", key="test_acc"),
     ("molecular_property", "esol", "nfp"): Published(
         0.52, "test RMSE (log mol/L)", "Duvenaud et al., NeurIPS 2015, Table 2", std=0.07, higher_is_better=False, key="test_rmse"),
     ("molecular_property", "ogbg-molhiv", "gcn"): Published(
