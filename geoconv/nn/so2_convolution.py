@@ -87,7 +87,10 @@ class SO2Convolution(nn.Module):
         if self.bias is not None:
             nn.init.zeros_(self.bias)
         if self.radial is not None:
+            # Start the modulation near 1 (a FiLM-style scale): a product of two small random
+            # scales per message otherwise drowns the geometric signal at initialisation.
             self.radial.reset_parameters()
+            nn.init.ones_(self.radial.bias)
 
     def extra_repr(self) -> str:
         return (

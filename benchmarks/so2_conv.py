@@ -1,0 +1,140 @@
+"""SO(2) convolution (eSCN) vs e3nn's FullyConnectedTensorProduct: forward+backward time against lmax.
+
+For each lmax, on the same random edges and node features ``C x (0e + 1o + 2e + ...)``:
+
+* e3nn: ``spherical_harmonics(edge_vec)`` (degrees <= lmax) and
+  ``FullyConnectedTensorProduct(node irreps, SH irreps -> node irreps)`` (every parity-allowed path);
+* geoconv: the edge frames (Wigner blocks from the edge vectors), rotation into the frames,
+  ``SO2Convolution`` with ``mmax = lmax`` (the setting that spans the full tensor product; see
+  tests/nn/test_so2_convolution.py) and rotation back; also ``mmax = 2`` (eSCN's setting).
+
+Both sides run forward + backward (gradients of the features and the weights) in the same
+process, interleaved, median of ``--repeats`` after one warm-up.  The last line is JSON with
+``lmax``, ``so2_seconds``, ``e3nn_seconds``, ``speedup`` (e3nn / so2) and
+``so2_growth_exponent``: the slope of log(time) against log(L), L = lmax + 1, by least squares
+over the measured lmax.  e3nn above ``--e3nn-max-lmax`` is not run (``null``), as its cost grows
+like L^6.
+
+    python benchmarks/so2_conv.py                       # lmax 2 4 6 8, 10,000 edges, 8 channels
+    python benchmarks/so2_conv.py --lmax 2 4 --edges 1000 --repeats 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def growth_exponent(lmaxes: list[int], seconds: list[float | None]) -> float | None:
+    points = [(math.log(l + 1), math.log(s)) for l, s in zip(lmaxes, seconds) if s is not None]
+    if len(points) < 2:
+        return None
+    mean_x = sum(p[0] for p in points) / len(points)
+    mean_y = sum(p[1] for p in points) / len(points)
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x, _ in points)
+
+
+def timed(step) -> float:
+    start = time.perf_counter()
+    step()
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lmax", type=int, nargs="+", default=[2, 4, 6, 8])
+    parser.add_argument("--edges", type=int, default=10_000)
+    parser.add_argument("--channels", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--e3nn-max-lmax", type=int, default=8, help="skip e3nn above this lmax")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", help="also write the JSON record to this file")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    from e3nn import o3
+
+    from geoconv.nn import SO2Convolution
+    from geoconv.ops import edge_frame
+
+    generator = torch.Generator().manual_seed(args.seed)
+    channels, num_edges = args.channels, args.edges
+    record: dict = {
+        "benchmark": "so2_conv_vs_e3nn_fully_connected_tensor_product_forward_backward",
+        "edges": num_edges, "channels": channels, "repeats": args.repeats, "threads": torch.get_num_threads(),
+        "torch": torch.__version__, "e3nn": __import__("e3nn").__version__,
+        "lmax": [], "so2_seconds": [], "so2_mmax2_seconds": [], "e3nn_seconds": [], "speedup": [],
+        "so2_parameters": [], "e3nn_parameters": [],
+    }
+    for lmax in args.lmax:
+        print(f"lmax={lmax} ...", file=sys.stderr, flush=True)
+        size = (lmax + 1) ** 2
+        edge_vec = torch.randn(num_edges, 3, generator=generator)
+        x = torch.randn(num_edges, size, channels, generator=generator, requires_grad=True)
+        so2_full = SO2Convolution(channels, channels, lmax=lmax, mmax=lmax, bias=False)
+        so2_small = SO2Convolution(channels, channels, lmax=lmax, mmax=min(2, lmax), bias=False)
+
+        def so2_step(conv=so2_full) -> None:
+            conv.zero_grad(set_to_none=True)
+            x.grad = None
+            frame = edge_frame(edge_vec, lmax, conv.mmax)
+            frame.from_frame(conv(frame.to_frame(x))).square().sum().backward()
+
+        run_e3nn = lmax <= args.e3nn_max_lmax
+        if run_e3nn:
+            irreps = o3.Irreps([(channels, (l, (-1) ** l)) for l in range(lmax + 1)])
+            sh_irreps = o3.Irreps.spherical_harmonics(lmax)
+            tp = o3.FullyConnectedTensorProduct(irreps, sh_irreps, irreps)
+            # e3nn's layout: per degree, channel-major blocks of 2l+1 components.
+            x_e3nn = torch.cat([x.detach()[:, l * l:(l + 1) ** 2].transpose(1, 2).reshape(num_edges, -1)
+                                for l in range(lmax + 1)], dim=1).requires_grad_(True)
+
+            def e3nn_step() -> None:
+                tp.zero_grad(set_to_none=True)
+                x_e3nn.grad = None
+                sh = o3.spherical_harmonics(sh_irreps, edge_vec, normalize=True, normalization="component")
+                tp(x_e3nn, sh).square().sum().backward()
+
+        so2_step()  # warm-up
+        so2_small_times, so2_times, e3nn_times = [], [], []
+        if run_e3nn:
+            e3nn_step()
+        for _ in range(args.repeats):
+            so2_times.append(timed(so2_step))
+            so2_small_times.append(timed(lambda: so2_step(so2_small)))
+            if run_e3nn:
+                e3nn_times.append(timed(e3nn_step))
+        so2_seconds = statistics.median(so2_times)
+        e3nn_seconds = statistics.median(e3nn_times) if run_e3nn else None
+        record["lmax"].append(lmax)
+        record["so2_seconds"].append(round(so2_seconds, 5))
+        record["so2_mmax2_seconds"].append(round(statistics.median(so2_small_times), 5))
+        record["e3nn_seconds"].append(None if e3nn_seconds is None else round(e3nn_seconds, 5))
+        record["speedup"].append(None if e3nn_seconds is None else round(e3nn_seconds / so2_seconds, 2))
+        record["so2_parameters"].append(sum(p.numel() for p in so2_full.parameters()))
+        record["e3nn_parameters"].append(tp.weight_numel if run_e3nn else None)
+        print(json.dumps({k: record[k][-1] for k in ("lmax", "so2_seconds", "so2_mmax2_seconds", "e3nn_seconds", "speedup")}),
+              file=sys.stderr, flush=True)
+    record["so2_growth_exponent"] = growth_exponent(record["lmax"], record["so2_seconds"])
+    record["so2_mmax2_growth_exponent"] = growth_exponent(record["lmax"], record["so2_mmax2_seconds"])
+    record["e3nn_growth_exponent"] = growth_exponent(record["lmax"], record["e3nn_seconds"])
+    record["growth_exponent_definition"] = "slope of log(seconds) vs log(lmax + 1)"
+    line = json.dumps(record)
+    if args.out:
+        Path(args.out).write_text(line + "\n")
+    print(line, flush=True)
+    return record
+
+
+if __name__ == "__main__":
+    main()
