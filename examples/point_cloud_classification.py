@@ -87,7 +87,10 @@ def evaluate(model, loader, num_classes: int, device: str) -> dict[str, float]:
 def train_one_seed(train, test, num_classes: int, args, seed: int) -> dict[str, float]:
     set_seed(seed)
     model = DGCNN(3, num_classes, k=args.k, embedding_dim=args.emb_dims, dropout=args.dropout).to(args.device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=args.weight_decay)
+    if args.optimizer == "sgd":
+        optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=args.weight_decay)
+    else:  # the reference code's alternative: Adam with lr / 100
+        optimizer = torch.optim.Adam(model.parameters(), lr=args.lr / 100, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, args.epochs, eta_min=args.lr / 100)
     generator = torch.Generator().manual_seed(seed)
     train_loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, drop_last=len(train) > args.batch_size,
@@ -120,6 +123,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--k", type=int, default=20, help="neighbours per point, self included (default 20)")
     parser.add_argument("--emb-dims", type=int, default=1024, help="point embedding size before pooling")
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"],
+                        help="sgd (paper: momentum 0.9, lr --lr) or adam (lr --lr / 100, as in the reference code)")
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--weight-decay", type=float, default=1e-4)
     parser.add_argument("--dropout", type=float, default=0.5)
