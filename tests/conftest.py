@@ -27,3 +27,14 @@ def shared_data() -> Path:
 def _isolated_cache(tmp_path_factory, monkeypatch):
     # Processed-tensor caches of the tests go to a temporary folder, never to ~/.cache.
     monkeypatch.setenv("GEOCONV_CACHE", str(tmp_path_factory.getbasetemp() / "geoconv_cache"))
+
+
+@pytest.fixture
+def single_thread():
+    """Run a test with one torch thread (code made of many small tensor ops is much faster so on a shared CPU)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

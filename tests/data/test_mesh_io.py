@@ -11,6 +11,9 @@ import torch
 
 from geoconv.data.mesh_io import MeshFormatError, read_mesh, write_obj
 
+# many small tensor ops: one thread is much faster on a shared CPU
+pytestmark = pytest.mark.usefixtures("single_thread")
+
 SQUARE_V = [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 1.0, 0.5]]
 SQUARE_F = [[0, 1, 2], [0, 2, 3]]
 

@@ -18,13 +18,8 @@ from geoconv.datasets.mesh_shapes import (
 )
 from geoconv.ops.mesh import check_mesh, euler_characteristic, mesh_edge_features, mesh_topology
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+# many small tensor ops: one thread is much faster on a shared CPU
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def _classification_tree(base, folder, classes, per_split):

@@ -10,13 +10,8 @@ from geoconv.data.mesh import mesh_graph
 from geoconv.datasets.mesh_shapes import icosphere, torus
 from geoconv.models import MeshCNNClassifier, MeshCNNSegmenter
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+# many small tensor ops: one thread is much faster on a shared CPU
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def _meshes():

@@ -13,13 +13,8 @@ from geoconv.ops.mesh import (
     MeshTopologyError, check_mesh, euler_characteristic, is_manifold, mesh_edge_features, mesh_topology, repair_mesh,
 )
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # The mesh ops are many small tensor ops: on a shared CPU, one thread is several times faster.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+# many small tensor ops: one thread is much faster on a shared CPU
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 # two triangles sharing the diagonal (0, 2) of the unit square, folded along it by z at vertex 3

@@ -10,14 +10,8 @@ from geoconv.datasets.mesh_shapes import grid, icosphere, torus
 from geoconv.ops.mesh import check_mesh, euler_characteristic, is_manifold, mesh_edge_features, mesh_topology, repair_mesh
 from geoconv.ops.mesh_collapse import MeshPoolError, mesh_pool, mesh_unpool
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # The mesh ops are many small tensor ops: on a shared CPU, one thread is several times faster.
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+# many small tensor ops: one thread is much faster on a shared CPU
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def _features(pos, face, channels=7, seed=0):
