@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from geoconv.data import DataLoader  # noqa: E402
 from geoconv.data.pointcloud_transforms import random_scale  # noqa: E402
+from geoconv.datasets import GraphDataset  # noqa: E402
 from geoconv.datasets.modelnet import ModelNet, ModelNetHDF5  # noqa: E402
 from geoconv.datasets.sampled_shapes import SampledShapes  # noqa: E402
 from geoconv.experiment import base_parser, finish, mean_std, progress, set_seed, setup  # noqa: E402
@@ -111,7 +112,9 @@ def train_one_seed(train, test, num_classes: int, args, seed: int) -> dict[str, 
         if hasattr(bar, "set_postfix"):
             bar.set_postfix(loss=f"{total_loss / max(batches, 1):.3f}")
     result = evaluate(model, test_loader, num_classes, args.device)
-    result["train_overall_acc"] = evaluate(model, DataLoader(train, batch_size=args.batch_size), num_classes,
+    # Training accuracy on the clouds as stored (without the augmentation transform).
+    unaugmented = GraphDataset(train.graphs)
+    result["train_overall_acc"] = evaluate(model, DataLoader(unaugmented, batch_size=args.batch_size), num_classes,
                                            args.device)["overall_acc"]
     return result
 
