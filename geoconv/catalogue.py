@@ -307,18 +307,19 @@ PUBLISHED: dict[tuple[str, str, str], Published] = {
     ("qm9_regression", "qm9/u0", "escn"): Published(
         5.85, "test MAE (meV)", "PaiNN (Schütt et al. 2021), full 110k split", higher_is_better=False, key="test_mae"),
 }
-# Neural Sheaf Diffusion, Bodnar et al., NeurIPS 2022, Table 1 (10 Geom-GCN splits, mean ± std).
-_NSD = {
-    "diag": {"texas": (85.67, 6.95), "wisconsin": (88.63, 2.75), "cornell": (86.49, 7.35), "film": (37.79, 1.01)},
-    "bundle": {"texas": (85.95, 5.51), "wisconsin": (89.41, 4.74), "cornell": (84.86, 4.71), "film": (37.81, 1.15)},
-    "general": {"texas": (82.97, 5.13), "wisconsin": (89.21, 3.84), "cornell": (85.68, 6.51), "film": (37.80, 1.22)},
-    "gcn": {"texas": (55.14, 5.16), "wisconsin": (51.76, 3.06), "cornell": (60.54, 5.30), "film": (27.32, 1.10)},
-}
-for _model, _rows in _NSD.items():
-    for _dataset, (_value, _std) in _rows.items():
+# Neural Sheaf Diffusion, Bodnar et al., NeurIPS 2022, Table 1 (10 Geom-GCN splits, mean ± std): every NSD
+# variant is compared with the best NSD variant of the paper (the target), GCN with GCN.
+_NSD_BEST = {"texas": (85.95, 5.51), "wisconsin": (89.41, 4.74), "cornell": (86.49, 7.35), "film": (37.81, 1.15)}
+_GCN_HETEROPHILY = {"texas": (55.14, 5.16), "wisconsin": (51.76, 3.06), "cornell": (60.54, 5.30), "film": (27.32, 1.10)}
+for _dataset, (_value, _std) in _NSD_BEST.items():
+    for _model in ("diag", "bundle", "general"):
         PUBLISHED[("node_classification_heterophily", _dataset, _model)] = Published(
-            _value, "test accuracy (%)", "Bodnar et al., NeurIPS 2022, Table 1", std=_std, key="test_acc",
+            _value, "test accuracy (%)", "best NSD variant, Bodnar et al., NeurIPS 2022, Table 1", std=_std, key="test_acc",
         )
+    _value, _std = _GCN_HETEROPHILY[_dataset]
+    PUBLISHED[("node_classification_heterophily", _dataset, "gcn")] = Published(
+        _value, "test accuracy (%)", "GCN in Bodnar et al., NeurIPS 2022, Table 1", std=_std, key="test_acc",
+    )
 
 
 def published_for(task: str, dataset: str, model: str) -> Published | None:
