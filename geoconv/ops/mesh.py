@@ -116,10 +116,30 @@ def mesh_topology(face: Tensor, num_nodes: int, *, check: bool = True) -> MeshTo
         raise MeshTopologyError(
             f"non-manifold edge ({u}, {v}) is shared by {int(counts[bad])} faces {faces_of_bad}; use repair_mesh"
         )
+    topology = _topology_from_half_edges(face, inverse, num_edges)
+    if check and num_faces:
+        first, last = _first_last(inverse, num_edges)
+        _check_vertex_fans(face, src, half, first, last, first != last, num_nodes)
+    return topology
+
+
+def _first_last(edge_of_half: Tensor, num_edges: int) -> tuple[Tensor, Tensor]:
+    half = torch.arange(edge_of_half.numel(), device=edge_of_half.device)
+    first = torch.full((num_edges,), edge_of_half.numel(), dtype=torch.long, device=half.device)
+    first = first.scatter_reduce(0, edge_of_half, half, "amin", include_self=True)
+    last = torch.full_like(first, -1).scatter_reduce(0, edge_of_half, half, "amax", include_self=True)
+    return first, last
+
+
+def _topology_from_half_edges(face: Tensor, edge_of_half: Tensor, num_edges: int) -> MeshTopology:
+    """:class:`MeshTopology` from any labelling ``edge_of_half [3F]`` of the undirected edges (no checks)."""
+    device = face.device
+    num_faces = face.shape[0]
+    src = face.reshape(-1)
+    dst = face[:, [1, 2, 0]].reshape(-1)
+    inverse = edge_of_half
     # First and last half-edge of every edge; first appearance fixes the edge order.
-    big = torch.full((num_edges,), 3 * num_faces, dtype=torch.long, device=device)
-    first = big.scatter_reduce(0, inverse, half, "amin", include_self=True)
-    last = torch.full_like(first, -1).scatter_reduce(0, inverse, half, "amax", include_self=True)
+    first, last = _first_last(inverse, num_edges)
     order = torch.argsort(first)
     rank = torch.empty_like(order)
     rank[order] = torch.arange(num_edges, device=device)
@@ -151,8 +171,6 @@ def mesh_topology(face: Tensor, num_nodes: int, *, check: bool = True) -> MeshTo
     x = torch.where(interior, src[prev_half(h2)], w)
     edge_points = torch.stack([u, v, w, x], dim=1)
     face_edge = edge_of_half.view(num_faces, 3)
-    if check and num_faces:
-        _check_vertex_fans(face, src, half, h1, h2, interior, num_nodes)
     return MeshTopology(edge, neighbor, edge_face, edge_points, face_edge)
 
 

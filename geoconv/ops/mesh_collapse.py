@@ -47,7 +47,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from geoconv.ops.mesh import MeshTopology, _next_prev, edge_keys, mesh_topology
+from geoconv.ops.mesh import MeshTopology, _next_prev, _topology_from_half_edges, edge_keys
 from geoconv.ops.scatter import scatter
 
 __all__ = ["MeshPoolError", "MeshPoolResult", "mesh_pool", "mesh_unpool", "collapse_priority"]
@@ -416,8 +416,8 @@ def _finish(x, pos, face, edge_of_half, member_out, member_in, alive, vertex_gra
     new_id = torch.cumsum(alive.long(), 0) - 1
     num_out_nodes = int(alive.sum())
     face = new_id[face]
-    topology = mesh_topology(face, num_out_nodes, check=False)
-    num_edges = topology.edge.shape[0]
+    num_edges = int(edge_of_half.max()) + 1 if edge_of_half.numel() else 0
+    topology = _topology_from_half_edges(face, edge_of_half, num_edges)
     mine_to_topology = torch.empty(num_edges, dtype=torch.long, device=device)
     mine_to_topology[edge_of_half] = topology.face_edge.reshape(-1)
     out = mine_to_topology[member_out]

@@ -32,7 +32,7 @@ def _assert_pool_properties(pos, face, x, topology, target):
     out, inp = result.assignment
     # membership matrix S [target, M] (duplicates summed): pooled = S x / row sums
     members = torch.sparse_coo_tensor(result.assignment, torch.ones_like(out, dtype=x.dtype),
-                                      (target, x.shape[0])).coalesce()
+                                      (target, x.shape[0]), check_invariants=True).coalesce()
     sizes = torch.sparse.sum(members, 1).to_dense()
     torch.testing.assert_close(result.x, torch.sparse.mm(members, x) / sizes.unsqueeze(1))
     # every input edge is accounted for, every output edge has members
