@@ -34,6 +34,7 @@ the machines have several).  The last line printed is the JSON record.
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 from pathlib import Path
@@ -95,7 +96,7 @@ def load(name: str, root: str | None) -> Graph:
     raise ValueError(f"unknown dataset {name!r}: use twitch-<LANG>, fb100-<Name> or tolokers")
 
 
-def prepare(graph: Graph, seed: int) -> Graph:
+def prepare(graph: Graph, seed: int, standardize: bool) -> Graph:
     """One split (published split ``seed mod S``, else a random 50/25/25 split of the labelled nodes)
     and the full-graph GCN weights: ``gcn_weight`` per edge, ``loop_weight`` per node."""
     num_nodes = graph.num_nodes
@@ -109,11 +110,15 @@ def prepare(graph: Graph, seed: int) -> Graph:
         masks = {}
         for name, part in zip(("train_mask", "val_mask", "test_mask"), (order[: cut[0]], order[cut[0]: cut[1]], order[cut[1]:])):
             masks[name] = torch.zeros(num_nodes, dtype=torch.bool).index_fill_(0, part, True)
+    x = graph.x.float()
+    if standardize:
+        # Column z-scores: tolokers' raw features are counts and rates on very different scales.
+        x = (x - x.mean(0)) / x.std(0).clamp(min=1e-6)
     edge_index, _ = remove_self_loops(graph.edge_index)
     # gcn_norm lists the edges first, in order, then one self-loop per node.
     _, weight = gcn_norm(edge_index, None, num_nodes)
     return Graph(
-        x=graph.x.float(), edge_index=edge_index, y=graph.y,
+        x=x, edge_index=edge_index, y=graph.y,
         node_data={**masks, "loop_weight": weight[edge_index.shape[1]:]},
         edge_data={"gcn_weight": weight[: edge_index.shape[1]]},
     )
@@ -247,6 +252,8 @@ def main(argv: list[str] | None = None) -> dict | None:
     parser.add_argument("--dataset", default="tolokers", help="tolokers, twitch-<LANG> or fb100-<Name> (default tolokers)")
     parser.add_argument("--sampler", nargs="+", default=list(SAMPLERS), choices=SAMPLERS, help="GraphSAINT samplers to run (default all)")
     parser.add_argument("--no-full-batch", action="store_true", help="skip the full-batch baseline")
+    parser.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=True,
+                        help="z-score the feature columns (default on)")
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--dropout", type=float, default=0.5)
@@ -269,7 +276,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         modes = ([] if args.no_full_batch else ["full"]) + list(args.sampler)
         results = {mode: [] for mode in modes}
         for seed in range(args.seeds):
-            graph = prepare(base, seed).to(context.device)
+            graph = prepare(base, seed, args.standardize).to(context.device)
             for mode in modes:
                 if mode == "full" and context.is_distributed:
                     # The baseline needs no data parallelism: rank 0 runs it while the others wait.
