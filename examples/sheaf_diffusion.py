@@ -150,6 +150,8 @@ def main(argv: list[str] | None = None) -> dict:
         split_graph = dataset.split(split).replace(x=graph.x).to(args.device)
         for seed in range(args.seeds):
             results.append(train_split(split_graph, dataset.num_classes, args, split, seed=split * 1000 + seed))
+            print(f"split {split} seed {seed}: test {results[-1]['test']:.2f} val {results[-1]['val']:.2f} "
+                  f"best epoch {results[-1]['epoch']}", file=sys.stderr, flush=True)
     test = [r["test"] for r in results]
     test_mean, test_std = mean_std(test)
     val_mean, _ = mean_std([r["val"] for r in results])
