@@ -164,7 +164,7 @@ SUITES: dict[str, Suite] = {
         ),
         Suite(
             "graphsaint", "benchmarks/graphsaint.py", "GraphSAINT subgraphs per second vs torch_geometric on ego-Twitter",
-            quick=(), full=(), datasets=("ego-twitter",), quick_minutes=3.0, full_minutes=10.0,
+            quick=("--steps", "5", "--repeats", "1", "--synthetic-sizes", "200000"), full=(), datasets=("ego-twitter",), quick_minutes=3.0, full_minutes=10.0,
         ),
         Suite(
             "sheaf-diffusion", "benchmarks/sheaf_diffusion.py", "NSD epoch time and memory on film per variant (d = 3)",
@@ -176,7 +176,7 @@ SUITES: dict[str, Suite] = {
         ),
         Suite(
             "so2-conv", "benchmarks/so2_conv.py", "SO(2) convolution vs e3nn tensor product for lmax = 2..8",
-            quick=(), full=(), quick_minutes=3.0, full_minutes=15.0, extras=("e3nn",),
+            quick=("--lmax", "2", "4", "6", "--repeats", "1"), full=(), quick_minutes=3.0, full_minutes=15.0, extras=("e3nn",),
         ),
         Suite(
             "mesh-pool", "benchmarks/mesh_pool.py", "MeshPool on the Stanford bunny and MeshConv forward+backward",
@@ -184,7 +184,7 @@ SUITES: dict[str, Suite] = {
         ),
         Suite(
             "featurize", "benchmarks/featurize.py", "SMILES featurisation: molecules per second vs ogb.utils.smiles2graph",
-            quick=(), full=(), datasets=("hiv",), quick_minutes=2.0, full_minutes=5.0, extras=("rdkit", "ogb"),
+            quick=("--limit", "5000"), full=(), datasets=("hiv",), quick_minutes=2.0, full_minutes=5.0, extras=("rdkit", "ogb"),
         ),
     ]
 }

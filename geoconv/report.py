@@ -207,12 +207,13 @@ def speedups_of(suite: str, result: dict[str, Any], path: Path) -> list[SpeedRow
     for key, value in _flatten(result).items():
         leaf = key.rsplit(".", 1)[-1].lower()
         label = key
-        if isinstance(value, list) and value and all(_is_number(v) for v in value) and "speedup" in leaf:
+        if isinstance(value, list) and "speedup" in leaf and "per_" not in leaf:  # per-repeat lists are not results
             parent = key.rsplit(".", 1)[0] + "." if "." in key else ""
             xs = _flatten(result).get(parent + "lmax")
             for index, v in enumerate(value):
-                tag = f"lmax={xs[index]}" if isinstance(xs, list) and index < len(xs) else f"#{index}"
-                rows.append(SpeedRow(suite, f"{label} ({tag})", float(v), path))
+                if _is_number(v):  # None where the reference was not run
+                    tag = f"lmax={xs[index]}" if isinstance(xs, list) and index < len(xs) else f"#{index}"
+                    rows.append(SpeedRow(suite, f"{label} ({tag})", float(v), path))
             continue
         if not _is_number(value) or not math.isfinite(float(value)) or float(value) <= 0:
             continue
@@ -233,13 +234,13 @@ def speedups_of(suite: str, result: dict[str, Any], path: Path) -> list[SpeedRow
 
 def figures_of(result: dict[str, Any]) -> list[tuple[str, float]]:
     """Headline numbers of a benchmark that are not speed-ups: ratios between geoconv variants
-    (``*_over_*``), throughputs (``*per_second*``) and growth exponents."""
+    (``*_over_*``), throughputs (``*per_second*``, ``*_per_s``) and growth exponents."""
     found = []
     for key, value in _flatten(result).items():
         leaf = key.rsplit(".", 1)[-1].lower()
         if not _is_number(value) or leaf.startswith("ratio_"):
             continue
-        if re.search(r"(_over_|per_second|growth_exponent)", leaf):
+        if re.search(r"(_over_|per_second|_per_s$|growth_exponent)", leaf):
             found.append((key, float(value)))
     return found
 

@@ -90,9 +90,11 @@ def test_curves_are_averaged_over_seeds_and_metrics_read_from_both_layouts():
 def test_speedups_direction():
     result = {"ratio_geoconv_over_pyg": 0.5, "ratio_pyg_over_geoconv": 3.0, "nested": {"speedup": 2.0},
               "knn_graph_ratio_vs_reference": 0.25, "max_abs_output_difference": 1e-6,
-              "seconds": {"max": {"geoconv": 0.1, "torch_scatter": 1.7}}}
+              "seconds": {"max": {"geoconv": 0.1, "torch_scatter": 1.7}},
+              "speedups_per_repeat": [5.0, 6.0], "lmax": [2, 8], "speedup_vs_e3nn": [3.0, None]}
     rows = report.speedups_of("x", result, Path("r.json"))
-    assert sorted(round(r.speedup, 6) for r in rows) == [2.0, 2.0, 3.0, 4.0, 17.0]
+    assert sorted(round(r.speedup, 6) for r in rows) == [2.0, 2.0, 3.0, 3.0, 4.0, 17.0]
+    assert any(r.comparison == "speedup_vs_e3nn (lmax=2)" for r in rows)
     assert any(r.comparison == "seconds.max (vs torch_scatter)" for r in rows)
 
 
