@@ -38,7 +38,7 @@ class MeshPool(nn.Module):
         Returns a :class:`~geoconv.ops.mesh_collapse.MeshPoolResult` (``x`` is ``[G * target, C]``).
     """
 
-    def __init__(self, target: int, *, window_factor: int = 6) -> None:
+    def __init__(self, target: int, *, window_factor: int = 8) -> None:
         super().__init__()
         if target < 0:
             raise ValueError(f"target must be >= 0, got {target}")

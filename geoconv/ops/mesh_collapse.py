@@ -229,7 +229,7 @@ def mesh_pool(
     node_ptr: Tensor | None = None,
     face_edge: Tensor | None = None,
     priority: Tensor | None = None,
-    window_factor: int = 6,
+    window_factor: int = 8,
 ) -> MeshPoolResult:
     """Collapse edges of (a batch of) manifold triangle meshes down to ``target`` edges each.
 
