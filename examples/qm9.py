@@ -148,12 +148,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--cutoff", type=float, default=5.0)
     parser.add_argument("--avg-num-neighbors", type=float, default=15.0)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-molecules", type=int, default=None, help="read only the first molecules (quick runs)")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--weight-decay", type=float, default=0.0)
     args = parser.parse_args(argv)
     setup(args)
 
-    dataset = QM9(args.data_root, cutoff=args.cutoff)
+    dataset = QM9(args.data_root, cutoff=args.cutoff, max_molecules=args.max_molecules)
     standard = dataset.split()
     splits = {
         "train": standard["train"][:args.train_size],

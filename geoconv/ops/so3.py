@@ -214,6 +214,25 @@ def _frame_permutation(lmax: int, mmax: int) -> tuple[tuple[int, ...], tuple[int
     return to_m_major, tuple(back)
 
 
+class _Permutation(torch.autograd.Function):
+    """``x[:, order]`` whose backward is the inverse gather (not index_select's slow index_add)."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, order: Tensor, inverse: Tensor) -> Tensor:
+        ctx.save_for_backward(inverse)
+        return x.index_select(1, order)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        (inverse,) = ctx.saved_tensors
+        return grad.index_select(1, inverse), None, None
+
+
+def _permute(x: Tensor, order: tuple[int, ...], inverse: tuple[int, ...]) -> Tensor:
+    device = x.device
+    return _Permutation.apply(x, torch.tensor(order, device=device), torch.tensor(inverse, device=device))
+
+
 @dataclass(frozen=True)
 class EdgeFrame:
     r"""Truncated Wigner matrices of the edge frames, to move ``[E, L, C]`` features in and out of them.
@@ -246,8 +265,8 @@ class EdgeFrame:
                 f"features must have shape [E={self.valid.shape[0]}, L={size}, C], got {list(x.shape)}"
             )
         pieces = x.split([2 * l + 1 for l in range(self.lmax + 1)], dim=1)
-        parts = torch.cat([torch.bmm(block, piece) for block, piece in zip(self.blocks, pieces)], dim=1)
-        return parts.index_select(1, self._permutation(0, x.device))
+        rotated = torch.cat([torch.bmm(block, piece) for block, piece in zip(self.blocks, pieces)], dim=1)
+        return _permute(rotated, *_frame_permutation(self.lmax, self.mmax))
 
     def from_frame(self, y: Tensor) -> Tensor:
         r"""Rotate frame features ``y [E, Lm, C]`` back: :math:`D^l(R_e)^\top y`, ``[E, L, C]`` (orders above mmax are 0)."""
@@ -256,11 +275,9 @@ class EdgeFrame:
                 f"frame features must have shape [E={self.valid.shape[0]}, Lm={self.num_frame_coefficients}, C], "
                 f"got {list(y.shape)}"
             )
-        pieces = y.index_select(1, self._permutation(1, y.device)).split([b.shape[1] for b in self.blocks], dim=1)
+        to_m_major, back = _frame_permutation(self.lmax, self.mmax)
+        pieces = _permute(y, back, to_m_major).split([b.shape[1] for b in self.blocks], dim=1)
         return torch.cat([torch.bmm(block.transpose(1, 2), piece) for block, piece in zip(self.blocks, pieces)], dim=1)
-
-    def _permutation(self, which: int, device: torch.device) -> Tensor:
-        return torch.tensor(_frame_permutation(self.lmax, self.mmax)[which], dtype=torch.long, device=device)
 
 
 def edge_frame(edge_vec: Tensor, lmax: int, mmax: int | None = None, *, eps: float = 1e-9) -> EdgeFrame:
@@ -300,9 +317,11 @@ def edge_frame(edge_vec: Tensor, lmax: int, mmax: int | None = None, *, eps: flo
     for l in range(lmax + 1):
         k = min(l, mmax)
         change = _fixed(l, "y_to_x", edge_vec)
-        # D(alpha, beta, 0)^T = J Y(-beta) J^T Y(-alpha); only rows m = -k..k are kept.
-        inner = _rotate_rows_y(change.T.expand(edge_vec.shape[0], -1, -1), -beta, l)
-        block = _rotate_columns_y(change[l - k:l + k + 1] @ inner, -alpha, l)
+        # D(alpha, beta, 0)^T = J Y(-beta) J^T Y(-alpha); only rows m = -k..k are kept.  Computed
+        # transposed, (J Y(beta)) @ J[rows]^T, so that the fixed factor is one large matrix product.
+        left = _rotate_columns_y(change.expand(edge_vec.shape[0], -1, -1), beta, l)
+        block = (left @ change[l - k:l + k + 1].T).transpose(1, 2)
+        block = _rotate_columns_y(block, -alpha, l)
         if l > 0:
             block = torch.where(second_chart.view(-1, 1, 1), block @ _fixed(l, "chart", edge_vec), block)
         blocks.append(block)
