@@ -190,7 +190,8 @@ class MeshSegmentationDataset(GraphDataset):
         graphs = cached(f"meshcnn_{name}_{split}", raw, build, version="1")
         super().__init__(graphs, transform)
         self.name, self.split = name, split
-        self.num_classes = int(max(int(g.edge_y.max()) for g in graphs)) + 1
+        observed = int(max(int(g.edge_y.max()) for g in graphs)) + 1
+        self.num_classes = max(observed, _read_table(classes_file).shape[0]) if classes_file.is_file() else observed
 
 
 def _read_table(path: Path) -> torch.Tensor:
