@@ -31,6 +31,7 @@ import argparse
 import json
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -48,6 +49,13 @@ from geoconv.sampling import (  # noqa: E402
 
 
 def peak_rss_mb() -> float:
+    """Peak resident memory of this process (VmHWM on Linux: unlike ru_maxrss, not inherited across fork + exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return usage / 1024.0 if sys.platform != "darwin" else usage / 2**20
 
@@ -174,6 +182,7 @@ def ego_twitter(args) -> dict:
             "mean_nodes": round(statistics.fmean(r[1] for r in ours), 1),
             "mean_edges": round(statistics.fmean(r[2] for r in ours), 1),
             "baseline_mean_nodes": round(statistics.fmean(r[1] for r in theirs), 1),
+            "baseline_mean_edges": round(statistics.fmean(r[2] for r in theirs), 1),
             "sample_coverage": args.sample_coverage,
             "presampling_s": round(presample_seconds, 2),
             "presampled_subgraphs": with_norms.num_presampled,
@@ -182,38 +191,50 @@ def ego_twitter(args) -> dict:
     return result
 
 
+def synthetic_one(args, num_nodes: int) -> dict:
+    """One circulant graph (i ~ i±1..±5, degree 10): setup time, per-subgraph time, peak memory (this process)."""
+    rss_start = peak_rss_mb()
+    start = time.perf_counter()
+    src = torch.arange(num_nodes).repeat_interleave(10)
+    offsets = torch.tensor([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5]).repeat(num_nodes)
+    # Rows sorted by source, targets sorted within a row: the coalesced symmetric graph.
+    dst = ((src + offsets) % num_nodes).view(num_nodes, 10).sort(dim=1).values.view(-1)
+    graph = Graph(edge_index=torch.stack([src, dst]), num_nodes=num_nodes)
+    del src, dst, offsets
+    build_seconds = time.perf_counter() - start
+    rss_graph = peak_rss_mb()
+    start = time.perf_counter()
+    sampler = GraphSAINTRandomWalkSampler(graph, args.roots, num_steps=args.steps, walk_length=args.walk_length,
+                                          sample_coverage=args.synthetic_coverage, seed=args.seed)
+    setup_seconds = time.perf_counter() - start
+    rss_setup = peak_rss_mb()
+    rate, mean_nodes, mean_edges = measure_throughput(sampler, args.steps)
+    return {
+        "num_nodes": num_nodes, "num_directed_edges": graph.num_edges,
+        "graph_build_s": round(build_seconds, 2),
+        "sampler_setup_s": round(setup_seconds, 2),
+        "sample_coverage": args.synthetic_coverage, "presampled_subgraphs": sampler.num_presampled,
+        "rw_subgraphs_per_s": round(rate, 2), "ms_per_subgraph": round(1000 / rate, 2),
+        "mean_nodes": round(mean_nodes, 1), "mean_edges": round(mean_edges, 1),
+        "peak_rss_mb_after_import": round(rss_start, 1),
+        "peak_rss_mb_after_graph": round(rss_graph, 1),
+        "peak_rss_mb_after_sampler_setup": round(rss_setup, 1),
+        "peak_rss_mb_after_sampling": round(peak_rss_mb(), 1),
+    }
+
+
 def synthetic(args) -> dict:
-    """Circulant graphs (i ~ i±1..±5, degree 10) of growing size: per-subgraph time and memory vs N."""
+    """Each size in a fresh process, so that its peak RSS is its own."""
     rows = []
     for num_nodes in args.synthetic_sizes:
-        rss_before = peak_rss_mb()
-        start = time.perf_counter()
-        nodes = torch.arange(num_nodes)
-        src = nodes.repeat_interleave(10)
-        offsets = torch.tensor([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5]).repeat(num_nodes)
-        dst = (src + offsets) % num_nodes
-        # Rows sorted by source, targets sorted within a row: the coalesced symmetric graph.
-        dst = dst.view(num_nodes, 10).sort(dim=1).values.view(-1)
-        graph = Graph(edge_index=torch.stack([src, dst]), num_nodes=num_nodes)
-        del src, dst, offsets, nodes
-        build_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        sampler = GraphSAINTRandomWalkSampler(graph, args.roots, num_steps=args.steps, walk_length=args.walk_length,
-                                              sample_coverage=args.synthetic_coverage, seed=args.seed)
-        setup_seconds = time.perf_counter() - start
-        rate, mean_nodes, mean_edges = measure_throughput(sampler, args.steps)
-        rows.append({
-            "num_nodes": num_nodes, "num_directed_edges": graph.num_edges,
-            "graph_build_s": round(build_seconds, 2),
-            "sampler_setup_s (CSR + sample_coverage pre-sampling)": round(setup_seconds, 2),
-            "sample_coverage": args.synthetic_coverage, "presampled_subgraphs": sampler.num_presampled,
-            "rw_subgraphs_per_s": round(rate, 2), "ms_per_subgraph": round(1000 / rate, 2),
-            "mean_nodes": round(mean_nodes, 1), "mean_edges": round(mean_edges, 1),
-            "peak_rss_growth_mb": round(peak_rss_mb() - rss_before, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
-        })
+        command = [sys.executable, __file__, "--synthetic-worker", str(num_nodes), "--roots", str(args.roots),
+                   "--walk-length", str(args.walk_length), "--steps", str(args.steps), "--seed", str(args.seed),
+                   "--synthetic-coverage", str(args.synthetic_coverage), "--threads", str(args.threads)]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        rows.append(json.loads(output.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-        del graph, sampler
-    return {"graph": "circulant, degree 10", "roots": args.roots, "walk_length": args.walk_length, "sizes": rows}
+    return {"graph": "circulant, degree 10 (coalesced, symmetric)", "roots": args.roots, "walk_length": args.walk_length,
+            "sizes": rows}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -228,15 +249,22 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sample-coverage", type=float, default=10, help="coverage of the timed pre-sampling")
     parser.add_argument("--no-synthetic", action="store_true")
+    parser.add_argument("--no-ego-twitter", action="store_true")
     parser.add_argument("--synthetic-sizes", type=int, nargs="+", default=[200_000, 2_000_000])
     parser.add_argument("--synthetic-coverage", type=float, default=1)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="also write the JSON record to this file")
+    parser.add_argument("--synthetic-worker", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    result = {"benchmark": "graphsaint", "threads": args.threads, "steps": args.steps, "repeats": args.repeats,
-              "ego_twitter": ego_twitter(args)}
+    if args.synthetic_worker is not None:
+        row = synthetic_one(args, args.synthetic_worker)
+        print(json.dumps(row))
+        return row
+    result = {"benchmark": "graphsaint", "threads": args.threads, "steps": args.steps, "repeats": args.repeats}
+    if not args.no_ego_twitter:
+        result["ego_twitter"] = ego_twitter(args)
     if not args.no_synthetic:
         result["synthetic"] = synthetic(args)
     result["torch"] = torch.__version__
