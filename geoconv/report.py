@@ -219,14 +219,16 @@ def speedups_of(suite: str, result: dict[str, Any], path: Path) -> list[SpeedRow
             continue
         match = re.search(r"ratio_(\w+?)_over_(\w+)", leaf)
         versus = re.search(r"ratio_vs_(\w+)", leaf)
+        parent = key[: len(key) - len(leaf)]
         if versus:  # geoconv time / reference time
-            rows.append(SpeedRow(suite, f"{label} (vs {versus.group(1)})", 1.0 / float(value), path))
+            what = leaf[: versus.start()].strip("_") or "geoconv"
+            rows.append(SpeedRow(suite, f"{parent}{what} vs {versus.group(1)}", 1.0 / float(value), path))
         elif match:
             first, second = match.groups()
             if first in ("geoconv", "ours"):
-                rows.append(SpeedRow(suite, f"{label} (vs {second})", 1.0 / float(value), path))
+                rows.append(SpeedRow(suite, f"{parent}geoconv vs {second}", 1.0 / float(value), path))
             elif second in ("geoconv", "ours"):
-                rows.append(SpeedRow(suite, f"{label} (vs {first})", float(value), path))
+                rows.append(SpeedRow(suite, f"{parent}geoconv vs {first}", float(value), path))
         elif "speedup" in leaf or "throughput_ratio" in leaf:
             rows.append(SpeedRow(suite, label, float(value), path))
     return rows
@@ -326,7 +328,7 @@ def _training_rows(record: dict[str, Any], path: Path, profile: str) -> list[Tra
     curves = curves_of(record)
     hyper = record.get("hyperparameters") or {}
     common = dict(
-        task=task, dataset=dataset, seeds=record.get("seeds", hyper.get("seeds", "-")), profile=profile,
+        task=task, dataset=dataset, seeds=_runs(record, hyper), profile=profile,
         epochs=hyper.get("epochs", record.get("epochs", "-")),
         wall_time_s=float(record["wall_time_s"]) if _is_number(record.get("wall_time_s")) else None,
         cpu_time_s=float(record["process_cpu_time_s"]) if _is_number(record.get("process_cpu_time_s")) else None,
@@ -369,6 +371,16 @@ def _row(source: dict[str, Any], common: dict[str, Any], model: str, metric_word
     )
 
 
+def _runs(record: dict[str, Any], hyper: dict[str, Any]) -> Any:
+    """How many runs the mean is over: seeds, or splits (x seeds per split) when the record has splits."""
+    seeds = record.get("seeds", hyper.get("seeds", "-"))
+    splits = record.get("splits")
+    if isinstance(splits, int) and not isinstance(splits, bool):
+        per_split = record.get("seeds_per_split", 1)
+        return f"{splits} splits" + (f" x {per_split}" if per_split not in (1, None) else "")
+    return seeds
+
+
 def _metric_word(description: Any) -> str | None:
     """``rmse`` from ``"rmse"`` or ``"test roc_auc (%) at ..."``: the metric a record names, if recognisable."""
     if not isinstance(description, str):
@@ -385,7 +397,7 @@ def markdown(report: Report, *, relative_to: Path | None = None) -> str:
     lines: list[str] = []
     if report.training:
         lines += [
-            "| task | dataset | model | metric | geoconv (mean ± std) | seeds | published | Δ vs published | published source | profile | epochs | time (s) |",
+            "| task | dataset | model | metric | geoconv (mean ± std) | runs | published | Δ vs published | published source | profile | epochs | time (s) |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for row in report.training:

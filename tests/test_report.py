@@ -68,7 +68,7 @@ def test_report_writes_table_and_plots(tmp_path, capsys):
     assert qm9[3:9] == ["test_mae", "40.00 ± 2.00", "1", "25.00", "+15.00", "record"]
     mesh = [c.strip() for c in next(r for r in training if "mesh_classification" in r).strip("|").split("|")]
     assert mesh[6] == "-" and mesh[8] == "no published number for this setting"
-    assert "| gcn | ratio_geoconv_over_pyg (vs pyg) | 4.00x |" in table
+    assert "| gcn | geoconv vs pyg | 4.00x |" in table
     assert "| so2_conv | speedup (lmax=6) | 89.00x |" in table
     assert "| 6 | 0.2000 | 17.80 |" in table
     assert "| so2_conv | so2_growth_exponent | 2.900 |" in table
@@ -96,6 +96,7 @@ def test_speedups_direction():
     assert sorted(round(r.speedup, 6) for r in rows) == [2.0, 2.0, 3.0, 3.0, 4.0, 17.0]
     assert any(r.comparison == "speedup_vs_e3nn (lmax=2)" for r in rows)
     assert any(r.comparison == "seconds.max (vs torch_scatter)" for r in rows)
+    assert any(r.comparison == "knn_graph vs reference" for r in rows)
 
 
 def test_records_with_several_models_or_modes_give_one_row_each(tmp_path, capsys):
