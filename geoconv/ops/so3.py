@@ -25,9 +25,10 @@ gradients with respect to positions, stay smooth for every direction: edges with
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import math
 from dataclasses import dataclass
+from typing import Iterator
 
 import torch
 from torch import Tensor
@@ -81,19 +82,26 @@ def spherical_harmonics(lmax: int, vectors: Tensor, *, normalize: bool = True, n
     return o3.spherical_harmonics(list(range(lmax + 1)), vectors, normalize=normalize, normalization=normalization)
 
 
+@contextlib.contextmanager
+def default_dtype(dtype: torch.dtype) -> Iterator[None]:
+    """Temporarily set torch's default dtype (e3nn builds its generators in the default dtype)."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
+
+
 @functools.lru_cache(maxsize=None)
 def _fixed_wigner(l: int, which: str) -> Tensor:
     """``D^l`` (float64, CPU) of one of the fixed rotations above, from e3nn."""
     o3 = _e3nn_o3()
     matrix = torch.tensor(_Y_TO_X_ROTATION if which == "y_to_x" else _CHART_ROTATION, dtype=torch.float64)
-    # e3nn builds its generators in the default dtype: compute in float64 so that the matrices are
-    # exact to ~1e-15 whatever the caller's default (they are cached and cast on use).
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
+    # Computed in float64 so that the matrices are exact to ~1e-15 whatever the caller's default
+    # dtype (they are cached and cast on use).
+    with default_dtype(torch.float64):
         return o3.Irrep(l, 1).D_from_matrix(matrix).to(torch.float64).contiguous()
-    finally:
-        torch.set_default_dtype(previous)
 
 
 def _fixed(l: int, which: str, like: Tensor) -> Tensor:

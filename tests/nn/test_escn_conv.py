@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from geoconv.data import Batch, Graph
+from geoconv.data import Batch
 from geoconv.nn import ESCNConv, FrameGate
 from geoconv.ops import frame_layout, spherical_harmonics, wigner_D, wigner_D_from_matrix
 from geoconv.testing import graph_cases, random_rotation

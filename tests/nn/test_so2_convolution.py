@@ -1,6 +1,5 @@
 """SO2Convolution: roll equivariance, and equality with e3nn's full SO(3) tensor product."""
 
-import contextlib
 
 import pytest
 import torch
@@ -8,18 +7,9 @@ from e3nn import o3
 
 from geoconv.nn import SO2Convolution
 from geoconv.ops import edge_frame, frame_layout, spherical_harmonics, wigner_D
+from geoconv.ops.so3 import default_dtype
 
 F64 = torch.float64
-
-
-@contextlib.contextmanager
-def e3nn_float64():
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(F64)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(previous)
 
 
 def roll_matrix(gamma: float, lmax: int, mmax: int) -> torch.Tensor:
@@ -58,7 +48,7 @@ def from_e3nn(flat: torch.Tensor, lmax: int, channels: int) -> torch.Tensor:
 
 def full_tensor_product(lmax: int, in_channels: int, out_channels: int) -> o3.FullyConnectedTensorProduct:
     """x (degrees <= lmax) (x) Y(r) (degrees <= 2 lmax) -> degrees <= lmax, every path allowed (all parities even)."""
-    with e3nn_float64():
+    with default_dtype(F64):
         return o3.FullyConnectedTensorProduct(
             o3.Irreps([(in_channels, (l, 1)) for l in range(lmax + 1)]),
             o3.Irreps([(1, (l, 1)) for l in range(2 * lmax + 1)]),

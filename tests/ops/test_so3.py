@@ -1,6 +1,5 @@
 """SO(3) ops: Wigner matrices and spherical harmonics against e3nn, edge frames, layouts."""
 
-import contextlib
 import math
 
 import pytest
@@ -8,25 +7,15 @@ import torch
 from e3nn import o3
 
 from geoconv.ops import so3
+from geoconv.ops.so3 import default_dtype
 from geoconv.testing import random_rotation
 
 F64 = torch.float64
 
 
-@contextlib.contextmanager
-def e3nn_float64():
-    """e3nn builds its generators in the default dtype: float64 references need it set, locally."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(F64)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(previous)
-
-
 def e3nn_block_diagonal(rotation: torch.Tensor, lmax: int) -> torch.Tensor:
     """D(R) assembled from e3nn's irreps (independent of geoconv's construction)."""
-    with e3nn_float64():
+    with default_dtype(F64):
         return torch.block_diag(*[o3.Irrep(l, 1).D_from_matrix(rotation) for l in range(lmax + 1)])
 
 
@@ -36,7 +25,7 @@ def test_wigner_D_matches_e3nn():
     for l in range(7):
         ours = so3.wigner_D(l, alpha, beta, gamma)
         assert ours.shape == (6, 2 * l + 1, 2 * l + 1)
-        with e3nn_float64():
+        with default_dtype(F64):
             reference = o3.wigner_D(l, alpha, beta, gamma)
         torch.testing.assert_close(ours, reference, atol=1e-12, rtol=0)
 
