@@ -9,7 +9,9 @@ For each lmax, on the same random edges and node features ``C x (0e + 1o + 2e + 
   tests/nn/test_so2_convolution.py) and rotation back; also ``mmax = 2`` (eSCN's setting).
 
 Both sides run forward + backward (gradients of the features and the weights) in the same
-process, interleaved, median of ``--repeats`` after one warm-up.  The last line is JSON with
+process, interleaved, median of ``--repeats`` after one warm-up; times are CPU seconds of the
+process by default (``--clock process``; with ``--threads 1`` they do not count the time other
+processes on a shared machine take), or elapsed seconds (``--clock wall``).  The last line is JSON with
 ``lmax``, ``so2_seconds``, ``e3nn_seconds``, ``speedup`` (e3nn / so2) and
 ``so2_growth_exponent``: the slope of log(time) against log(L), L = lmax + 1, by least squares
 over the measured lmax.  e3nn above ``--e3nn-max-lmax`` is not run (``null``), as its cost grows
@@ -43,10 +45,10 @@ def growth_exponent(lmaxes: list[int], seconds: list[float | None]) -> float | N
     return sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x, _ in points)
 
 
-def timed(step) -> float:
-    start = time.perf_counter()
+def timed(step, clock) -> float:
+    start = clock()
     step()
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -58,9 +60,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--e3nn-max-lmax", type=int, default=8, help="skip e3nn above this lmax")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--clock", choices=["process", "wall"], default="process",
+                        help="process: CPU seconds of this process (robust on a shared machine, with --threads 1); "
+                             "wall: elapsed seconds")
     parser.add_argument("--out", help="also write the JSON record to this file")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    clock = time.process_time if args.clock == "process" else time.perf_counter
 
     from e3nn import o3
 
@@ -72,6 +78,7 @@ def main(argv: list[str] | None = None) -> dict:
     record: dict = {
         "benchmark": "so2_conv_vs_e3nn_fully_connected_tensor_product_forward_backward",
         "edges": num_edges, "channels": channels, "repeats": args.repeats, "threads": torch.get_num_threads(),
+        "clock": args.clock,
         "torch": torch.__version__, "e3nn": __import__("e3nn").__version__,
         "lmax": [], "so2_seconds": [], "so2_mmax2_seconds": [], "e3nn_seconds": [], "speedup": [],
         "so2_parameters": [], "e3nn_parameters": [],
@@ -110,10 +117,10 @@ def main(argv: list[str] | None = None) -> dict:
         if run_e3nn:
             e3nn_step()
         for _ in range(args.repeats):
-            so2_times.append(timed(so2_step))
-            so2_small_times.append(timed(lambda: so2_step(so2_small)))
+            so2_times.append(timed(so2_step, clock))
+            so2_small_times.append(timed(lambda: so2_step(so2_small), clock))
             if run_e3nn:
-                e3nn_times.append(timed(e3nn_step))
+                e3nn_times.append(timed(e3nn_step, clock))
         so2_seconds = statistics.median(so2_times)
         e3nn_seconds = statistics.median(e3nn_times) if run_e3nn else None
         record["lmax"].append(lmax)
