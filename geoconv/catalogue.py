@@ -14,8 +14,9 @@ there).
 * :data:`PUBLISHED` lists the published results to compare against, keyed by
   ``(task, dataset, model)`` exactly as the example records name them.
 
-Run times are estimates for this project's reference machine (2 shared CPU
-cores, no GPU) unless marked as measured.
+Run times refer to this project's reference machine (2 CPU cores, no GPU):
+quick-profile times were measured (CPU time, 1 thread), full-profile times are
+estimates.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ class Suite:
             script's defaults when empty).
         datasets: catalogue names of the datasets the default run reads
             (checked before running; ``--offline`` turns a missing one into an error).
-        quick_minutes: estimated wall time of the quick profile here.
-        full_minutes: estimated wall time of the full profile here.
+        quick_minutes: CPU minutes of the quick profile measured on the reference machine (1 thread;
+            about the wall time when the machine is idle; see ``process_cpu_time_s`` in the records).
+        full_minutes: estimated (not measured) wall time of the full profile on the reference machine.
         extras: optional modules the script needs (module name, see ``geoconv._optional.EXTRAS``).
     """
 
@@ -95,7 +97,7 @@ TASKS: dict[str, Task] = {
             "GCN on Cora/CiteSeer/PubMed, public split (Kipf & Welling 2017)",
             quick=("--epochs", "200", "--seeds", "2"),
             full=("--epochs", "200", "--seeds", "10"),
-            datasets=("cora",), quick_minutes=0.5, full_minutes=1.5,
+            datasets=("cora",), quick_minutes=1.4, full_minutes=7.0,
             record_task="node_classification",
         ),
         Task(
@@ -103,7 +105,7 @@ TASKS: dict[str, Task] = {
             "GCN trained with GraphSAINT node/edge/random-walk samplers vs full batch (Zeng et al. 2020)",
             quick=("--dataset", "tolokers", "--epochs", "20", "--seeds", "1"),
             full=("--dataset", "tolokers", "--epochs", "100", "--seeds", "5"),
-            datasets=("tolokers",), quick_minutes=3.0, full_minutes=60.0,
+            datasets=("tolokers",), quick_minutes=0.7, full_minutes=60.0,
             record_task="node_classification_graphsaint",
         ),
         Task(
@@ -111,7 +113,7 @@ TASKS: dict[str, Task] = {
             "Neural Sheaf Diffusion (diag/bundle/general) and GCN on the 10 Geom-GCN splits (Bodnar et al. 2022)",
             quick=("--dataset", "texas", "--model", "diag", "--epochs", "100"),
             full=("--dataset", "texas", "--model", "bundle"),
-            datasets=("texas",), quick_minutes=1.0, full_minutes=20.0,
+            datasets=("texas",), quick_minutes=0.7, full_minutes=20.0,
             record_task="node_classification_heterophily",
         ),
         Task(
@@ -119,7 +121,7 @@ TASKS: dict[str, Task] = {
             "DGCNN point-cloud classification (Wang et al. 2019); offline: clouds sampled from real and generated meshes",
             quick=("--dataset", "shapes", "--num-points", "256", "--k", "10", "--epochs", "5", "--seeds", "1"),
             full=("--dataset", "modelnet40_hdf5", "--epochs", "250"),
-            datasets=("meshes",), quick_minutes=3.0, full_minutes=60 * 24.0,
+            datasets=("meshes",), quick_minutes=2.5, full_minutes=60 * 24.0,
             record_task="point_cloud_classification",
         ),
         Task(
@@ -127,7 +129,7 @@ TASKS: dict[str, Task] = {
             "MeshCNN mesh classification (Hanocka et al. 2019); offline: remeshed real and generated meshes",
             quick=("--dataset", "offline", "--per-class", "8", "--epochs", "5", "--seeds", "1"),
             full=("--dataset", "shrec16", "--epochs", "200", "--augment"),
-            datasets=("meshes",), quick_minutes=3.0, full_minutes=120.0, extras=("trimesh",),
+            datasets=("meshes",), quick_minutes=0.5, full_minutes=120.0, extras=("trimesh",),
             record_task="mesh_classification",
         ),
         Task(
@@ -143,7 +145,7 @@ TASKS: dict[str, Task] = {
             "Neural graph fingerprints on ESOL (Duvenaud et al. 2015), Morgan-fingerprint MLP, ogbg-molhiv GCN",
             quick=("--dataset", "esol", "--model", "nfp", "--epochs", "30", "--seeds", "1"),
             full=("--dataset", "esol", "--model", "nfp", "--seeds", "5"),
-            datasets=("esol",), quick_minutes=2.0, full_minutes=30.0, extras=("rdkit",),
+            datasets=("esol",), quick_minutes=0.7, full_minutes=30.0, extras=("rdkit",),
             record_task="molecular_property",
         ),
     ]
@@ -155,36 +157,36 @@ SUITES: dict[str, Suite] = {
         Suite(
             "gcn", "benchmarks/gcn.py", "GCNConv forward+backward vs torch_geometric (100k nodes, 1M edges, 128 channels)",
             quick=("--nodes", "20000", "--edges", "200000", "--repeats", "3"),
-            full=(), quick_minutes=0.5, full_minutes=2.0, extras=("torch_geometric",),
+            full=(), quick_minutes=0.2, full_minutes=2.0, extras=("torch_geometric",),
         ),
         Suite(
             "scatter", "benchmarks/scatter.py", "scatter reductions: geoconv's native kernels vs torch_geometric.utils (and torch_scatter if installed)",
             quick=("--messages", "200000", "--nodes", "20000", "--repeats", "3"),
-            full=(), quick_minutes=0.5, full_minutes=2.0,
+            full=(), quick_minutes=0.3, full_minutes=2.0,
         ),
         Suite(
             "graphsaint", "benchmarks/graphsaint.py", "GraphSAINT subgraphs per second vs torch_geometric on ego-Twitter",
-            quick=("--steps", "5", "--repeats", "1", "--synthetic-sizes", "200000"), full=(), datasets=("ego-twitter",), quick_minutes=3.0, full_minutes=10.0,
+            quick=("--steps", "5", "--repeats", "1", "--synthetic-sizes", "200000"), full=(), datasets=("ego-twitter",), quick_minutes=0.5, full_minutes=10.0,
         ),
         Suite(
             "sheaf-diffusion", "benchmarks/sheaf_diffusion.py", "NSD epoch time and memory on film per variant (d = 3)",
-            quick=("--repeats", "3"), full=(), datasets=("film",), quick_minutes=2.0, full_minutes=5.0,
+            quick=("--repeats", "3"), full=(), datasets=("film",), quick_minutes=0.5, full_minutes=5.0,
         ),
         Suite(
             "edge-conv", "benchmarks/edge_conv.py", "DynamicEdgeConv vs torch_geometric EdgeConv; knn_graph on 100k points",
-            quick=("--repeats", "3", "--large-points", "20000"), full=(), quick_minutes=3.0, full_minutes=5.0, extras=("torch_geometric",),
+            quick=("--repeats", "3", "--large-points", "20000"), full=(), quick_minutes=0.7, full_minutes=5.0, extras=("torch_geometric",),
         ),
         Suite(
             "so2-conv", "benchmarks/so2_conv.py", "SO(2) convolution vs e3nn tensor product for lmax = 2..8",
-            quick=("--lmax", "2", "4", "6", "--repeats", "1"), full=(), quick_minutes=3.0, full_minutes=15.0, extras=("e3nn",),
+            quick=("--lmax", "2", "4", "6", "--repeats", "1"), full=(), quick_minutes=0.4, full_minutes=15.0, extras=("e3nn",),
         ),
         Suite(
             "mesh-pool", "benchmarks/mesh_pool.py", "MeshPool on the Stanford bunny and MeshConv forward+backward",
-            quick=("--repeats", "3"), full=(), datasets=("meshes",), quick_minutes=0.5, full_minutes=1.0,
+            quick=("--repeats", "3"), full=(), datasets=("meshes",), quick_minutes=0.1, full_minutes=1.0,
         ),
         Suite(
             "featurize", "benchmarks/featurize.py", "SMILES featurisation: molecules per second vs ogb.utils.smiles2graph",
-            quick=("--limit", "5000"), full=(), datasets=("hiv",), quick_minutes=2.0, full_minutes=5.0, extras=("rdkit", "ogb"),
+            quick=("--limit", "5000"), full=(), datasets=("hiv",), quick_minutes=0.3, full_minutes=5.0, extras=("rdkit", "ogb"),
         ),
     ]
 }

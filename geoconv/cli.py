@@ -425,7 +425,8 @@ def cmd_report(args: argparse.Namespace, passthrough: list[str]) -> int:
 
 
 def _profile_epilog(items: dict[str, Task | Suite], title: str = "profiles") -> str:
-    lines = [f"{title} (arguments added before yours; estimated times on 2 CPU cores):"]
+    lines = [f"{title} (arguments added before yours; --quick: CPU time measured with 1 thread on a 2-core machine, "
+             f"--full: estimated):"]
     total_quick = total_full = 0.0
     for item in items.values():
         quick = " ".join(item.quick) or "(script defaults)"
