@@ -50,8 +50,9 @@ class SheafDiffusion(nn.Module):
 
     ``edge_index`` must hold every undirected edge in both directions (see
     :mod:`geoconv.ops.sheaf`); self-loops are ignored.  What it does not do:
-    the continuous-time (ODE) variants and the degree-normalised Laplacian of
-    the paper's code are not implemented.
+    the continuous-time (ODE) variants, the degree-normalised Laplacian and the
+    "sparse" sheaf learner of the paper's code are not implemented, and the
+    general normalised blocks are not clamped to ``[-1, 1]`` as that code does.
 
     Args:
         in_channels: input features ``C``.
