@@ -40,7 +40,7 @@ def test_training_step_reduces_loss():
     target = torch.tensor([[1.0], [0.0], [1.0], [0.0], [1.0]])
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     losses = []
-    for _ in range(20):
+    for _ in range(10):
         optimizer.zero_grad()
         loss = torch.nn.functional.binary_cross_entropy_with_logits(model(batch), target)
         loss.backward()
@@ -51,7 +51,7 @@ def test_training_step_reduces_loss():
 
 def test_fingerprint_mlp_on_tensor_and_graph():
     torch.manual_seed(0)
-    model = FingerprintMLP(64, 3, hidden_channels=8)
+    model = FingerprintMLP(64, 3, hidden_channels=8).eval()
     fingerprints = morgan_fingerprints(SMILES, size=64)
     graph = from_smiles(SMILES[0])
     graph.set("fingerprint", fingerprints[:1], "graph")
