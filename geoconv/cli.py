@@ -254,7 +254,8 @@ def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthroug
     results_dir = Path(args.results_dir)
     if kind == "task":
         record = dict(result)
-        name = "-".join(_slug(str(record.get(k, "x"))) for k in ("dataset", "model"))
+        models = record.get("model") or "_".join(record.get("results") or record.get("modes") or ["x"])
+        name = f"{_slug(str(record.get('dataset', 'x')))}-{_slug(str(models))}"
         target = results_dir / "train" / item.name / f"{name}-{profile}-{stamp}.json"
     else:
         from geoconv.experiment import git_commit, versions
