@@ -241,35 +241,22 @@ def _permute(x: Tensor, order: tuple[int, ...], inverse: tuple[int, ...]) -> Ten
     return _Permutation.apply(x, torch.tensor(order, device=device), torch.tensor(inverse, device=device))
 
 
-def _rotate_last_y(vectors: Tensor, angle: Tensor, l: int) -> Tensor:
-    r"""``D^l(R_y(angle))`` applied to the last dimension of ``vectors [E, C, 2l+1]`` (``angle [E]``)."""
-    orders = torch.arange(-l, l + 1, device=vectors.device, dtype=vectors.dtype)
-    phase = (angle.unsqueeze(-1) * orders).unsqueeze(1)
-    return torch.cos(phase) * vectors - torch.sin(phase) * vectors.flip(-1)
-
-
 @dataclass(frozen=True)
 class EdgeFrame:
-    r"""The edge frames of a set of edges, to move ``[E, L, C]`` features in and out of them.
+    r"""Truncated Wigner matrices of the edge frames, to move ``[E, L, C]`` features in and out of them.
 
-    The frame rotation of an edge is :math:`D^l(R_e) = J\,Y(-eta)\,J^\top Y(-\alpha)` (times
-    :math:`D^l(P)` on the right for edges in the second chart), with :math:`Y` the sparse rotations
-    about y and :math:`J` the fixed change of axis.  Features are rotated by applying these factors
-    in turn, so the only matrix products are with the fixed :math:`J` (one large product over all
-    edges and channels per degree) and no per-edge Wigner matrix is formed: :math:`O(E\,C\,L^3)`
-    with dense kernels.  Only orders ``|m| <= mmax`` are kept in the frame: the eSCN truncation.
+    ``blocks[l]`` is ``[E, 2k+1, 2l+1]`` with ``k = min(l, mmax)``: the rows ``m = -k..k`` of
+    :math:`D^l(R_e)`, where :math:`R_e` rotates the edge vector onto :math:`+\hat e_y`.
+    Only orders ``|m| <= mmax`` are kept: the eSCN truncation.
 
     Attributes:
-        alpha, beta: ``[E]`` angles of the (chart-rotated) edge directions.
-        second_chart: ``[E]`` bool, edges within ~25 degrees of the y axis.
+        blocks: one tensor per degree.
         valid: ``[E]`` bool, False for zero-length edges (their frame is arbitrary; callers should
             drop their messages).
         lmax, mmax: the degrees and orders kept.
     """
 
-    alpha: Tensor
-    beta: Tensor
-    second_chart: Tensor
+    blocks: tuple[Tensor, ...]
     valid: Tensor
     lmax: int
     mmax: int
@@ -278,38 +265,6 @@ class EdgeFrame:
     def num_frame_coefficients(self) -> int:
         return len(frame_layout(self.lmax, self.mmax))
 
-    @property
-    def blocks(self) -> tuple[Tensor, ...]:
-        r"""Per degree, the ``[E, 2k+1, 2l+1]`` rows ``m = -k..k`` (``k = min(l, mmax)``) of :math:`D^l(R_e)`."""
-        num_edges, out = self.valid.shape[0], []
-        for l in range(self.lmax + 1):
-            eye = torch.eye(2 * l + 1, dtype=self.alpha.dtype, device=self.alpha.device)
-            columns = self._rotate_in(eye.expand(num_edges, -1, -1), l)  # [E, 2l+1 (inputs), 2k+1]
-            out.append(columns.transpose(1, 2))
-        return tuple(out)
-
-    def _rotate_in(self, vectors: Tensor, l: int) -> Tensor:
-        """Rows ``|m| <= mmax`` of ``D^l(R_e) v`` for ``vectors [E, C, 2l+1]`` -> ``[E, C, 2k+1]``."""
-        if l == 0:
-            return vectors
-        k = min(l, self.mmax)
-        change = _fixed(l, "y_to_x", vectors)
-        chart = _fixed(l, "chart", vectors)
-        vectors = torch.where(self.second_chart.view(-1, 1, 1), vectors @ chart.T, vectors)
-        vectors = _rotate_last_y(vectors, -self.alpha, l) @ change  # J^T v, as row vectors
-        return _rotate_last_y(vectors, -self.beta, l) @ change[l - k:l + k + 1].T
-
-    def _rotate_out(self, vectors: Tensor, l: int) -> Tensor:
-        """``D^l(R_e)^T`` applied to the rows ``|m| <= mmax``: ``[E, C, 2k+1]`` -> ``[E, C, 2l+1]``."""
-        if l == 0:
-            return vectors
-        k = min(l, self.mmax)
-        change = _fixed(l, "y_to_x", vectors)
-        chart = _fixed(l, "chart", vectors)
-        vectors = _rotate_last_y(vectors @ change[l - k:l + k + 1], self.beta, l) @ change.T
-        vectors = _rotate_last_y(vectors, self.alpha, l)
-        return torch.where(self.second_chart.view(-1, 1, 1), vectors @ chart, vectors)
-
     def to_frame(self, x: Tensor) -> Tensor:
         r"""Rotate ``x [E, L, C]`` into the edge frames: ``[E, Lm, C]`` in :func:`frame_layout` order."""
         size = num_coefficients(self.lmax)
@@ -317,9 +272,9 @@ class EdgeFrame:
             raise ValueError(
                 f"features must have shape [E={self.valid.shape[0]}, L={size}, C], got {list(x.shape)}"
             )
-        pieces = x.transpose(1, 2).split([2 * l + 1 for l in range(self.lmax + 1)], dim=2)
-        rotated = torch.cat([self._rotate_in(piece, l) for l, piece in enumerate(pieces)], dim=2)
-        return _permute(rotated.transpose(1, 2), *_frame_permutation(self.lmax, self.mmax))
+        pieces = x.split([2 * l + 1 for l in range(self.lmax + 1)], dim=1)
+        rotated = torch.cat([torch.bmm(block, piece) for block, piece in zip(self.blocks, pieces)], dim=1)
+        return _permute(rotated, *_frame_permutation(self.lmax, self.mmax))
 
     def from_frame(self, y: Tensor) -> Tensor:
         r"""Rotate frame features ``y [E, Lm, C]`` back: :math:`D^l(R_e)^\top y`, ``[E, L, C]`` (orders above mmax are 0)."""
@@ -329,9 +284,8 @@ class EdgeFrame:
                 f"got {list(y.shape)}"
             )
         to_m_major, back = _frame_permutation(self.lmax, self.mmax)
-        sizes = [2 * min(l, self.mmax) + 1 for l in range(self.lmax + 1)]
-        pieces = _permute(y, back, to_m_major).transpose(1, 2).split(sizes, dim=2)
-        return torch.cat([self._rotate_out(piece, l) for l, piece in enumerate(pieces)], dim=2).transpose(1, 2)
+        pieces = _permute(y, back, to_m_major).split([b.shape[1] for b in self.blocks], dim=1)
+        return torch.cat([torch.bmm(block.transpose(1, 2), piece) for block, piece in zip(self.blocks, pieces)], dim=1)
 
 
 def edge_frame(edge_vec: Tensor, lmax: int, mmax: int | None = None, *, eps: float = 1e-9) -> EdgeFrame:
@@ -367,4 +321,16 @@ def edge_frame(edge_vec: Tensor, lmax: int, mmax: int | None = None, *, eps: flo
     unit = torch.where(second_chart.unsqueeze(1), unit @ chart.T, unit)
     alpha = torch.atan2(unit[:, 0], unit[:, 2])
     beta = torch.acos(unit[:, 1].clamp(-1.0, 1.0))
-    return EdgeFrame(alpha, beta, second_chart, valid, lmax, mmax)
+    blocks = []
+    for l in range(lmax + 1):
+        k = min(l, mmax)
+        change = _fixed(l, "y_to_x", edge_vec)
+        # D(alpha, beta, 0)^T = J Y(-beta) J^T Y(-alpha); only rows m = -k..k are kept.  Computed
+        # transposed, (J Y(beta)) @ J[rows]^T, so that the fixed factor is one large matrix product.
+        left = _rotate_columns_y(change.expand(edge_vec.shape[0], -1, -1), beta, l)
+        block = (left @ change[l - k:l + k + 1].T).transpose(1, 2)
+        block = _rotate_columns_y(block, -alpha, l)
+        if l > 0:
+            block = torch.where(second_chart.view(-1, 1, 1), block @ _fixed(l, "chart", edge_vec), block)
+        blocks.append(block)
+    return EdgeFrame(tuple(blocks), valid, lmax, mmax)
