@@ -251,16 +251,16 @@ DATASETS: dict[str, DatasetInfo] = {
             "3 meshes (252, 8,171 and 2,877 vertices)", "Stanford 3D Scanning Repository (bunny); Hoppe (fandisk); SHREC'16",
         ),
         DatasetInfo(
-            "modelnet40", "point-cloud", "ModelNet40 (HDF5, 2048 points)", ("modelnet40_ply_hdf5_2048",),
+            "modelnet40_hdf5", "point-cloud", "ModelNetHDF5 (ModelNet40, 2048 points)", ("modelnet/modelnet40_ply_hdf5_2048.zip",),
             "https://shapenet.cs.stanford.edu/media/modelnet40_ply_hdf5_2048.zip", "academic use",
             "12,311 CAD models, 40 classes", "Wu et al., 3D ShapeNets, CVPR 2015",
-            notes="not stored offline here; the point-cloud example falls back to clouds sampled from meshes",
+            notes="not stored offline here; the quick profile uses --dataset shapes (clouds sampled from meshes)",
         ),
         DatasetInfo(
-            "shrec16", "mesh", "SHREC'16 (MeshCNN release)", ("shrec_16",),
+            "shrec16", "mesh", 'MeshClassificationDataset("shrec16")', ("meshcnn/shrec_16.tar.gz",),
             "https://www.dropbox.com/s/w16st84r6wc57u7/shrec_16.tar.gz", "academic use",
             "600 meshes, 30 classes", "Lian et al., SHREC'11; Hanocka et al., SIGGRAPH 2019",
-            notes="not stored offline here",
+            notes="not stored offline here; the quick profile uses --dataset offline (generated meshes)",
         ),
         DatasetInfo(
             "qm9", "qm9", "QM9 (CSV)", ("qm9/qm9.csv",),

@@ -124,7 +124,8 @@ def missing_dataset_message(info: DatasetInfo, missing: Sequence[str], root: Pat
 
 
 def selected_datasets(item: Task | Suite, passthrough: Sequence[str]) -> list[DatasetInfo]:
-    """The catalogue datasets a run will read: ``--dataset X`` when passed through and known, else the defaults."""
+    """The catalogue datasets a run will read: the last ``--dataset X`` of the profile and the user's options
+    when the catalogue knows it, else the defaults."""
     chosen = _option_value(passthrough, "--dataset")
     if chosen is not None:
         info = DATASETS.get(chosen.lower())
@@ -209,8 +210,10 @@ def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthroug
         )
     from geoconv.datasets.base import data_root
 
+    profile = "quick" if args.quick else ("full" if getattr(args, "full", False) else "default")
+    profile_args = list(item.quick if args.quick else (item.full if getattr(args, "full", False) else ()))
     root = data_root(args.data_root)
-    for info in selected_datasets(item, passthrough):
+    for info in selected_datasets(item, [*profile_args, *passthrough]):
         _, missing, _ = dataset_status(info, root)
         if missing:
             message = missing_dataset_message(info, missing, root)
@@ -218,8 +221,6 @@ def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthroug
                 raise CLIError(message, EXIT_DATASET)
             print(f"geoconv: note: {message} The script will try to download it.", file=sys.stderr)
 
-    profile = "quick" if args.quick else ("full" if getattr(args, "full", False) else "default")
-    profile_args = list(item.quick if args.quick else (item.full if getattr(args, "full", False) else ()))
     command = [sys.executable, str(script), *profile_args]
     if args.data_root and kind == "task":
         command += ["--data-root", str(args.data_root)]
@@ -324,6 +325,8 @@ def cmd_datasets(args: argparse.Namespace, passthrough: list[str]) -> int:
     _no_passthrough("datasets", passthrough)
     from geoconv.datasets.base import data_root
 
+    profile = "quick" if args.quick else ("full" if getattr(args, "full", False) else "default")
+    profile_args = list(item.quick if args.quick else (item.full if getattr(args, "full", False) else ()))
     root = data_root(args.data_root)
     rows = []
     for info in DATASETS.values():

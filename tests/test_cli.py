@@ -200,3 +200,10 @@ def test_report_without_records_exits_6(tmp_path, capsys):
     assert code == cli.EXIT_NO_RECORDS and "geoconv train" in err
     code, _, err = run_main(capsys, "report", str(tmp_path / "absent"))
     assert code == cli.EXIT_NO_RECORDS and "does not exist" in err
+
+
+def test_dataset_chosen_by_the_profile_is_checked(tmp_path, capsys):
+    # --full of point-cloud selects ModelNet40 (HDF5), which is not stored here: offline, that is exit 3 before running.
+    code, _, err = run_main(capsys, "train", "point-cloud", "--full", "--offline", "--dry-run", "--data-root", str(tmp_path))
+    assert code == cli.EXIT_DATASET
+    assert "dataset 'modelnet40_hdf5'" in err and "modelnet/modelnet40_ply_hdf5_2048.zip" in err
