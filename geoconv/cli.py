@@ -325,8 +325,6 @@ def cmd_datasets(args: argparse.Namespace, passthrough: list[str]) -> int:
     _no_passthrough("datasets", passthrough)
     from geoconv.datasets.base import data_root
 
-    profile = "quick" if args.quick else ("full" if getattr(args, "full", False) else "default")
-    profile_args = list(item.quick if args.quick else (item.full if getattr(args, "full", False) else ()))
     root = data_root(args.data_root)
     rows = []
     for info in DATASETS.values():
