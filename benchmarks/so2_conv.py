@@ -19,6 +19,25 @@ like L^6.
 
     python benchmarks/so2_conv.py                       # lmax 2 4 6 8, 10,000 edges, 8 channels
     python benchmarks/so2_conv.py --lmax 2 4 --edges 1000 --repeats 1
+
+Measured here (2-core machine shared with other jobs, 1 thread, CPU seconds, 1 repeat,
+10,000 edges; e3nn 0.6.0, torch 2.13 CPU):
+
+=====================  =====  =====  =====  =====
+lmax                       2      4      6      8
+=====================  =====  =====  =====  =====
+C=8   so2 (mmax=lmax)   0.09   0.25   0.45   0.85
+C=8   e3nn              0.12   1.17   4.42  20.02
+C=8   speedup            1.3    4.7    9.9   23.6
+C=32  so2 (mmax=lmax)   0.18   0.43   0.97   1.89
+C=32  so2 (mmax=2)      0.21   0.37   0.71   1.20
+C=32  e3nn              0.34   4.35  18.87      -
+C=32  speedup            1.9   10.1   19.4      -
+=====================  =====  =====  =====  =====
+
+Growth exponents (slope in log(lmax+1)): so2 2.0 (C=8) / 2.1 (C=32), e3nn 4.6 / 4.8.  At lmax = 6
+the mmax = lmax convolution is 10-19x faster than e3nn (below the 20x aim); with eSCN's mmax = 2
+it is 27x faster at C=32.  e3nn at lmax 8 with 32 channels was not run (its time grows like L^4.6).
 """
 
 from __future__ import annotations
