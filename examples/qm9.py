@@ -10,8 +10,12 @@ The published setting is the 110,000 / 10,000 / 10,831 split and hundreds of epo
 (e.g. SchNet U0: 14 meV, DimeNet++: 6.3 meV, PaiNN: 5.9 meV; see datasets/README.md).  On a
 CPU, use a training subset and a few epochs:
 
-    python examples/qm9.py --target U0 --train-size 5000 --val-size 1000 --test-size 2000 --epochs 5 --threads 1
+    python examples/qm9.py --target U0 --train-size 2000 --val-size 300 --test-size 1000 --epochs 3 \
+        --batch-size 8 --lr 2e-3 --channels 16 --layers 2 --threads 1
     python examples/qm9.py --target U0 --train-size 110000 --epochs 300 --device cuda   # the paper's split
+
+Measured with that command on a shared 2-core CPU: ESCN (lmax 2, mmax 2, 110k parameters) test MAE
+422 meV after 25 min; the lmax = 0 baseline 778 meV (10 min); per-element offsets alone 882 meV.
 
 The last line printed is a JSON record with ``test_mae`` per model in the target's unit.
 """
