@@ -31,8 +31,8 @@ def test_torchrun_two_processes_keep_identical_parameters_and_reduce_the_loss(sh
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
         "--master_addr=127.0.0.1", f"--master_port={free_port()}",
         str(REPO / "examples" / "graphsaint.py"),
-        "--dataset", "fb100-Reed98", "--sampler", "rw", "--roots", "100", "--sample-coverage", "20",
-        "--epochs", "3", "--lr", "0.05", "--seeds", "1", "--no-full-batch", "--eval-every", "100",
+        "--dataset", "fb100-Reed98", "--sampler", "rw", "--roots", "100", "--sample-coverage", "200",
+        "--epochs", "3", "--lr", "0.01", "--seeds", "1", "--no-full-batch", "--eval-every", "100",
         "--no-progress", "--data-root", str(shared_data), "--save-params", str(params), "--out", str(out),
     ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "GEOCONV_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
@@ -49,7 +49,7 @@ def test_torchrun_two_processes_keep_identical_parameters_and_reduce_the_loss(sh
     for name in rank0:
         assert_close(rank0[name], rank1[name], rtol=0, atol=0)
     # Training made progress: the full-graph training loss went down.
-    assert mode["train_loss_end"][0] < mode["train_loss_start"][0] - 0.005
+    assert mode["train_loss_end"][0] < mode["train_loss_start"][0] - 0.02
     # The JSON line printed last by rank 0 is the record.
     assert json.loads(result.stdout.strip().splitlines()[-1])["modes"]["saint_rw"] == mode
 
