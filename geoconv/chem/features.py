@@ -122,7 +122,7 @@ def _decode(buf: bytes, ring_tags: frozenset[int]) -> MoleculeArrays:
         raise _Unsupported("no atom tag")
     wide = num_atoms > 255  # atom indices are int32 above 255 atoms, else one byte
     pos = 30
-    atomic_num, aromatic, charge, chiral, hyb, num_hs, implicit, radical = ([] for _ in range(8))
+    atoms = []
     for _ in range(num_atoms):
         z = buf[pos]
         flags = buf[pos + 1]
@@ -159,19 +159,12 @@ def _decode(buf: bytes, ring_tags: frozenset[int]) -> MoleculeArrays:
             pos += 1
         if props & 0x100:  # isotope (uint32): not needed
             pos += 4
-        atomic_num.append(z)
-        aromatic.append((flags >> 6) & 1)
-        charge.append(q)
-        chiral.append(c)
-        hyb.append(h)
         # getTotalNumHs(): explicit + implicit (no implicit Hs when noImplicit is set)
-        num_hs.append(explicit_h + (0 if flags & 0x20 else iv))
-        implicit.append(iv)
-        radical.append(r)
+        atoms.append((z, (flags >> 6) & 1, q, c, h, explicit_h + (0 if flags & 0x20 else iv), iv, r))
     if buf[pos] != _BEGIN_BOND:
         raise _Unsupported("no bond tag")
     pos += 1
-    src, dst, btype, stereo, conj, barom = ([] for _ in range(6))
+    bonds = []
     for _ in range(num_bonds):
         if wide:
             i, j = unpack_from("<ii", buf, pos)
@@ -195,12 +188,7 @@ def _decode(buf: bytes, ring_tags: frozenset[int]) -> MoleculeArrays:
             s = buf[pos]
             count = buf[pos + 1]
             pos += 2 + count * (4 if wide else 1)
-        src.append(i)
-        dst.append(j)
-        btype.append(t)
-        stereo.append(s)
-        conj.append((flags >> 5) & 1)
-        barom.append((flags >> 6) & 1)
+        bonds.append((i, j, t, s, (flags >> 5) & 1, (flags >> 6) & 1))
     rings: list[tuple[int, ...]] = []
     if buf[pos] not in ring_tags:
         raise _Unsupported("no ring information")
@@ -218,8 +206,9 @@ def _decode(buf: bytes, ring_tags: frozenset[int]) -> MoleculeArrays:
     ring_atoms = set()
     for ring in rings:
         ring_atoms.update(ring)
-    return MoleculeArrays(atomic_num, aromatic, charge, chiral, hyb, num_hs, implicit, radical,
-                          src, dst, btype, stereo, conj, barom, ring_atoms, rings)
+    atom_columns = [list(column) for column in zip(*atoms)] if atoms else [[] for _ in range(8)]
+    bond_columns = [list(column) for column in zip(*bonds)] if bonds else [[] for _ in range(6)]
+    return MoleculeArrays(*atom_columns, *bond_columns, ring_atoms, rings)
 
 
 def read_molecule_slow(mol) -> MoleculeArrays:
@@ -285,42 +274,43 @@ def read_molecule(mol) -> MoleculeArrays:
 
 
 # ----------------------------------------------------------------- OGB features
-_DEGREE = tuple(min(d, _DEGREE_MISC) for d in range(512))
-_NUM_H = tuple(min(h, _NUM_H_MISC) for h in range(256))
-_RADICAL = tuple(min(r, _RADICAL_MISC) for r in range(256))
+_CHIRALITY_TABLE = np.array(_CHIRALITY, dtype=np.int64)
+_HYBRIDIZATION_TABLE = np.array(_HYBRIDIZATION, dtype=np.int64)
+_BOND_TYPE_TABLE = np.array(_BOND_TYPE, dtype=np.int64)
+_BOND_STEREO_TABLE = np.array(_BOND_STEREO, dtype=np.int64)
 
 
 def ogb_atom_features(arrays: MoleculeArrays) -> np.ndarray:
     """``[N, 9]`` int64: OGB's atom features (``ogb.utils.features.atom_to_feature_vector``)."""
     n = arrays.num_atoms
-    degree = arrays.degree()
-    ring = arrays.ring_atoms
-    rows = []
-    for i in range(n):
-        z = arrays.atomic_num[i]
-        q = arrays.formal_charge[i]
-        h = arrays.num_hs[i]
-        rows.append((
-            z - 1 if 0 < z < 119 else 118,
-            _CHIRALITY[arrays.chiral_tag[i]],
-            _DEGREE[degree[i] + h],
-            q + 5 if -5 <= q <= 5 else _CHARGE_MISC,
-            _NUM_H[h],
-            _RADICAL[arrays.num_radical_electrons[i]],
-            _HYBRIDIZATION[arrays.hybridization[i]],
-            arrays.is_aromatic[i],
-            1 if i in ring else 0,
-        ))
-    return np.array(rows, dtype=np.int64).reshape(n, 9)
+    if n == 0:
+        return np.zeros((0, 9), dtype=np.int64)
+    z, chiral, charge, num_hs, radical, hybridization, aromatic = np.array(
+        [arrays.atomic_num, arrays.chiral_tag, arrays.formal_charge, arrays.num_hs,
+         arrays.num_radical_electrons, arrays.hybridization, arrays.is_aromatic], dtype=np.int64)
+    degree = np.bincount(np.array(arrays.src + arrays.dst, dtype=np.int64), minlength=n)
+    x = np.empty((n, 9), dtype=np.int64)
+    x[:, 0] = np.where((z > 0) & (z < 119), z - 1, 118)
+    x[:, 1] = _CHIRALITY_TABLE[chiral]
+    x[:, 2] = np.minimum(degree + num_hs, _DEGREE_MISC)
+    x[:, 3] = np.where(np.abs(charge) <= 5, charge + 5, _CHARGE_MISC)
+    x[:, 4] = np.minimum(num_hs, _NUM_H_MISC)
+    x[:, 5] = np.minimum(radical, _RADICAL_MISC)
+    x[:, 6] = _HYBRIDIZATION_TABLE[hybridization]
+    x[:, 7] = aromatic
+    x[:, 8] = 0
+    if arrays.ring_atoms:
+        x[list(arrays.ring_atoms), 8] = 1
+    return x
 
 
 def ogb_bond_features(arrays: MoleculeArrays) -> np.ndarray:
     """``[B, 3]`` int64 per bond (one row per bond, not per direction)."""
-    rows = [
-        (_BOND_TYPE[t], _BOND_STEREO[s], c)
-        for t, s, c in zip(arrays.bond_type, arrays.bond_stereo, arrays.bond_conjugated)
-    ]
-    return np.array(rows, dtype=np.int64).reshape(len(rows), 3)
+    if not arrays.bond_type:
+        return np.zeros((0, 3), dtype=np.int64)
+    bond_type, stereo, conjugated = np.array(
+        [arrays.bond_type, arrays.bond_stereo, arrays.bond_conjugated], dtype=np.int64)
+    return np.stack([_BOND_TYPE_TABLE[bond_type], _BOND_STEREO_TABLE[stereo], conjugated], axis=1)
 
 
 # ----------------------------------------------------------------- Duvenaud et al. features
