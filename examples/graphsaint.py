@@ -1,18 +1,23 @@
 """GCN trained on GraphSAINT subgraphs vs full-batch GCN on the same split (Zeng et al., ICLR 2020).
 
-Default graph: Twitch DE as in LINKX ("twitch-e": 9,498 users, 153,138 friendships,
-3,170 binary features, target = explicit content), its five published 50/25/25
-splits (seed k uses split k mod 5), metric ROC-AUC (LINKX's metric for this
-binary task).  Every mode trains the same 2-layer GCN from the same
+Default graph: tolokers (Platonov et al., ICLR 2023: 11,758 workers, 519,000
+undirected edges, 10 features, binary target), its ten published 50/25/25
+splits (seed k uses split k mod 10), metric ROC-AUC (the paper's metric; its
+GCN, with residual connections, layer norm and 512 hidden units, reaches 83.64).
+Twitch (``twitch-DE``: LINKX's five splits) and Facebook100 (``fb100-<Name>``:
+random 50/25/25 splits of the labelled nodes) also work.  Every mode trains the same 2-layer GCN from the same
 initialisation; GraphSAINT multiplies the full-graph GCN weights of each
 subgraph edge by ``edge_norm`` (1/alpha) and weights the loss of node v by
 ``node_norm`` (1/lambda), divided by the number of training nodes (the paper's
 code); evaluation is full-batch; the test score is taken at the best
 validation score.  One GraphSAINT epoch draws about N nodes in total.
 
-    python examples/graphsaint.py --seeds 5                      # node, edge, rw and full batch
-    python examples/graphsaint.py --sampler rw --seeds 3 --out results/graphsaint.json
-    python examples/graphsaint.py --dataset fb100-Johns_Hopkins55    # gender, accuracy
+    python examples/graphsaint.py --threads 1                     # node, edge, rw and full batch, 3 seeds
+    python examples/graphsaint.py --sampler rw --out results/graphsaint.json
+    python examples/graphsaint.py --dataset fb100-Johns_Hopkins55    # gender (ROC-AUC, binary)
+
+Measured (3 seeds, 120 epochs; test ROC-AUC at the best validation epoch): full batch
+74.40 +- 1.27; random walk 74.86 +- 0.52; edge 74.87 +- 0.73; node 68.61 +- 1.82 (see README).
 
 Multi-process training runs the same script, unchanged, under torchrun::
 
@@ -248,7 +253,7 @@ def train(mode: str, graph: Graph, args, seed: int, context) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict | None:
-    parser = base_parser(__doc__, epochs=100, seeds=5)
+    parser = base_parser(__doc__, epochs=120, seeds=3)
     parser.add_argument("--dataset", default="tolokers", help="tolokers, twitch-<LANG> or fb100-<Name> (default tolokers)")
     parser.add_argument("--sampler", nargs="+", default=list(SAMPLERS), choices=SAMPLERS, help="GraphSAINT samplers to run (default all)")
     parser.add_argument("--no-full-batch", action="store_true", help="skip the full-batch baseline")
@@ -259,10 +264,10 @@ def main(argv: list[str] | None = None) -> dict | None:
     parser.add_argument("--dropout", type=float, default=0.5)
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--weight-decay", type=float, default=5e-4)
-    parser.add_argument("--sample-coverage", type=float, default=50, help="pre-sampled nodes per node for the norms (default 50)")
-    parser.add_argument("--node-budget", type=int, default=3000, help="node sampler: draws per subgraph")
-    parser.add_argument("--edge-budget", type=int, default=1500, help="edge sampler: edges per subgraph")
-    parser.add_argument("--roots", type=int, default=1000, help="random-walk sampler: roots per subgraph")
+    parser.add_argument("--sample-coverage", type=float, default=100, help="pre-sampled nodes per node for the norms (default 100)")
+    parser.add_argument("--node-budget", type=int, default=6000, help="node sampler: draws per subgraph")
+    parser.add_argument("--edge-budget", type=int, default=3000, help="edge sampler: edges per subgraph")
+    parser.add_argument("--roots", type=int, default=2500, help="random-walk sampler: roots per subgraph")
     parser.add_argument("--walk-length", type=int, default=2)
     parser.add_argument("--steps-per-epoch", type=int, default=0, help="subgraphs per epoch (default: about N sampled nodes)")
     parser.add_argument("--eval-every", type=int, default=5, help="evaluate every k epochs (default 5)")
