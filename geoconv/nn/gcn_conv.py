@@ -104,10 +104,14 @@ class GCNConv(nn.Module):
         if x.dim() != 2 or x.shape[1] != self.in_channels:
             raise ValueError(f"x must have shape [N, {self.in_channels}], got {list(x.shape)}")
         num_nodes = x.shape[0]
-        # A (X W) = (A X) W: propagating first needs no sparse backward when x
-        # needs no gradient (input features) and is cheaper when C < C'.
-        # Sparse input features (bag-of-words) are multiplied first: W keeps them small.
-        propagate_first = not x.is_sparse and (not x.requires_grad or self.in_channels < self.out_channels)
+        # A (X W) = (A X) W.  Propagating first costs E*C instead of E*C' in the sparse
+        # product, but when x needs no gradient (input features) it also spares the
+        # backward sparse product with A^T: worth it up to C = 2 C'.  Sparse (bag-of-words)
+        # and wide inputs are multiplied by W first.
+        propagate_first = not x.is_sparse and (
+            self.in_channels < self.out_channels
+            or (not x.requires_grad and self.in_channels <= 2 * self.out_channels)
+        )
         h = x if propagate_first else _linear(x, self.weight)
         if isinstance(edge_index, SparseAdjacency):
             if edge_index.num_nodes != num_nodes:
