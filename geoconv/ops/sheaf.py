@@ -186,13 +186,41 @@ def sheaf_laplacian(
     return SheafLaplacian(edge_index, diagonal, off_diagonal)
 
 
+class _InverseSqrtEigh(torch.autograd.Function):
+    """``M^{-1/2}`` of symmetric PSD ``[N, d, d]`` through ``eigh``; zero eigenvalues give 0 (pseudo-inverse).
+
+    The backward uses the Daleckii-Krein divided differences
+    ``(f(l_i) - f(l_j)) / (l_i - l_j)`` (``f'(l_i)`` when ``l_i = l_j``), which
+    stay finite for repeated eigenvalues, where ``eigh``'s own gradient does not.
+    """
+
+    @staticmethod
+    def forward(ctx, matrices: Tensor) -> Tensor:
+        values, vectors = torch.linalg.eigh(matrices)
+        # Rounding leaves the zero eigenvalues of a singular block at ~1e-16: treat them as 0.
+        tolerance = values.abs().amax(-1, keepdim=True) * values.shape[-1] * torch.finfo(values.dtype).eps
+        values = torch.where(values > tolerance, values, torch.zeros_like(values))
+        powered = _inverse_sqrt(values)
+        ctx.save_for_backward(values, vectors, powered)
+        return (vectors * powered.unsqueeze(-2)) @ vectors.transpose(-1, -2)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:
+        values, vectors, powered = ctx.saved_tensors
+        derivative = -0.5 * powered ** 3  # f'(l) = -l^{-3/2}/2, 0 where pseudo-inverted
+        difference = values.unsqueeze(-1) - values.unsqueeze(-2)
+        close = difference.abs() <= 1e-9 * values.abs().amax(-1, keepdim=True).unsqueeze(-1).clamp(min=1.0)
+        divided = (powered.unsqueeze(-1) - powered.unsqueeze(-2)) / torch.where(close, torch.ones_like(difference), difference)
+        mean_derivative = 0.5 * (derivative.unsqueeze(-1) + derivative.unsqueeze(-2))
+        kernel = torch.where(close, mean_derivative, divided)
+        symmetric = 0.5 * (grad + grad.transpose(-1, -2))
+        inner = vectors.transpose(-1, -2) @ symmetric @ vectors
+        return vectors @ (inner * kernel) @ vectors.transpose(-1, -2)
+
+
 def _inverse_sqrt_eigh(matrices: Tensor) -> Tensor:
-    """``M^{-1/2}`` of symmetric PSD ``[N, d, d]`` through ``eigh``; zero eigenvalues give 0 (pseudo-inverse)."""
-    values, vectors = torch.linalg.eigh(matrices)
-    # Rounding leaves the zero eigenvalues of a singular block at ~1e-16: treat them as 0.
-    tolerance = values.abs().amax(-1, keepdim=True) * values.shape[-1] * torch.finfo(values.dtype).eps
-    inverse_sqrt = _inverse_sqrt(torch.where(values > tolerance, values, torch.zeros_like(values)))
-    return (vectors * inverse_sqrt.unsqueeze(-2)) @ vectors.transpose(-1, -2)
+    """``M^{-1/2}`` with a gradient that is finite for repeated eigenvalues (see :class:`_InverseSqrtEigh`)."""
+    return _InverseSqrtEigh.apply(matrices)
 
 
 def _inverse_sqrt(values: Tensor) -> Tensor:

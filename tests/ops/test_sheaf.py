@@ -237,3 +237,20 @@ def test_errors():
     laplacian = sheaf_laplacian(edge_index, torch.ones(2, 2), 2)
     with pytest.raises(ValueError, match=r"x must be \[N=2, d=2, C\]"):
         sheaf_laplacian_matmul(laplacian, torch.zeros(2, 3, 1))
+
+
+def test_eigh_normalisation_gradient_is_finite_for_repeated_eigenvalues():
+    # Orthogonal maps make every D_v a multiple of I (all eigenvalues repeated): the eigh path's
+    # gradient must still be finite and equal the closed form's.
+    edge_index = undirected_graph(num_nodes=5, num_edges=8, seed=12, self_loops=False)
+    params = torch.randn(edge_index.shape[1], 3, dtype=F64, generator=torch.Generator().manual_seed(13))
+    x = torch.randn(5, 3, 2, dtype=F64, generator=torch.Generator().manual_seed(14))
+    gradients = []
+    for diagonal_blocks in (True, False):
+        leaf = params.clone().requires_grad_()
+        laplacian = sheaf_laplacian(edge_index, householder_orthogonal(leaf, 3), 5)
+        normalised = normalise_sheaf_laplacian(laplacian, augmented=True, diagonal_blocks=diagonal_blocks)
+        sheaf_laplacian_matmul(normalised, x).square().sum().backward()
+        gradients.append(leaf.grad)
+    assert torch.isfinite(gradients[1]).all()
+    assert_close(gradients[1], gradients[0], atol=1e-9, rtol=1e-7)
