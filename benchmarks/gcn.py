@@ -12,17 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
-import sys
 import time
 
 import torch
 
-
-def peak_rss_mb() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return usage / 1024.0 if sys.platform != "darwin" else usage / 2**20
+from geoconv.experiment import peak_rss_mb
 
 
 def time_forward_backward(conv: torch.nn.Module, x: torch.Tensor, edge_index: torch.Tensor, repeats: int) -> list[float]:
@@ -88,7 +83,7 @@ def main(argv: list[str] | None = None) -> dict:
             difference = (ours(x.detach(), edge_index) - theirs(x.detach(), edge_index)).abs().max().item()
         result["max_abs_output_difference"] = difference
     result["rss_before_mb"] = rss0
-    # ru_maxrss only grows: geoconv runs first, so its peak is not inflated by PyG's.
+    # The peak only grows: geoconv runs first, so its peak is not inflated by PyG's.
     line = json.dumps(result)
     print(line)
     if args.out:

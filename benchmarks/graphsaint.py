@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from geoconv.experiment import peak_rss_mb  # noqa: E402
 
 from geoconv.data import Graph  # noqa: E402
 from geoconv.sampling import (  # noqa: E402
@@ -46,18 +46,6 @@ from geoconv.sampling import (  # noqa: E402
     GraphSAINTNodeSampler,
     GraphSAINTRandomWalkSampler,
 )
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process (VmHWM on Linux: unlike ru_maxrss, not inherited across fork + exec)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return usage / 1024.0 if sys.platform != "darwin" else usage / 2**20
 
 
 def pyg_samplers_status(edge_index: torch.Tensor, num_nodes: int) -> dict:

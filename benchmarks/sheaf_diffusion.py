@@ -32,21 +32,13 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from geoconv.experiment import peak_rss_mb  # noqa: E402
 
 from geoconv.data.transforms import normalize_features  # noqa: E402
 from geoconv.datasets import GeomGCNGraph  # noqa: E402
 from geoconv.models import BundleSheafDiffusion, DiagSheafDiffusion, GeneralSheafDiffusion  # noqa: E402
 
 VARIANTS = {"diag": DiagSheafDiffusion, "bundle": BundleSheafDiffusion, "general": GeneralSheafDiffusion}
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM) in MB."""
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
 def load(args):

@@ -116,6 +116,22 @@ def finish(args: argparse.Namespace, record: dict[str, Any]) -> dict[str, Any]:
     return full
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB (Linux VmHWM, which unlike ru_maxrss is not
+    inherited across fork + exec; ru_maxrss elsewhere)."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return usage / 1024.0 if sys.platform != "darwin" else usage / 2**20
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
         return value.tolist()
