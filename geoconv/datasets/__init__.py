@@ -13,6 +13,7 @@ from geoconv.datasets.base import (
     data_root,
     download,
     fetch,
+    fetch_all,
     locate,
     open_file,
     read_bytes,
@@ -25,7 +26,7 @@ from geoconv.datasets.geom_gcn import GeomGCNGraph
 
 __all__ = [
     "DatasetError", "GraphDataset", "RemoteFile", "cache_dir", "cached", "data_root", "download", "fetch",
-    "locate", "open_file", "read_bytes", "read_text", "verify", "Planetoid",
+    "fetch_all", "locate", "open_file", "read_bytes", "read_text", "verify", "Planetoid",
     "HeterophilousGraph", "GeomGCNGraph",
 ]
 

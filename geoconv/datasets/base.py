@@ -167,6 +167,19 @@ def fetch(file: RemoteFile, root: str | os.PathLike | None = None, *, download_m
     return local
 
 
+def fetch_all(
+    files: dict[str, RemoteFile], root: str | os.PathLike | None, *, download: bool, dataset: str
+) -> dict[str, Path]:
+    """:func:`fetch` every file of a dataset; an error names the dataset and the file it needs."""
+    paths = {}
+    for part, file in files.items():
+        try:
+            paths[part] = fetch(file, root, download_missing=download)
+        except DatasetError as error:
+            raise DatasetError(f"{dataset} needs {file.path}: {error}") from error
+    return paths
+
+
 def open_file(path: Path, mode: str = "rb") -> Any:
     """Open ``path``, decompressing ``.gz``/``.xz``/``.bz2`` transparently."""
     opener = COMPRESSED_SUFFIXES.get(path.suffix)

@@ -25,7 +25,7 @@ import os
 import numpy as np
 import torch
 
-from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch, read_bytes, read_text
+from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch_all, read_bytes, read_text
 from geoconv.datasets.heterophilous import SplitGraph
 from geoconv.ops import remove_self_loops, to_undirected
 
@@ -185,12 +185,7 @@ class GeomGCNGraph(SplitGraph):
         if key not in NAMES:
             raise ValueError(f"unknown Geom-GCN dataset {name!r}; choose from {list(NAMES)}")
         root_path = data_root(root)
-        paths = {}
-        for part, file in geom_gcn_files(key).items():
-            try:
-                paths[part] = fetch(file, root_path, download_missing=download)
-            except DatasetError as error:
-                raise DatasetError(f"Geom-GCN {key} needs {file.path}: {error}") from error
+        paths = fetch_all(geom_gcn_files(key), root_path, download=download, dataset=f"Geom-GCN {key}")
         tensors = cached(f"geom_gcn_{key}", list(paths.values()), lambda: build_geom_gcn(paths, key), version="1")
         super().__init__(
             x=tensors["x"], edge_index=tensors["edge_index"], y=tensors["y"],

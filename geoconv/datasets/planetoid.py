@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from geoconv.data import Graph
-from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch, locate, read_bytes, read_text
-from geoconv.ops import coalesce, remove_self_loops, to_undirected
+from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch_all, locate, read_bytes, read_text
+from geoconv.ops import remove_self_loops, to_undirected
 
 URL = "https://github.com/kimiyoung/planetoid/raw/master/data/ind.{name}.{part}"
 PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
@@ -194,12 +194,7 @@ class Planetoid(Graph):
                 f"Planetoid {key}: {names} missing under {root_path / 'planetoid'}; "
                 f"download them from {URL.format(name=key, part='<part>')} or pass download=True"
             )
-        paths = {}
-        for part, file in zip(PARTS, files):
-            try:
-                paths[part] = fetch(file, root_path, download_missing=download)
-            except DatasetError as error:
-                raise DatasetError(f"Planetoid {key} needs ind.{key}.{part}: {error}") from error
+        paths = fetch_all(dict(zip(PARTS, files)), root_path, download=download, dataset=f"Planetoid {key}")
         tensors = cached(f"planetoid_{key}", list(paths.values()), lambda: build_planetoid(paths, key), version="1")
         super().__init__(
             x=tensors["x"], edge_index=tensors["edge_index"], y=tensors["y"],
