@@ -126,9 +126,12 @@ class SO2Convolution(nn.Module):
         if self.bias is not None:
             out[0] = out[0] + self.bias
         for m, weight in enumerate(self.weights, start=1):
-            split = self.sizes[m] * self.out_channels
-            real_p, imag_p = (block(pieces[2 * m - 1], scales[m]) @ weight).split(split, dim=1)
-            real_n, imag_n = (block(pieces[2 * m], scales[m]) @ weight).split(split, dim=1)
-            out.append(real_p - imag_n)
-            out.append(imag_p + real_n)
+            # The complex product (x_+ + i x_-)(W1 + i W2) with three real products instead of four
+            # (Gauss): k1 = (x_+ + x_-) W1, k2 = x_+ (W2 - W1), k3 = x_- (W1 + W2);
+            # y_+ = k1 - k3 = x_+ W1 - x_- W2 and y_- = k1 + k2 = x_+ W2 + x_- W1.
+            real_weight, imag_weight = weight.split(self.sizes[m] * self.out_channels, dim=1)
+            plus, minus = block(pieces[2 * m - 1], scales[m]), block(pieces[2 * m], scales[m])
+            shared = (plus + minus) @ real_weight
+            out.append(shared - minus @ (real_weight + imag_weight))
+            out.append(shared + plus @ (imag_weight - real_weight))
         return torch.cat(out, dim=1).view(num_edges, num_coefficients, self.out_channels)

@@ -207,38 +207,20 @@ def frame_layout(lmax: int, mmax: int) -> tuple[tuple[int, int], ...]:
 
 
 @functools.lru_cache(maxsize=None)
-def _frame_permutation(lmax: int, mmax: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Positions of the m-major layout in the l-major truncated layout (rows ``m = -k..k`` per degree), and back."""
-    offsets, position = {}, 0
-    for l in range(lmax + 1):
-        k = min(l, mmax)
-        for m in range(-k, k + 1):
-            offsets[(l, m)] = position
-            position += 1
-    to_m_major = tuple(offsets[key] for key in frame_layout(lmax, mmax))
-    back = [0] * len(to_m_major)
-    for i, j in enumerate(to_m_major):
-        back[j] = i
-    return to_m_major, tuple(back)
+def _frame_rows(lmax: int, mmax: int) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, ...], ...]]:
+    """Where the m-major layout meets the per-degree blocks.
 
-
-class _Permutation(torch.autograd.Function):
-    """``x[:, order]`` whose backward is the inverse gather (not index_select's slow index_add)."""
-
-    @staticmethod
-    def forward(ctx, x: Tensor, order: Tensor, inverse: Tensor) -> Tensor:
-        ctx.save_for_backward(inverse)
-        return x.index_select(1, order)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):
-        (inverse,) = ctx.saved_tensors
-        return grad.index_select(1, inverse), None, None
-
-
-def _permute(x: Tensor, order: tuple[int, ...], inverse: tuple[int, ...]) -> Tensor:
-    device = x.device
-    return _Permutation.apply(x, torch.tensor(order, device=device), torch.tensor(inverse, device=device))
+    ``rows[i] = (l, r)``: coefficient ``i`` of :func:`frame_layout` is row ``r`` (order ``m = r - k``)
+    of degree ``l``'s block; ``positions[l]`` lists, for the rows of degree ``l`` in order, their
+    index in the m-major layout.
+    """
+    layout = frame_layout(lmax, mmax)
+    rows = tuple((l, m + min(l, mmax)) for l, m in layout)
+    index = {key: i for i, key in enumerate(layout)}
+    positions = tuple(
+        tuple(index[(l, m)] for m in range(-min(l, mmax), min(l, mmax) + 1)) for l in range(lmax + 1)
+    )
+    return rows, positions
 
 
 @dataclass(frozen=True)
@@ -273,8 +255,10 @@ class EdgeFrame:
                 f"features must have shape [E={self.valid.shape[0]}, L={size}, C], got {list(x.shape)}"
             )
         pieces = x.split([2 * l + 1 for l in range(self.lmax + 1)], dim=1)
-        rotated = torch.cat([torch.bmm(block, piece) for block, piece in zip(self.blocks, pieces)], dim=1)
-        return _permute(rotated, *_frame_permutation(self.lmax, self.mmax))
+        # One concatenation both joins the degrees and reorders rows into the m-major layout
+        # (split views, so the backward pass is one concatenation per degree, not a scatter).
+        rows = [torch.bmm(block, piece).split(1, dim=1) for block, piece in zip(self.blocks, pieces)]
+        return torch.cat([rows[l][r] for l, r in _frame_rows(self.lmax, self.mmax)[0]], dim=1)
 
     def from_frame(self, y: Tensor) -> Tensor:
         r"""Rotate frame features ``y [E, Lm, C]`` back: :math:`D^l(R_e)^\top y`, ``[E, L, C]`` (orders above mmax are 0)."""
@@ -283,9 +267,11 @@ class EdgeFrame:
                 f"frame features must have shape [E={self.valid.shape[0]}, Lm={self.num_frame_coefficients}, C], "
                 f"got {list(y.shape)}"
             )
-        to_m_major, back = _frame_permutation(self.lmax, self.mmax)
-        pieces = _permute(y, back, to_m_major).split([b.shape[1] for b in self.blocks], dim=1)
-        return torch.cat([torch.bmm(block.transpose(1, 2), piece) for block, piece in zip(self.blocks, pieces)], dim=1)
+        rows = y.split(1, dim=1)
+        per_degree = [torch.cat([rows[i] for i in index], dim=1) for index in _frame_rows(self.lmax, self.mmax)[1]]
+        return torch.cat(
+            [torch.bmm(block.transpose(1, 2), piece) for block, piece in zip(self.blocks, per_degree)], dim=1
+        )
 
 
 def edge_frame(edge_vec: Tensor, lmax: int, mmax: int | None = None, *, eps: float = 1e-9) -> EdgeFrame:
@@ -321,6 +307,7 @@ def edge_frame(edge_vec: Tensor, lmax: int, mmax: int | None = None, *, eps: flo
     unit = torch.where(second_chart.unsqueeze(1), unit @ chart.T, unit)
     alpha = torch.atan2(unit[:, 0], unit[:, 2])
     beta = torch.acos(unit[:, 1].clamp(-1.0, 1.0))
+    chart_edges = second_chart.nonzero().flatten()
     blocks = []
     for l in range(lmax + 1):
         k = min(l, mmax)
@@ -330,7 +317,8 @@ def edge_frame(edge_vec: Tensor, lmax: int, mmax: int | None = None, *, eps: flo
         left = _rotate_columns_y(change.expand(edge_vec.shape[0], -1, -1), beta, l)
         block = (left @ change[l - k:l + k + 1].T).transpose(1, 2)
         block = _rotate_columns_y(block, -alpha, l)
-        if l > 0:
-            block = torch.where(second_chart.view(-1, 1, 1), block @ _fixed(l, "chart", edge_vec), block)
+        if l > 0 and chart_edges.numel() > 0:
+            # Only the edges of the second chart (about a tenth of random directions) take the product.
+            block = block.index_copy(0, chart_edges, block.index_select(0, chart_edges) @ _fixed(l, "chart", edge_vec))
         blocks.append(block)
     return EdgeFrame(tuple(blocks), valid, lmax, mmax)
