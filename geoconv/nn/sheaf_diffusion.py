@@ -22,6 +22,20 @@ from geoconv.ops.sheaf import (
 RESTRICTIONS = ("diag", "orthogonal", "general")
 
 
+def _input_dropout(x: Tensor, p: float, training: bool) -> Tensor:
+    """``F.dropout(x, p, training)``, drawing the mask only for the non-zeros when ``x`` is mostly zeros.
+
+    Dropout leaves zeros at zero, so masking just the non-zero entries has the same distribution;
+    on bag-of-words inputs (film: 7,600 x 932, ~0.1% non-zero) it avoids a dense random draw per epoch.
+    """
+    if not training or p == 0.0 or x.requires_grad:
+        return F.dropout(x, p, training)
+    index = x.nonzero(as_tuple=True)
+    if index[0].numel() * 4 > x.numel():
+        return F.dropout(x, p, training)
+    return torch.zeros_like(x).index_put_(index, F.dropout(x[index], p, True))
+
+
 class SheafDiffusion(nn.Module):
     r"""Discrete Neural Sheaf Diffusion on tensors (``x [N, C]``, ``edge_index``).
 
@@ -194,8 +208,7 @@ class SheafDiffusion(nn.Module):
             raise ValueError(f"x must be [N, {self.in_channels}], got shape {list(x.shape)}")
         num_nodes = x.shape[0]
         reverse = self._reverse(edge_index, num_nodes)
-        h = F.dropout(x, self.input_dropout, self.training)
-        h = self.lin_in(h)
+        h = self.lin_in(_input_dropout(x, self.input_dropout, self.training))
         if self.use_act:
             h = F.elu(h)
         h = F.dropout(h, self.dropout, self.training)

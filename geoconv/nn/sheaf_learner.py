@@ -81,8 +81,10 @@ class SheafLearner(nn.Module):
     def forward(self, x: Tensor, edge_index: Tensor, reverse: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         if x.dim() != 2 or x.shape[1] != self.in_channels:
             raise ValueError(f"x must be [N, {self.in_channels}], got shape {list(x.shape)}")
-        pair = torch.cat([gather(x, edge_index[0]), gather(x, edge_index[1])], dim=-1)
-        params = ACTIVATIONS[self.activation](self.linear(pair))
+        src, dst = edge_index
+        # W [x_u || x_v] = W_u x_u + W_v x_v: apply both halves on the nodes and gather the few outputs,
+        # never forming the [E, 2C] pair tensor (the cost on large graphs such as film).
+        params = ACTIVATIONS[self.activation](self._pair_linear(self.linear, x, src, dst))
         d = self.stalk_dim
         if self.kind == "diag":
             maps = params
@@ -96,9 +98,16 @@ class SheafLearner(nn.Module):
         if self.weight_linear is not None:
             if reverse is None:
                 raise ValueError("edge_weights=True needs the reverse edge pairing (reverse=...)")
-            half = torch.sigmoid(self.weight_linear(pair)).squeeze(-1)
+            half = torch.sigmoid(self._pair_linear(self.weight_linear, x, src, dst)).squeeze(-1)
             weights = half * gather(half, reverse)
         return maps, weights
+
+    @staticmethod
+    def _pair_linear(linear: nn.Linear, x: Tensor, src: Tensor, dst: Tensor) -> Tensor:
+        """``linear(cat([x[src], x[dst]], -1))`` for a bias-free ``linear``, computed node-wise then gathered."""
+        both = x @ torch.cat(linear.weight.chunk(2, dim=1), dim=0).T  # [N, 2 P]: [x W_u^T, x W_v^T]
+        first, second = both.chunk(2, dim=1)
+        return gather(first, src) + gather(second, dst)
 
     def extra_repr(self) -> str:
         extra = f", orthogonal_map={self.orthogonal_map!r}" if self.kind == "orthogonal" else ""

@@ -199,3 +199,32 @@ def test_sheaf_conv_cached():
     first = conv(x, graph.edge_index, torch.ones(graph.num_edges, 1, dtype=F64))
     # The cached Laplacian is reused even when other maps are passed.
     assert_close(conv(x, graph.edge_index, 2 * torch.ones(graph.num_edges, 1, dtype=F64)), first)
+
+
+@pytest.mark.parametrize("kind", ["diag", "general"])
+def test_learner_is_the_linear_map_of_the_ordered_pair(kind):
+    # The learner computes W [x_u || x_v] node-wise; it must equal the explicit concatenation.
+    graph = random_undirected()
+    reverse = reverse_edge_pairing(graph.edge_index, graph.num_nodes)
+    learner = SheafLearner(4, 2, kind=kind, edge_weights=True).to(F64)
+    maps, weights = learner(graph.x, graph.edge_index, reverse)
+    src, dst = graph.edge_index
+    pair = torch.cat([graph.x[src], graph.x[dst]], dim=-1)
+    assert_close(maps.reshape(graph.num_edges, -1), torch.tanh(learner.linear(pair)))
+    half = torch.sigmoid(learner.weight_linear(pair)).squeeze(-1)
+    assert_close(weights, half * half[reverse])
+
+
+def test_input_dropout_on_sparse_features_keeps_zeros_and_rescales():
+    from geoconv.nn.sheaf_diffusion import _input_dropout
+
+    generator = torch.Generator().manual_seed(0)
+    x = (torch.rand(300, 200, generator=generator) < 0.02).to(F64) * (1 + torch.rand(300, 200, generator=generator, dtype=F64))
+    torch.manual_seed(0)
+    out = _input_dropout(x, 0.4, True)
+    nonzero = x != 0
+    assert (out[~nonzero] == 0).all()
+    kept = out[nonzero] != 0
+    assert_close(out[nonzero][kept], x[nonzero][kept] / 0.6)
+    assert abs(kept.double().mean().item() - 0.6) < 0.05  # ~1,200 non-zeros: 4 standard deviations
+    assert torch.equal(_input_dropout(x, 0.4, False), x)
