@@ -7,7 +7,9 @@ which costs more than parsing the SMILES.  Here a molecule is read in *one*
 call, :meth:`rdkit.Chem.Mol.ToBinary`, whose byte layout (RDKit's
 ``MolPickler``: per atom the atomic number, aromatic flag and a bit mask of
 the non-default properties; per bond its ends, flags, type and stereo; then
-the ring atoms) is decoded in Python with lookup tables.  Every property used
+the ring atoms) is decoded with numpy: a short Python loop finds where each
+atom and bond record starts, and one gather through precomputed offset tables
+reads every field of every atom (and of every bond) at once.  Every property used
 is a stored field of RDKit's atom or bond (``getTotalNumHs`` is explicit +
 implicit H count, ``getTotalDegree`` is the bond count + that), so the
 result equals the per-atom calls.  Anything the decoder does not know (an
@@ -19,8 +21,13 @@ against the fast path.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
+from operator import itemgetter
+from struct import error as StructError
 from struct import unpack_from
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -54,44 +61,43 @@ _BOND_STEREO = (0, 5, 1, 2, 3, 4) + (5,) * 250
 _DEGREE_MISC, _CHARGE_MISC, _NUM_H_MISC, _RADICAL_MISC = 11, 11, 9, 5
 
 
-@dataclass
+@dataclass(eq=False)
 class MoleculeArrays:
-    """The RDKit properties of one molecule as plain integer lists.
+    """The RDKit properties of one molecule as int64 numpy arrays.
 
-    ``src``/``dst`` are the bond ends in bond order; the other bond lists
-    follow the same order.  ``ring_atoms`` holds the atoms in at least one
-    ring and ``ring_bonds`` the (sorted) atom pairs of ring bonds.
+    ``src``/``dst`` are the bond ends in bond order; the other bond arrays
+    follow the same order.  ``in_ring`` marks the atoms in at least one ring
+    (``Atom.IsInRing``) and ``rings`` lists the atom rings (``RingInfo.AtomRings``).
     """
 
-    atomic_num: list[int]
-    is_aromatic: list[int]
-    formal_charge: list[int]
-    chiral_tag: list[int]
-    hybridization: list[int]
-    num_hs: list[int]
-    implicit_valence: list[int]
-    num_radical_electrons: list[int]
-    src: list[int]
-    dst: list[int]
-    bond_type: list[int]
-    bond_stereo: list[int]
-    bond_conjugated: list[int]
-    bond_aromatic: list[int]
-    ring_atoms: set[int]
+    atomic_num: np.ndarray
+    is_aromatic: np.ndarray
+    formal_charge: np.ndarray
+    chiral_tag: np.ndarray
+    hybridization: np.ndarray
+    num_hs: np.ndarray
+    implicit_valence: np.ndarray
+    num_radical_electrons: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    bond_type: np.ndarray
+    bond_stereo: np.ndarray
+    bond_conjugated: np.ndarray
+    bond_aromatic: np.ndarray
+    in_ring: np.ndarray
     rings: list[tuple[int, ...]]
 
     @property
     def num_atoms(self) -> int:
         return len(self.atomic_num)
 
-    def degree(self) -> list[int]:
+    def ends(self) -> np.ndarray:
+        """``[2B]``: the bond ends ``(src_0, dst_0, src_1, dst_1, ...)``."""
+        return np.stack((self.src, self.dst), axis=1).reshape(-1)
+
+    def degree(self) -> np.ndarray:
         """Number of bonds of each atom (RDKit's ``GetDegree``)."""
-        counts = [0] * self.num_atoms
-        for i in self.src:
-            counts[i] += 1
-        for j in self.dst:
-            counts[j] += 1
-        return counts
+        return np.bincount(np.concatenate((self.src, self.dst)), minlength=self.num_atoms)
 
     def ring_bond_pairs(self) -> set[tuple[int, int]]:
         pairs = set()
@@ -100,100 +106,205 @@ class MoleculeArrays:
                 pairs.add((a, b) if a < b else (b, a))
         return pairs
 
+    @classmethod
+    def from_columns(cls, atoms: np.ndarray, ends: np.ndarray, bonds: np.ndarray, in_ring: np.ndarray,
+                     rings: list[tuple[int, ...]]) -> "MoleculeArrays":
+        """From ``atoms [N, 8]`` (the atom fields in order), ``ends [B, 2]``, ``bonds [B, 4]`` (the bond fields)."""
+        return cls(*atoms.T, ends[:, 0], ends[:, 1], *bonds.T, in_ring, rings)
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MoleculeArrays):
+            return NotImplemented
+        return self.rings == other.rings and all(
+            np.array_equal(getattr(self, name), getattr(other, name))
+            for name in self.__dataclass_fields__ if name != "rings"
+        )
+
+
+# ----------------------------------------------------------------- the fast path: RDKit's pickle
 # Pickle tags (RDKit MolPickler::Tags) checked by the decoder.
 _VERSION_TAG, _BEGIN_ATOM, _BEGIN_BOND = 0, 1, 11
 _SUPPORTED_MAJOR = range(13, 17)  # pickle formats 13.x..16.x share the atom/bond layout decoded here
+_ATOMS_START = 30  # after magic, version, atom and bond counts, flags and the atom tag
+
+
+def _byte_class(values: Iterable[int]) -> bytes:
+    """A regular-expression character class of the given byte values."""
+    return b"[" + b"".join(b"\\x%02x" % value for value in values) + b"]"
+
+
+# An atom record is: atomic number; flags (0x20 no implicit Hs, 0x40 aromatic; 0x1E
+# mark query atoms, dummy labels, ...); a uint16 mask of the stored properties; two
+# zero bytes; one byte per stored property in the bit order below; the isotope as a
+# uint32 if mask bit 0x100 is set.  Absent properties take RDKit's defaults
+# (hybridization SP3, everything else 0).  The pattern accepts exactly the records
+# the decoder understands (flags without 0x1E, mask bits only in 0x1FE), so each
+# match is one whole record.
+_ATOM_PROPERTY_BITS = (0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80)
+_ATOM_PROPERTY_DEFAULTS = (0, 0, 4, 0, 0, 0, 0)
+_ATOM_RECORD = b"." + _byte_class(f for f in range(256) if not f & 0x1E) + b"(?:" + b"|".join(
+    _byte_class(m for m in range(0, 256, 2) if bin(m).count("1") == count)
+    + bytes([isotope]) + b"\x00\x00" + b"." * (count + 4 * isotope)
+    for isotope in (0, 1) for count in (2, 3, 1, 4, 0, 5, 6, 7)  # most frequent first
+) + b")"
+
+
+def _bond_record(end_size: int) -> bytes:
+    """A bond record: the two end atoms (one byte each, int32 above 255 atoms); flags
+    (0x08 type stored, 0x04 direction stored, 0x02 stereo stored, 0x20 conjugated,
+    0x40 aromatic; 0x11 mark query bonds and mol-file end points); the type; the
+    direction; the stereo, the number of stereo atoms (0 or 2 here) and those atoms.
+    """
+    def flags_and_values(stereo: bool) -> bytes:
+        return b"|".join(
+            _byte_class(f for f in range(256) if not f & 0x11 and f & 0x0E == stored)
+            + b"." * (((stored >> 3) & 1) + ((stored >> 2) & 1))
+            for stored in range(0, 16, 2) if bool(stored & 0x02) == stereo
+        )
+    ends = b"." * (2 * end_size)
+    return (ends + b"(?:" + flags_and_values(False) + b"|(?:" + flags_and_values(True) + b").(?:\x00|\x02"
+            + ends + b"))")
+
+
+_BOND_RECORDS_BY_SIZE = {1: _bond_record(1), 4: _bond_record(4)}
+# a bond record -> its ends, and the rest (the key of its properties; stereo atoms are ignored)
+_BOND_ENDS = {size: itemgetter(slice(0, 2 * size)) for size in (1, 4)}
+_BOND_KEY = {size: itemgetter(slice(2 * size, None)) for size in (1, 4)}
+
+
+@lru_cache(maxsize=1024)
+def _pattern(record: bytes, count: int | None = None) -> re.Pattern:
+    """``record`` (``count=None``) or exactly ``count`` records in a row."""
+    return re.compile(record if count is None else b"(?:%s){%d}" % (record, count), re.DOTALL)
 
 
 class _Unsupported(Exception):
     """The pickle holds something the fast decoder does not handle."""
 
 
-def _decode(buf: bytes, ring_tags: frozenset[int]) -> MoleculeArrays:
-    """Decode RDKit's binary molecule format (see the module docstring)."""
-    if len(buf) < 30 or unpack_from("<i", buf, 4)[0] != _VERSION_TAG:
+# What sends a molecule to the reference path (a truncated pickle raises IndexError or struct.error).
+_FALLBACK = (_Unsupported, IndexError, StructError)
+
+
+def _atom_properties(record: bytes) -> tuple[int, ...]:
+    """One atom record -> the 8 atom columns of :class:`MoleculeArrays`."""
+    z, flags, low, high = record[:4]
+    mask = low | high << 8
+    values = list(_ATOM_PROPERTY_DEFAULTS)
+    pos = 6
+    for slot, bit in enumerate(_ATOM_PROPERTY_BITS):
+        if mask & bit:
+            values[slot] = record[pos]
+            pos += 1
+    charge, chiral, hybridization, explicit_h, _explicit_valence, implicit_h, radicals = values
+    # getTotalNumHs(): explicit + implicit (no implicit Hs when noImplicit is set)
+    num_hs = explicit_h + (0 if flags & 0x20 else implicit_h)
+    return (z, (flags >> 6) & 1, charge - 256 if charge > 127 else charge, chiral, hybridization,
+            num_hs, implicit_h, radicals)
+
+
+def _bond_properties(record: bytes) -> tuple[int, ...]:
+    """A bond record from its flags on -> the 4 bond-property columns of :class:`MoleculeArrays`."""
+    flags = record[0]
+    bond_type = record[1] if flags & 0x08 else 1
+    stereo = record[1 + ((flags >> 3) & 1) + ((flags >> 2) & 1)] if flags & 0x02 else 0
+    return bond_type, stereo, (flags >> 5) & 1, (flags >> 6) & 1
+
+
+class _RecordTable:
+    """Distinct records seen so far -> rows of a table of their decoded properties.
+
+    Molecules are made of few distinct atom records (an aromatic CH carbon, a
+    carbonyl oxygen, ...) and bond records, so each distinct one is decoded in
+    Python once; a molecule becomes a list of row ids, and its properties (or
+    any per-row function of them, :meth:`derived`) one numpy gather.  Records
+    that decode alike (bonds differing only in their stereo atoms) share a row.
+    """
+
+    max_records = 1 << 20  # beyond this (never seen in practice) molecules take the reference path
+
+    def __init__(self, parse: Callable[[bytes], tuple[int, ...]], width: int) -> None:
+        self.parse = parse
+        self.ids: dict[bytes, int] = {}
+        self.row_ids: dict[tuple[int, ...], int] = {}
+        self.table = np.zeros((0, width), dtype=np.int64)
+        self._derived: dict[Callable, np.ndarray] = {}
+
+    def ids_of(self, records: list[bytes]) -> np.ndarray:
+        """``[len(records)]`` row ids, parsing the records not seen before."""
+        try:
+            return np.fromiter(map(self.ids.__getitem__, records), dtype=np.int64, count=len(records))
+        except KeyError:
+            if len(self.ids) + len(records) > self.max_records:
+                raise _Unsupported("too many distinct records") from None
+            num_rows = len(self.row_ids)
+            for record in records:
+                if record not in self.ids:
+                    self.ids[record] = self.row_ids.setdefault(self.parse(record), len(self.row_ids))
+            if len(self.row_ids) > num_rows:
+                self.table = np.array(list(self.row_ids), dtype=np.int64).reshape(len(self.row_ids), -1)
+                self._derived.clear()
+            return np.fromiter(map(self.ids.__getitem__, records), dtype=np.int64, count=len(records))
+
+    def derived(self, function: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """``function(table)``, computed once per table state."""
+        result = self._derived.get(function)
+        if result is None:
+            result = self._derived[function] = function(self.table)
+        return result
+
+
+_ATOM_RECORDS = _RecordTable(_atom_properties, 8)
+_BOND_RECORDS = _RecordTable(_bond_properties, 4)
+
+
+class _Decoded(NamedTuple):
+    atom_ids: np.ndarray  # [N] rows of _ATOM_RECORDS
+    bond_ids: np.ndarray  # [B] rows of _BOND_RECORDS
+    ends: np.ndarray  # [2B] bond end atoms (i_0, j_0, i_1, j_1, ...)
+    rings: list[Sequence[int]]  # atom rings
+    ring_atoms: np.ndarray  # the atoms of all rings, concatenated
+
+
+def _decode(buf: bytes, ring_tags: frozenset[int]) -> _Decoded:
+    """Split RDKit's binary molecule format into records (see the module docstring).
+
+    The records are found by regular expressions (in C): one anchored match of
+    exactly N atom records checks the whole atom block, one ``findall`` lists
+    them; the same for the bonds.  No Python code runs per atom or bond.
+    """
+    if len(buf) < _ATOMS_START or unpack_from("<i", buf, 4)[0] != _VERSION_TAG:
         raise _Unsupported("no version tag")
     major = unpack_from("<i", buf, 8)[0]
     if major not in _SUPPORTED_MAJOR:
         raise _Unsupported(f"pickle version {major}")
     num_atoms, num_bonds = unpack_from("<ii", buf, 20)
-    if buf[29] != _BEGIN_ATOM:
+    if buf[_ATOMS_START - 1] != _BEGIN_ATOM:
         raise _Unsupported("no atom tag")
-    wide = num_atoms > 255  # atom indices are int32 above 255 atoms, else one byte
-    pos = 30
-    atoms = []
-    for _ in range(num_atoms):
-        z = buf[pos]
-        flags = buf[pos + 1]
-        props = buf[pos + 2] | (buf[pos + 3] << 8)
-        if flags & 0x1E or props & 0xFE01 or buf[pos + 4] or buf[pos + 5]:
-            raise _Unsupported("query atom, map number, dummy label, monomer info or mass")
-        pos += 6
-        q = 0
-        if props & 0x02:
-            q = buf[pos]
-            q = q - 256 if q > 127 else q
-            pos += 1
-        c = 0
-        if props & 0x04:
-            c = buf[pos]
-            pos += 1
-        h = 4  # SP3 is the default
-        if props & 0x08:
-            h = buf[pos]
-            pos += 1
-        explicit_h = 0
-        if props & 0x10:
-            explicit_h = buf[pos]
-            pos += 1
-        if props & 0x20:  # explicit valence: not needed
-            pos += 1
-        iv = 0
-        if props & 0x40:
-            iv = buf[pos]
-            pos += 1
-        r = 0
-        if props & 0x80:
-            r = buf[pos]
-            pos += 1
-        if props & 0x100:  # isotope (uint32): not needed
-            pos += 4
-        # getTotalNumHs(): explicit + implicit (no implicit Hs when noImplicit is set)
-        atoms.append((z, (flags >> 6) & 1, q, c, h, explicit_h + (0 if flags & 0x20 else iv), iv, r))
+    block = _pattern(_ATOM_RECORD, num_atoms).match(buf, _ATOMS_START)
+    if block is None:
+        raise _Unsupported("an atom record with a query, map number, dummy label, monomer info or new field")
+    atom_ids = _ATOM_RECORDS.ids_of(_pattern(_ATOM_RECORD).findall(buf, _ATOMS_START, block.end()))
+    pos = block.end()
     if buf[pos] != _BEGIN_BOND:
         raise _Unsupported("no bond tag")
     pos += 1
-    bonds = []
-    for _ in range(num_bonds):
-        if wide:
-            i, j = unpack_from("<ii", buf, pos)
-            pos += 8
-        else:
-            i = buf[pos]
-            j = buf[pos + 1]
-            pos += 2
-        flags = buf[pos]
-        pos += 1
-        if flags & 0x11:
-            raise _Unsupported("query bond or mol-file end points")
-        t = 1
-        if flags & 0x08:
-            t = buf[pos]
-            pos += 1
-        if flags & 0x04:  # bond direction: not needed
-            pos += 1
-        s = 0
-        if flags & 0x02:
-            s = buf[pos]
-            count = buf[pos + 1]
-            pos += 2 + count * (4 if wide else 1)
-        bonds.append((i, j, t, s, (flags >> 5) & 1, (flags >> 6) & 1))
-    rings: list[tuple[int, ...]] = []
+    wide = num_atoms > 255  # atom indices are int32 above 255 atoms, else one byte
+    end_size = 4 if wide else 1
+    record = _BOND_RECORDS_BY_SIZE[end_size]
+    block = _pattern(record, num_bonds).match(buf, pos)
+    if block is None:
+        raise _Unsupported("a query bond, mol-file end points or an unusual number of stereo atoms")
+    bonds = _pattern(record).findall(buf, pos, block.end())
+    bond_ids = _BOND_RECORDS.ids_of(list(map(_BOND_KEY[end_size], bonds)))
+    ends = np.frombuffer(b"".join(map(_BOND_ENDS[end_size], bonds)), dtype="<i4" if wide else np.uint8)
+    pos = block.end()
+
     if buf[pos] not in ring_tags:
         raise _Unsupported("no ring information")
     num_rings = unpack_from("<I", buf, pos + 1)[0]
     pos += 5
+    rings: list[Sequence[int]] = []
     for _ in range(num_rings):
         if wide:
             size = unpack_from("<i", buf, pos)[0]
@@ -201,39 +312,48 @@ def _decode(buf: bytes, ring_tags: frozenset[int]) -> MoleculeArrays:
             pos += 4 + 4 * size
         else:
             size = buf[pos]
-            rings.append(tuple(buf[pos + 1 : pos + 1 + size]))
+            rings.append(buf[pos + 1 : pos + 1 + size])
             pos += 1 + size
-    ring_atoms = set()
-    for ring in rings:
-        ring_atoms.update(ring)
-    atom_columns = [list(column) for column in zip(*atoms)] if atoms else [[] for _ in range(8)]
-    bond_columns = [list(column) for column in zip(*bonds)] if bonds else [[] for _ in range(6)]
-    return MoleculeArrays(*atom_columns, *bond_columns, ring_atoms, rings)
+    if wide:
+        ring_atoms = np.array([atom for ring in rings for atom in ring], dtype=np.int64)
+    else:
+        ring_atoms = np.frombuffer(b"".join(rings), dtype=np.uint8)
+    return _Decoded(atom_ids, bond_ids, ends, rings, ring_atoms)
+
+
+def _arrays_of(decoded: _Decoded) -> MoleculeArrays:
+    in_ring = np.zeros(len(decoded.atom_ids), dtype=np.int64)
+    in_ring[decoded.ring_atoms] = 1
+    return MoleculeArrays.from_columns(
+        _ATOM_RECORDS.table[decoded.atom_ids], decoded.ends.astype(np.int64).reshape(-1, 2),
+        _BOND_RECORDS.table[decoded.bond_ids], in_ring, [tuple(ring) for ring in decoded.rings])
 
 
 def read_molecule_slow(mol) -> MoleculeArrays:
     """The reference path: one RDKit call per atom and bond property."""
-    ring_info = mol.GetRingInfo()
     atoms = list(mol.GetAtoms())
     bonds = list(mol.GetBonds())
-    rings = [tuple(r) for r in ring_info.AtomRings()]
+
+    def column(values) -> np.ndarray:
+        return np.array([int(v) for v in values], dtype=np.int64)
+
     return MoleculeArrays(
-        atomic_num=[a.GetAtomicNum() for a in atoms],
-        is_aromatic=[int(a.GetIsAromatic()) for a in atoms],
-        formal_charge=[a.GetFormalCharge() for a in atoms],
-        chiral_tag=[int(a.GetChiralTag()) for a in atoms],
-        hybridization=[int(a.GetHybridization()) for a in atoms],
-        num_hs=[a.GetTotalNumHs() for a in atoms],
-        implicit_valence=[a.GetNumImplicitHs() for a in atoms],
-        num_radical_electrons=[a.GetNumRadicalElectrons() for a in atoms],
-        src=[b.GetBeginAtomIdx() for b in bonds],
-        dst=[b.GetEndAtomIdx() for b in bonds],
-        bond_type=[int(b.GetBondType()) for b in bonds],
-        bond_stereo=[int(b.GetStereo()) for b in bonds],
-        bond_conjugated=[int(b.GetIsConjugated()) for b in bonds],
-        bond_aromatic=[int(b.GetIsAromatic()) for b in bonds],
-        ring_atoms={i for i, a in enumerate(atoms) if a.IsInRing()},
-        rings=rings,
+        atomic_num=column(a.GetAtomicNum() for a in atoms),
+        is_aromatic=column(a.GetIsAromatic() for a in atoms),
+        formal_charge=column(a.GetFormalCharge() for a in atoms),
+        chiral_tag=column(a.GetChiralTag() for a in atoms),
+        hybridization=column(a.GetHybridization() for a in atoms),
+        num_hs=column(a.GetTotalNumHs() for a in atoms),
+        implicit_valence=column(a.GetNumImplicitHs() for a in atoms),
+        num_radical_electrons=column(a.GetNumRadicalElectrons() for a in atoms),
+        src=column(b.GetBeginAtomIdx() for b in bonds),
+        dst=column(b.GetEndAtomIdx() for b in bonds),
+        bond_type=column(b.GetBondType() for b in bonds),
+        bond_stereo=column(b.GetStereo() for b in bonds),
+        bond_conjugated=column(b.GetIsConjugated() for b in bonds),
+        bond_aromatic=column(b.GetIsAromatic() for b in bonds),
+        in_ring=column(a.IsInRing() for a in atoms),
+        rings=[tuple(r) for r in mol.GetRingInfo().AtomRings()],
     )
 
 
@@ -241,7 +361,7 @@ _RING_TAGS: frozenset[int] | None = None
 
 
 def _ring_tags() -> frozenset[int]:
-    """The pickle tags that open the ring section, learned once from this RDKit build."""
+    """The pickle tags that open the ring section (SSSR or fast ring finding), learned once from this RDKit build."""
     global _RING_TAGS
     if _RING_TAGS is None:
         Chem = require("rdkit.Chem", "molecule featurisation")
@@ -249,31 +369,36 @@ def _ring_tags() -> frozenset[int]:
         Chem.FastFindRings(fast)
         tags = set()
         for mol in (Chem.MolFromSmiles("C1CC1"), fast):
-            # C1CC1: 3 atoms, then 3 bonds of 3 bytes (ends + flags); the ring tag follows.
             buf = mol.ToBinary()
-            tags.add(buf[_atom_block_end(buf) + 1 + 3 * 3])
+            atoms = _pattern(_ATOM_RECORD, 3).match(buf, _ATOMS_START)
+            bonds = _pattern(_BOND_RECORDS_BY_SIZE[1], 3).match(buf, atoms.end() + 1)
+            tags.add(buf[bonds.end()])
         _RING_TAGS = frozenset(tags)
     return _RING_TAGS
-
-
-def _atom_block_end(buf: bytes) -> int:
-    num_atoms = unpack_from("<i", buf, 20)[0]
-    pos = 30
-    for _ in range(num_atoms):
-        props = buf[pos + 2] | (buf[pos + 3] << 8)
-        pos += 6 + bin(props & 0xFE).count("1") + (4 if props & 0x100 else 0)
-    return pos
 
 
 def read_molecule(mol) -> MoleculeArrays:
     """The atom and bond properties of a sanitised RDKit molecule (fast path, reference fallback)."""
     try:
-        return _decode(mol.ToBinary(), _ring_tags())
-    except (_Unsupported, IndexError):
+        return _arrays_of(_decode(mol.ToBinary(), _ring_tags()))
+    except _FALLBACK:
         return read_molecule_slow(mol)
 
 
+_EDGE_ORDER = np.stack((np.arange(1024), np.arange(1024) ^ 1))  # [[0, 1, 2, 3, ...], [1, 0, 3, 2, ...]]
+
+
+def directed_edges(ends: np.ndarray) -> np.ndarray:
+    """``[2, 2B]`` int64 from the bond ends ``[2B]`` = ``(i_0, j_0, i_1, j_1, ...)``.
+
+    Bond k gives the columns 2k = (i_k, j_k) and 2k + 1 = (j_k, i_k).
+    """
+    order = _EDGE_ORDER if len(ends) <= _EDGE_ORDER.shape[1] else np.stack((np.arange(len(ends)), np.arange(len(ends)) ^ 1))
+    return ends.astype(np.int64)[order[:, : len(ends)]]
+
+
 # ----------------------------------------------------------------- OGB features
+_ATOMIC_NUM_TABLE = np.array([z - 1 if 0 < z < 119 else 118 for z in range(256)], dtype=np.int64)
 _CHIRALITY_TABLE = np.array(_CHIRALITY, dtype=np.int64)
 _HYBRIDIZATION_TABLE = np.array(_HYBRIDIZATION, dtype=np.int64)
 _BOND_TYPE_TABLE = np.array(_BOND_TYPE, dtype=np.int64)
@@ -282,35 +407,60 @@ _BOND_STEREO_TABLE = np.array(_BOND_STEREO, dtype=np.int64)
 
 def ogb_atom_features(arrays: MoleculeArrays) -> np.ndarray:
     """``[N, 9]`` int64: OGB's atom features (``ogb.utils.features.atom_to_feature_vector``)."""
-    n = arrays.num_atoms
-    if n == 0:
-        return np.zeros((0, 9), dtype=np.int64)
-    z, chiral, charge, num_hs, radical, hybridization, aromatic = np.array(
-        [arrays.atomic_num, arrays.chiral_tag, arrays.formal_charge, arrays.num_hs,
-         arrays.num_radical_electrons, arrays.hybridization, arrays.is_aromatic], dtype=np.int64)
-    degree = np.bincount(np.array(arrays.src + arrays.dst, dtype=np.int64), minlength=n)
-    x = np.empty((n, 9), dtype=np.int64)
-    x[:, 0] = np.where((z > 0) & (z < 119), z - 1, 118)
-    x[:, 1] = _CHIRALITY_TABLE[chiral]
-    x[:, 2] = np.minimum(degree + num_hs, _DEGREE_MISC)
+    charge, num_hs = arrays.formal_charge, arrays.num_hs
+    x = np.empty((arrays.num_atoms, 9), dtype=np.int64)
+    x[:, 0] = _ATOMIC_NUM_TABLE[arrays.atomic_num]
+    x[:, 1] = _CHIRALITY_TABLE[arrays.chiral_tag]
+    x[:, 2] = np.minimum(arrays.degree() + num_hs, _DEGREE_MISC)
     x[:, 3] = np.where(np.abs(charge) <= 5, charge + 5, _CHARGE_MISC)
     x[:, 4] = np.minimum(num_hs, _NUM_H_MISC)
-    x[:, 5] = np.minimum(radical, _RADICAL_MISC)
-    x[:, 6] = _HYBRIDIZATION_TABLE[hybridization]
-    x[:, 7] = aromatic
-    x[:, 8] = 0
-    if arrays.ring_atoms:
-        x[list(arrays.ring_atoms), 8] = 1
+    x[:, 5] = np.minimum(arrays.num_radical_electrons, _RADICAL_MISC)
+    x[:, 6] = _HYBRIDIZATION_TABLE[arrays.hybridization]
+    x[:, 7] = arrays.is_aromatic
+    x[:, 8] = arrays.in_ring
     return x
 
 
 def ogb_bond_features(arrays: MoleculeArrays) -> np.ndarray:
     """``[B, 3]`` int64 per bond (one row per bond, not per direction)."""
-    if not arrays.bond_type:
-        return np.zeros((0, 3), dtype=np.int64)
-    bond_type, stereo, conjugated = np.array(
-        [arrays.bond_type, arrays.bond_stereo, arrays.bond_conjugated], dtype=np.int64)
-    return np.stack([_BOND_TYPE_TABLE[bond_type], _BOND_STEREO_TABLE[stereo], conjugated], axis=1)
+    edge_attr = np.empty((len(arrays.bond_type), 3), dtype=np.int64)
+    edge_attr[:, 0] = _BOND_TYPE_TABLE[arrays.bond_type]
+    edge_attr[:, 1] = _BOND_STEREO_TABLE[arrays.bond_stereo]
+    edge_attr[:, 2] = arrays.bond_conjugated
+    return edge_attr
+
+
+def _ogb_atom_rows(table: np.ndarray) -> np.ndarray:
+    """OGB atom features of the atom-record table, before degree and ring membership are known."""
+    return ogb_atom_features(MoleculeArrays.from_columns(
+        table, np.zeros((0, 2), dtype=np.int64), np.zeros((0, 4), dtype=np.int64), np.zeros(len(table), dtype=np.int64), []))
+
+
+def _ogb_bond_rows(table: np.ndarray) -> np.ndarray:
+    return ogb_bond_features(MoleculeArrays.from_columns(
+        np.zeros((0, 8), dtype=np.int64), np.zeros((len(table), 2), dtype=np.int64), table, np.zeros(0, dtype=np.int64), []))
+
+
+def ogb_graph_arrays(mol) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``x [N, 9]``, ``edge_index [2, 2B]``, ``edge_attr [2B, 3]`` (int64) of ``ogb.utils.smiles2graph``.
+
+    The fast path gathers each atom's features from a table over its record,
+    then adds what depends on the whole molecule: the degree (total degree =
+    bonds + Hs; the table holds the Hs) and ring membership.
+    """
+    try:
+        decoded = _decode(mol.ToBinary(), _ring_tags())
+    except _FALLBACK:
+        arrays = read_molecule_slow(mol)
+        return (ogb_atom_features(arrays), directed_edges(arrays.ends()),
+                np.repeat(ogb_bond_features(arrays), 2, axis=0))
+    x = _ATOM_RECORDS.derived(_ogb_atom_rows)[decoded.atom_ids]
+    total_degree = x[:, 2]  # a view: updated in place
+    total_degree += np.bincount(decoded.ends, minlength=len(x))
+    np.minimum(total_degree, _DEGREE_MISC, out=total_degree)
+    x[decoded.ring_atoms, 8] = 1
+    edge_attr = _BOND_RECORDS.derived(_ogb_bond_rows)[decoded.bond_ids.repeat(2)]
+    return x, directed_edges(decoded.ends), edge_attr
 
 
 # ----------------------------------------------------------------- Duvenaud et al. features
@@ -348,13 +498,13 @@ def duvenaud_atom_features(arrays: MoleculeArrays) -> np.ndarray:
     index = _duvenaud_symbol_index()
     unknown = len(DUVENAUD_SYMBOLS) - 1
     rows = np.arange(n)
-    symbol = np.array([index.get(z, unknown) for z in arrays.atomic_num])
+    symbol = np.array([index.get(z, unknown) for z in arrays.atomic_num.tolist()])
     offset = len(DUVENAUD_SYMBOLS)
     out[rows, symbol] = 1
     out[rows, offset + np.minimum(arrays.degree(), 5)] = 1
     out[rows, offset + 6 + np.minimum(arrays.num_hs, 4)] = 1
     out[rows, offset + 11 + np.minimum(arrays.implicit_valence, 5)] = 1
-    out[rows, offset + 17] = np.asarray(arrays.is_aromatic, dtype=np.float32)
+    out[rows, offset + 17] = arrays.is_aromatic
     return out
 
 
@@ -362,6 +512,7 @@ def duvenaud_bond_features(arrays: MoleculeArrays) -> np.ndarray:
     """``[B, 6]`` float32: single, double, triple, aromatic, conjugated, in ring."""
     ring_pairs = arrays.ring_bond_pairs()
     rows = []
-    for i, j, t, c in zip(arrays.src, arrays.dst, arrays.bond_type, arrays.bond_conjugated):
+    for i, j, t, c in zip(arrays.src.tolist(), arrays.dst.tolist(), arrays.bond_type.tolist(),
+                          arrays.bond_conjugated.tolist()):
         rows.append((t == 1, t == 2, t == 3, t == 12, c, ((i, j) if i < j else (j, i)) in ring_pairs))
     return np.array(rows, dtype=np.float32).reshape(len(rows), DUVENAUD_BOND_DIM)

@@ -14,7 +14,7 @@ featurisations:
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Iterable
 
 import numpy as np
 import torch
@@ -22,10 +22,10 @@ from torch import Tensor
 
 from geoconv._optional import require
 from geoconv.chem.features import (
+    directed_edges,
     duvenaud_atom_features,
     duvenaud_bond_features,
-    ogb_atom_features,
-    ogb_bond_features,
+    ogb_graph_arrays,
     read_molecule,
 )
 from geoconv.data import Graph
@@ -38,8 +38,14 @@ class InvalidSmilesError(ValueError):
     """RDKit could not parse (or sanitise) a SMILES string."""
 
 
+_CHEM = None
+
+
 def _chem():
-    return require("rdkit.Chem", "molecule featurisation")
+    global _CHEM
+    if _CHEM is None:  # looked up once: from_smiles is called per molecule
+        _CHEM = require("rdkit.Chem", "molecule featurisation")
+    return _CHEM
 
 
 def parse_smiles(smiles: str):
@@ -50,17 +56,6 @@ def parse_smiles(smiles: str):
     if mol is None:
         raise InvalidSmilesError(f"RDKit cannot parse the SMILES {smiles!r}")
     return mol
-
-
-def _edges(src: Sequence[int], dst: Sequence[int]) -> np.ndarray:
-    """``[2, 2B]``: bond k gives columns 2k = (src, dst) and 2k + 1 = (dst, src)."""
-    num_bonds = len(src)
-    edge_index = np.empty((2, 2 * num_bonds), dtype=np.int64)
-    edge_index[0, 0::2] = src
-    edge_index[1, 0::2] = dst
-    edge_index[0, 1::2] = dst
-    edge_index[1, 1::2] = src
-    return edge_index
 
 
 def _positions(mol, coordinates: str, seed: int, num_atoms: int) -> Tensor:
@@ -111,27 +106,26 @@ def from_mol(
     Chem = _chem()
     if explicit_hydrogens:
         mol = Chem.AddHs(mol, addCoords=coordinates == "conformer")
-    arrays = read_molecule(mol)
     if features == "ogb":
-        x = ogb_atom_features(arrays)
-        bond_attr = ogb_bond_features(arrays)
+        x, edge_index, edge_attr = ogb_graph_arrays(mol)
     else:
+        arrays = read_molecule(mol)
         x = duvenaud_atom_features(arrays)
-        bond_attr = duvenaud_bond_features(arrays)
+        edge_index = directed_edges(arrays.ends())
+        edge_attr = np.repeat(duvenaud_bond_features(arrays), 2, axis=0)
     pos = None
     if coordinates is not None:
-        pos = _positions(mol, coordinates, seed, arrays.num_atoms)
-    graph = Graph(
+        pos = _positions(mol, coordinates, seed, len(x))
+    return Graph(
         x=torch.from_numpy(x),
-        edge_index=torch.from_numpy(_edges(arrays.src, arrays.dst)),
-        edge_attr=torch.from_numpy(np.repeat(bond_attr, 2, axis=0)),
+        edge_index=torch.from_numpy(edge_index),
+        edge_attr=torch.from_numpy(edge_attr),
         pos=pos,
         y=y,
         y_level="graph",
-        num_nodes=arrays.num_atoms,
+        num_nodes=len(x),
         validate=False,  # built consistently above; validation costs more than featurising
     )
-    return graph
 
 
 def from_smiles(smiles: str, **options) -> Graph:
