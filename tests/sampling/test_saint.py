@@ -6,10 +6,11 @@ import math
 
 import pytest
 import torch
+from torch import Tensor
 from torch.testing import assert_close
 
 from geoconv.data import Graph
-from geoconv.ops import scatter, to_undirected
+from geoconv.ops import gcn_norm, remove_self_loops, scatter, to_undirected
 from geoconv.sampling import (
     GraphSAINTEdgeSampler,
     GraphSAINTNodeSampler,
@@ -97,18 +98,95 @@ def test_normalised_aggregation_and_loss_are_unbiased(kind, batch_size):
     assert abs(loss_mean / float(node_loss.sum()) - 1) < 0.05
 
 
-def test_estimated_norms_match_exact_probabilities_of_the_node_sampler():
-    # With B draws of P: p(v) = 1 - (1 - P_v)^B and p(u, v) = 1 - (1-P_u)^B - (1-P_v)^B + (1-P_u-P_v)^B.
+def gcn_weights(graph: Graph) -> tuple[Tensor, Tensor]:
+    """GCN's symmetric normalisation with self-loops: A^[v, u] on each edge u -> v, and the diagonal A^[u, u]
+    (``graph`` has no self-loops: gcn_norm lists its edges, then one loop per node)."""
+    _, weight = gcn_norm(graph.edge_index, None, graph.num_nodes)
+    return weight[: graph.num_edges], weight[graph.num_edges:]
+
+
+def test_exact_norms_are_the_inclusion_probabilities_the_presampling_estimates():
     graph = small_graph(num_nodes=12, num_chords=4, seed=2)
     batch_size = 4
-    sampler = GraphSAINTNodeSampler(graph, batch_size, num_steps=1, sample_coverage=20000, seed=0)
-    probability = sampler.node_probability.double()
+    exact = GraphSAINTNodeSampler(graph, batch_size, num_steps=1, exact_norms=True, seed=0)
+    assert exact.num_presampled == 0
+    probability = exact.node_probability.double()
     p_node = 1 - (1 - probability) ** batch_size
     u, v = graph.edge_index
     p_edge = (1 - (1 - probability[u]) ** batch_size - (1 - probability[v]) ** batch_size
               + (1 - probability[u] - probability[v]) ** batch_size)
-    assert_close(sampler.node_norm.double(), 1 / p_node, rtol=0.03, atol=0)
-    assert_close(sampler.edge_norm.double(), p_node[v] / p_edge, rtol=0.05, atol=0)
+    assert_close(exact.inclusion_probability, p_node, rtol=1e-12, atol=0)
+    assert_close(exact.node_norm, (1 / p_node).float())
+    assert_close(exact.edge_norm, (p_node[v] / p_edge).float())
+    # The paper's estimate from many pre-sampled subgraphs converges to them.
+    estimated = GraphSAINTNodeSampler(graph, batch_size, num_steps=1, sample_coverage=20000, seed=0)
+    assert_close(estimated.node_norm, exact.node_norm, rtol=0.03, atol=0)
+    assert_close(estimated.edge_norm, exact.edge_norm, rtol=0.05, atol=0)
+
+
+def test_exact_norms_of_tiny_probabilities_self_loops_and_never_sampled_nodes():
+    # Path 0-1-2 with a self-loop on 1 and an isolated node 3: P = (1, 2, 1, 0) / 4 under D^-1 A ... plus the loop.
+    edge_index = torch.tensor([[0, 1, 1, 2, 1], [1, 0, 2, 1, 1]])
+    graph = Graph(edge_index=edge_index, num_nodes=4)
+    weight = torch.tensor([1e-7, 1.0, 1.0, 1e-7, 0.5], dtype=torch.float64)
+    sampler = GraphSAINTNodeSampler(graph, 3, num_steps=2, edge_weight=weight, exact_norms=True, seed=0)
+    column = torch.tensor([1e-14, 1.0 + 1.0 + 0.25, 1e-14, 0.0], dtype=torch.float64)
+    probability = column / column.sum()
+    assert_close(sampler.node_probability, probability)
+    # pi_0 ~ 3 P_0 ~ 1.3e-14: still accurate to 1e-9 (no 1 - (1 - tiny) cancellation).
+    pi = 1 - (1 - probability) ** 3
+    pi[0] = pi[2] = 3 * probability[0] - 3 * probability[0] ** 2
+    assert_close(sampler.inclusion_probability, pi, rtol=1e-9, atol=0)
+    assert float(sampler.edge_norm[4]) == 1.0  # the self-loop is in every subgraph holding node 1
+    assert float(sampler.node_norm[3]) == 0.0  # never sampled
+    for sub in sampler:
+        assert 3 not in sub.node_id.tolist()
+
+
+def test_node_probability_with_the_models_weights_is_its_squared_column_norm():
+    # The example's GCN aggregates with D^-1/2 (A + I) D^-1/2: its columns, not those of D^-1 A, set P(u).
+    edge_index, _ = remove_self_loops(shuffled_graph().edge_index)
+    graph = Graph(edge_index=edge_index, num_nodes=50)
+    n = graph.num_nodes
+    edge_weight, loop_weight = gcn_weights(graph)
+    dense = torch.zeros(n, n, dtype=torch.float64)
+    dense[graph.edge_index[1], graph.edge_index[0]] = edge_weight.double()  # A^[v, u] for u -> v
+    dense += torch.diag(loop_weight.double())
+    expected = dense.pow(2).sum(0)
+    sampler = GraphSAINTNodeSampler(graph, 5, num_steps=1, edge_weight=edge_weight, self_loop_weight=loop_weight, seed=0)
+    assert_close(sampler.node_probability, expected / expected.sum())
+    # The default is the paper's D^-1 A, given explicitly.
+    degree = torch.bincount(graph.edge_index[1], minlength=n).double()
+    explicit = GraphSAINTNodeSampler(graph, 5, num_steps=1, edge_weight=1 / degree[graph.edge_index[1]], seed=0)
+    assert_close(explicit.node_probability, GraphSAINTNodeSampler(graph, 5, num_steps=1, seed=0).node_probability)
+
+
+def test_exact_norms_with_the_models_weights_are_unbiased():
+    # Monte-Carlo: the GCN-weighted neighbour sum (self-loop included) and the loss, as the example trains.
+    graph = small_graph()
+    num_nodes, (src, dst) = graph.num_nodes, graph.edge_index
+    edge_weight, loop_weight = gcn_weights(graph)
+    graph.set("edge_weight", edge_weight, "edge")
+    x = graph.x[:, 0]
+    full = scatter(x[src] * edge_weight, dst, 0, num_nodes, "sum") + x * loop_weight
+    node_loss = torch.rand(num_nodes, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    num_steps = 3000
+    sampler = GraphSAINTNodeSampler(graph, 12, num_steps=num_steps, edge_weight=edge_weight,
+                                    self_loop_weight=loop_weight, exact_norms=True, seed=3)
+    total = torch.zeros(num_nodes, dtype=torch.float64)
+    times = torch.zeros(num_nodes, dtype=torch.float64)
+    loss_sum = 0.0
+    for sub in sampler:
+        s, d = sub.edge_index
+        weight = sub.edge_weight * sub.edge_norm.double()
+        aggregated = scatter(sub.x[s, 0] * weight, d, 0, sub.num_nodes, "sum") + sub.x[:, 0] * loop_weight[sub.node_id]
+        total[sub.node_id] += aggregated
+        times[sub.node_id] += 1
+        loss_sum += float((sub.node_norm.double() * node_loss[sub.node_id]).sum())
+    assert bool((times > 0).all())
+    relative = (total / times - full).abs() / full
+    assert float(relative.max()) < 0.05, f"largest relative error {float(relative.max()):.4f}"
+    assert abs(loss_sum / num_steps / float(node_loss.sum()) - 1) < 0.05
 
 
 # ---------------------------------------------------------------------- distributions of the paper
@@ -306,6 +384,14 @@ def test_errors_name_the_problem():
     with_faces = Graph(x=torch.randn(3, 1), edge_index=torch.tensor([[0, 1], [1, 2]]), face=torch.tensor([[0, 1, 2]]))
     with pytest.raises(ValueError, match="'face' indexes nodes"):
         GraphSAINTNodeSampler(with_faces, 2, num_steps=1)
+    with pytest.raises(ValueError, match="exact_norms computes the norms without pre-sampling"):
+        GraphSAINTNodeSampler(graph, 2, num_steps=1, sample_coverage=5, exact_norms=True)
+    with pytest.raises(ValueError, match=r"edge_weight must be a tensor of shape \[%d\]" % graph.num_edges):
+        GraphSAINTNodeSampler(graph, 2, num_steps=1, edge_weight=torch.ones(3))
+    with pytest.raises(ValueError, match="self_loop_weight must be finite and >= 0"):
+        GraphSAINTNodeSampler(graph, 2, num_steps=1, self_loop_weight=-torch.ones(graph.num_nodes))
+    with pytest.raises(ValueError, match="every node has probability 0"):
+        GraphSAINTNodeSampler(graph, 2, num_steps=1, edge_weight=torch.zeros(graph.num_edges))
     sampler = GraphSAINTNodeSampler(graph, 2, num_steps=1)
     with pytest.raises(ValueError, match="rank must be >= 0"):
         sampler.set_rank(-1)
