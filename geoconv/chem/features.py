@@ -4,19 +4,21 @@ OGB's featuriser (``ogb.utils.features``) calls nine RDKit methods per atom
 and five per bond, converting enums to strings and looking them up in lists;
 each call crosses the Boost.Python boundary and allocates a wrapper object,
 which costs more than parsing the SMILES.  Here a molecule is read in *one*
-call, :meth:`rdkit.Chem.Mol.ToBinary`, whose byte layout (RDKit's
-``MolPickler``: per atom the atomic number, aromatic flag and a bit mask of
-the non-default properties; per bond its ends, flags, type and stereo; then
-the ring atoms) is decoded with numpy: a short Python loop finds where each
-atom and bond record starts, and one gather through precomputed offset tables
-reads every field of every atom (and of every bond) at once.  Every property used
-is a stored field of RDKit's atom or bond (``getTotalNumHs`` is explicit +
+call, :meth:`rdkit.Chem.Mol.ToBinary`, whose byte layout is RDKit's
+``MolPickler``: per atom a record of the atomic number, flags and a bit mask
+of the non-default properties followed by those; per bond its ends, flags,
+type and stereo; then the atom rings.  Regular expressions (run in C) check
+the atom and bond blocks and split them into records; each *distinct* record
+is decoded in Python once and kept in a table (a molecule repeats a handful
+of record kinds), so a molecule costs a few C-level calls and numpy
+operations, independent of Python code per atom.  Every property used is a
+stored field of RDKit's atom or bond (``getTotalNumHs`` is explicit +
 implicit H count, ``getTotalDegree`` is the bond count + that), so the
 result equals the per-atom calls.  Anything the decoder does not know (an
 unknown pickle version, query atoms, atom-map numbers, dummy labels, PDB
-residue info, more than one ring-finding tag) sends the molecule to the
-reference per-atom path, :func:`read_molecule_slow`, which the tests compare
-against the fast path.
+residue info, other ring-finding tags) sends the molecule to the reference
+per-atom path, :func:`read_molecule_slow`, which the tests compare against
+the fast path.
 """
 
 from __future__ import annotations
@@ -216,9 +218,11 @@ class _RecordTable:
 
     Molecules are made of few distinct atom records (an aromatic CH carbon, a
     carbonyl oxygen, ...) and bond records, so each distinct one is decoded in
-    Python once; a molecule becomes a list of row ids, and its properties (or
-    any per-row function of them, :meth:`derived`) one numpy gather.  Records
-    that decode alike (bonds differing only in their stereo atoms) share a row.
+    Python once.  A molecule's properties are then one numpy gather of row ids
+    (:meth:`ids_of`), and a per-row function of them (the OGB features) the
+    concatenation of each record's encoded row (:meth:`encoded`), both without
+    Python code per record.  Records that decode alike (bonds differing only in
+    their stereo atoms) share a row.
     """
 
     max_records = 1 << 20  # beyond this (never seen in practice) molecules take the reference path
@@ -228,30 +232,37 @@ class _RecordTable:
         self.ids: dict[bytes, int] = {}
         self.row_ids: dict[tuple[int, ...], int] = {}
         self.table = np.zeros((0, width), dtype=np.int64)
-        self._derived: dict[Callable, np.ndarray] = {}
+        self._encodings: dict[Callable, dict[bytes, bytes]] = {}
+
+    def _add(self, records: list[bytes]) -> None:
+        if len(self.ids) + len(records) > self.max_records:
+            raise _Unsupported("too many distinct records")
+        num_rows = len(self.row_ids)
+        for record in records:
+            if record not in self.ids:
+                self.ids[record] = self.row_ids.setdefault(self.parse(record), len(self.row_ids))
+        if len(self.row_ids) > num_rows:
+            self.table = np.array(list(self.row_ids), dtype=np.int64).reshape(len(self.row_ids), -1)
 
     def ids_of(self, records: list[bytes]) -> np.ndarray:
         """``[len(records)]`` row ids, parsing the records not seen before."""
         try:
             return np.fromiter(map(self.ids.__getitem__, records), dtype=np.int64, count=len(records))
         except KeyError:
-            if len(self.ids) + len(records) > self.max_records:
-                raise _Unsupported("too many distinct records") from None
-            num_rows = len(self.row_ids)
-            for record in records:
-                if record not in self.ids:
-                    self.ids[record] = self.row_ids.setdefault(self.parse(record), len(self.row_ids))
-            if len(self.row_ids) > num_rows:
-                self.table = np.array(list(self.row_ids), dtype=np.int64).reshape(len(self.row_ids), -1)
-                self._derived.clear()
+            self._add(records)
             return np.fromiter(map(self.ids.__getitem__, records), dtype=np.int64, count=len(records))
 
-    def derived(self, function: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """``function(table)``, computed once per table state."""
-        result = self._derived.get(function)
-        if result is None:
-            result = self._derived[function] = function(self.table)
-        return result
+    def encoded(self, function: Callable[[np.ndarray], np.ndarray], records: list[bytes]) -> bytearray:
+        """The rows ``function(table)[ids_of(records)]`` as one buffer (int64, C order)."""
+        encoding = self._encodings.setdefault(function, {})
+        try:
+            return bytearray().join(map(encoding.__getitem__, records))
+        except KeyError:
+            ids = self.ids_of(records)
+            rows = function(self.table[ids])  # a per-row function: applied to this molecule's rows
+            for record, row in zip(records, rows):
+                encoding[record] = row.astype(np.int64).tobytes()
+            return bytearray().join(map(encoding.__getitem__, records))
 
 
 _ATOM_RECORDS = _RecordTable(_atom_properties, 8)
@@ -259,8 +270,8 @@ _BOND_RECORDS = _RecordTable(_bond_properties, 4)
 
 
 class _Decoded(NamedTuple):
-    atom_ids: np.ndarray  # [N] rows of _ATOM_RECORDS
-    bond_ids: np.ndarray  # [B] rows of _BOND_RECORDS
+    atoms: list[bytes]  # [N] atom records (keys of _ATOM_RECORDS)
+    bonds: list[bytes]  # [B] bond records from the flags on (keys of _BOND_RECORDS)
     ends: np.ndarray  # [2B] bond end atoms (i_0, j_0, i_1, j_1, ...)
     rings: list[Sequence[int]]  # atom rings
     ring_atoms: np.ndarray  # the atoms of all rings, concatenated
@@ -284,7 +295,7 @@ def _decode(buf: bytes, ring_tags: frozenset[int]) -> _Decoded:
     block = _pattern(_ATOM_RECORD, num_atoms).match(buf, _ATOMS_START)
     if block is None:
         raise _Unsupported("an atom record with a query, map number, dummy label, monomer info or new field")
-    atom_ids = _ATOM_RECORDS.ids_of(_pattern(_ATOM_RECORD).findall(buf, _ATOMS_START, block.end()))
+    atoms = _pattern(_ATOM_RECORD).findall(buf, _ATOMS_START, block.end())
     pos = block.end()
     if buf[pos] != _BEGIN_BOND:
         raise _Unsupported("no bond tag")
@@ -296,8 +307,8 @@ def _decode(buf: bytes, ring_tags: frozenset[int]) -> _Decoded:
     if block is None:
         raise _Unsupported("a query bond, mol-file end points or an unusual number of stereo atoms")
     bonds = _pattern(record).findall(buf, pos, block.end())
-    bond_ids = _BOND_RECORDS.ids_of(list(map(_BOND_KEY[end_size], bonds)))
     ends = np.frombuffer(b"".join(map(_BOND_ENDS[end_size], bonds)), dtype="<i4" if wide else np.uint8)
+    bonds = list(map(_BOND_KEY[end_size], bonds))
     pos = block.end()
 
     if buf[pos] not in ring_tags:
@@ -318,15 +329,15 @@ def _decode(buf: bytes, ring_tags: frozenset[int]) -> _Decoded:
         ring_atoms = np.array([atom for ring in rings for atom in ring], dtype=np.int64)
     else:
         ring_atoms = np.frombuffer(b"".join(rings), dtype=np.uint8)
-    return _Decoded(atom_ids, bond_ids, ends, rings, ring_atoms)
+    return _Decoded(atoms, bonds, ends, rings, ring_atoms)
 
 
 def _arrays_of(decoded: _Decoded) -> MoleculeArrays:
-    in_ring = np.zeros(len(decoded.atom_ids), dtype=np.int64)
+    in_ring = np.zeros(len(decoded.atoms), dtype=np.int64)
     in_ring[decoded.ring_atoms] = 1
     return MoleculeArrays.from_columns(
-        _ATOM_RECORDS.table[decoded.atom_ids], decoded.ends.astype(np.int64).reshape(-1, 2),
-        _BOND_RECORDS.table[decoded.bond_ids], in_ring, [tuple(ring) for ring in decoded.rings])
+        _ATOM_RECORDS.table[_ATOM_RECORDS.ids_of(decoded.atoms)], decoded.ends.astype(np.int64).reshape(-1, 2),
+        _BOND_RECORDS.table[_BOND_RECORDS.ids_of(decoded.bonds)], in_ring, [tuple(ring) for ring in decoded.rings])
 
 
 def read_molecule_slow(mol) -> MoleculeArrays:
@@ -436,9 +447,11 @@ def _ogb_atom_rows(table: np.ndarray) -> np.ndarray:
         table, np.zeros((0, 2), dtype=np.int64), np.zeros((0, 4), dtype=np.int64), np.zeros(len(table), dtype=np.int64), []))
 
 
-def _ogb_bond_rows(table: np.ndarray) -> np.ndarray:
-    return ogb_bond_features(MoleculeArrays.from_columns(
+def _ogb_edge_rows(table: np.ndarray) -> np.ndarray:
+    """OGB bond features of the bond-record table, twice per row (the two directed edges of a bond)."""
+    rows = ogb_bond_features(MoleculeArrays.from_columns(
         np.zeros((0, 8), dtype=np.int64), np.zeros((len(table), 2), dtype=np.int64), table, np.zeros(0, dtype=np.int64), []))
+    return np.concatenate((rows, rows), axis=1)
 
 
 def ogb_graph_arrays(mol) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -454,12 +467,12 @@ def ogb_graph_arrays(mol) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         arrays = read_molecule_slow(mol)
         return (ogb_atom_features(arrays), directed_edges(arrays.ends()),
                 np.repeat(ogb_bond_features(arrays), 2, axis=0))
-    x = _ATOM_RECORDS.derived(_ogb_atom_rows)[decoded.atom_ids]
+    x = np.frombuffer(_ATOM_RECORDS.encoded(_ogb_atom_rows, decoded.atoms), dtype=np.int64).reshape(-1, 9)
     total_degree = x[:, 2]  # a view: updated in place
     total_degree += np.bincount(decoded.ends, minlength=len(x))
     np.minimum(total_degree, _DEGREE_MISC, out=total_degree)
-    x[decoded.ring_atoms, 8] = 1
-    edge_attr = _BOND_RECORDS.derived(_ogb_bond_rows)[decoded.bond_ids.repeat(2)]
+    x[:, 8][decoded.ring_atoms] = 1  # (through the column view: the cheapest fancy assignment)
+    edge_attr = np.frombuffer(_BOND_RECORDS.encoded(_ogb_edge_rows, decoded.bonds), dtype=np.int64).reshape(-1, 3)
     return x, directed_edges(decoded.ends), edge_attr
 
 

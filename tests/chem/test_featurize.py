@@ -23,6 +23,8 @@ from geoconv.chem import (
     to_ogb_dict,
 )
 from geoconv.chem.features import (
+    _BOND_RECORDS,
+    _FALLBACK,
     DUVENAUD_SYMBOLS,
     _arrays_of,
     _decode,
@@ -38,7 +40,7 @@ TRICKY = [
     "C[C@H](N)C(=O)O", "C/C=C/C", r"F/C=C\F", "[NH4+].[Cl-]", "[CH3]", "[13CH4]", "c1ccncc1", "c1cc[nH]c1",
     "[O-][N+](=O)c1ccccc1", "C#N", "[Na+].[O-]C(=O)C", "O=S(=O)(O)O", "[2H]C([2H])([2H])Cl", "C1CC2CCC1CC2",
     "[Cu+2].[O-]C=O", "[CH2]C", "[C-]#[O+]", "N->[Pt](<-N)(Cl)Cl", "[CH3:1][OH:2]", "*c1ccccc1", "C=[C@]=CC",
-    "[Fe]", "C" * 300, "c1ccc2c(c1)ccc1ccccc12", "O=C1NC(=O)C(=O)N1", "B(O)(O)c1ccccc1", "[SiH4]", "[Xe]",
+    "[Fe]", "C" * 300, "C" * 260 + "C1CC[C@H](N)CC1/C=C/Cl", "c1ccc2c(c1)ccc1ccccc12", "O=C1NC(=O)C(=O)N1", "B(O)(O)c1ccccc1", "[SiH4]", "[Xe]",
 ]
 
 
@@ -75,6 +77,21 @@ def test_fast_decoder_handles_the_common_molecules():
     for smiles in ("C[C@H](N)C(=O)O", "C/C=C/C", "[NH4+].[Cl-]", "[13CH4]", "C" * 300, "[CH3]"):
         mol = Chem.MolFromSmiles(smiles)
         assert _arrays_of(_decode(mol.ToBinary(), _ring_tags())) == read_molecule_slow(mol), smiles
+
+
+def test_truncated_pickle_is_rejected_not_misread():
+    buf = Chem.MolFromSmiles("CC(=O)Oc1ccccc1").ToBinary()
+    for end in (20, 40, 60, len(buf) - 30):
+        with pytest.raises(_FALLBACK):
+            _decode(buf[:end], _ring_tags())
+
+
+def test_record_tables_hold_each_property_row_once():
+    # bonds that differ only in their stereo atoms are distinct records but one row of properties
+    for smiles in ("C/C=C/C", "CC/C=C/CC", "CCC/C=C\\CCC", "F/C=C/F"):
+        from_smiles(smiles)
+    table = _BOND_RECORDS.table
+    assert len(np.unique(table, axis=0)) == len(table)
 
 
 def test_atom_map_numbers_use_the_reference_path():
