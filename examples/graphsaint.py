@@ -205,6 +205,15 @@ def make_sampler(kind: str, graph: Graph, args, seed: int):
     return sampler
 
 
+def mode_name(mode: str, args) -> str:
+    """The record's name of a mode; the node sampler's non-default variants are named apart (own result rows)."""
+    if mode == "full":
+        return "full_batch"
+    if mode == "node" and (args.node_probability, args.node_norms) != ("gcn", "exact"):
+        return f"saint_node_{args.node_probability}_{args.node_norms}"
+    return f"saint_{mode}"
+
+
 def train(mode: str, graph: Graph, args, seed: int, context) -> dict:
     """Train one mode ('full' or a sampler name); returns the scores and the loss curve (rank 0)."""
     set_seed(seed)
@@ -316,7 +325,7 @@ def main(argv: list[str] | None = None) -> dict | None:
             return None
         metrics, per_mode = {}, {}
         for mode, runs in results.items():
-            name = "full_batch" if mode == "full" else f"saint_{mode}"
+            name = mode_name(mode, args)
             test_mean, test_std = mean_std([r["test_at_best_val"] for r in runs])
             metrics[f"test_{args.metric}_{name}"] = {"mean": round(test_mean, 2), "std": round(test_std, 2)}
             per_mode[name] = {
@@ -343,8 +352,7 @@ def main(argv: list[str] | None = None) -> dict | None:
             "world_size": context.world_size,
             "metrics": metrics,
             "modes": per_mode,
-            "curves": {("full_batch" if m == "full" else f"saint_{m}") + "_train_loss": [r["curve"] for r in runs]
-                       for m, runs in results.items()},
+            "curves": {mode_name(m, args) + "_train_loss": [r["curve"] for r in runs] for m, runs in results.items()},
         })
     finally:
         shutdown(context)

@@ -395,7 +395,8 @@ class GraphSAINTNodeSampler(GraphSAINTSampler):
         src, dst = self.graph.edge_index
         probability = self.node_probability
         missed_both = self.batch_size * torch.log1p(-(probability.index_select(0, src) + probability.index_select(0, dst)).clamp(max=1))
-        # pi_uv = 1 - q_u - q_v + q_uv with q = P(not drawn), written with expm1 (no 1 - (1 - tiny) cancellation).
+        # pi_uv = 1 - q_u - q_v + q_uv with q = P(not drawn): each 1 - q through expm1, so the absolute error is
+        # ~eps * (pi_u + pi_v) instead of ~eps (1 - q itself would lose every digit of a tiny pi).
         both = (torch.expm1(missed_both) - torch.expm1(log_missed.index_select(0, src))
                 - torch.expm1(log_missed.index_select(0, dst))).clamp(min=0)
         both = torch.where(src == dst, included.index_select(0, src), both)  # a self-loop is there with its node
