@@ -49,7 +49,7 @@ def _read_csv(path: Path, dtype, *, header: bool = False):
     pandas = require("pandas", "reading OGB csv files")
     with open_file(path, "rb") as handle:
         frame = pandas.read_csv(handle, header=0 if header else None, skip_blank_lines=False)
-    return frame if header else frame.to_numpy(dtype=dtype)
+    return frame if header else frame.to_numpy(dtype=dtype, copy=True)  # writable (pandas copy-on-write views are not)
 
 
 def read_ogb_raw(folder: Path) -> dict:
