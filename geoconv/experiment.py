@@ -9,6 +9,8 @@ commit.
 
 from __future__ import annotations
 
+import contextlib
+
 import argparse
 import json
 import os
@@ -119,13 +121,11 @@ def finish(args: argparse.Namespace, record: dict[str, Any]) -> dict[str, Any]:
 def peak_rss_mb() -> float:
     """This process's peak resident memory in MB (Linux VmHWM, which unlike ru_maxrss is not
     inherited across fork + exec; ru_maxrss elsewhere)."""
-    try:
-        with open("/proc/self/status") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
+    # No /proc (macOS, Windows, some sandboxes): fall through to ru_maxrss.
+    with contextlib.suppress(OSError), open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
     import resource
 
     usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

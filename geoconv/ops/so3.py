@@ -254,16 +254,15 @@ class EdgeFrame:
             raise ValueError(
                 f"features must have shape [E={self.valid.shape[0]}, L={size}, C], got {list(x.shape)}"
             )
-        pieces = x.split([2 * l + 1 for l in range(self.lmax + 1)], dim=1)
-        # D^0 = 1 (degree 0 is invariant); degrees 1 and 2 go through one block-diagonal product
-        # (3x3 and 5x5 batched products are slow on CPU; one 8x8 is several times faster).
-        rotated: list[Tensor] = [pieces[0]]
-        if self.lmax >= 2:
-            rotated += torch.bmm(self._low_blocks, x[:, 1:9]).split([b.shape[1] for b in self.blocks[1:3]], dim=1)
-        rotated += [torch.bmm(block, piece) for block, piece in zip(self.blocks[len(rotated):], pieces[len(rotated):])]
+        groups = self._degree_groups
+        # split, not slicing: the backward pass then concatenates instead of zero-filling per slice
+        pieces = x.split([(degrees[-1] + 1) ** 2 - degrees[0] ** 2 for degrees, _ in groups], dim=1)
+        rows = []
+        for (degrees, matrix), piece in zip(groups, pieces):
+            rotated = piece if matrix is None else torch.bmm(matrix, piece)
+            rows += [degree.split(1, dim=1) for degree in rotated.split([self.blocks[l].shape[1] for l in degrees], dim=1)]
         # One concatenation both joins the degrees and reorders rows into the m-major layout
         # (split views, so the backward pass is one concatenation per degree, not a scatter).
-        rows = [degree.split(1, dim=1) for degree in rotated]
         return torch.cat([rows[l][r] for l, r in _frame_rows(self.lmax, self.mmax)[0]], dim=1)
 
     def from_frame(self, y: Tensor) -> Tensor:
@@ -275,21 +274,28 @@ class EdgeFrame:
             )
         rows = y.split(1, dim=1)
         positions = _frame_rows(self.lmax, self.mmax)[1]
-        out = [torch.cat([rows[i] for i in positions[0]], dim=1)]  # D^0 = 1
-        if self.lmax >= 2:
-            low = torch.cat([rows[i] for i in positions[1] + positions[2]], dim=1)
-            out.append(torch.bmm(self._low_blocks.transpose(1, 2), low))
-        for l in range(len(out) if self.lmax < 2 else 3, self.lmax + 1):
-            piece = torch.cat([rows[i] for i in positions[l]], dim=1)
-            out.append(torch.bmm(self.blocks[l].transpose(1, 2), piece))
+        out = []
+        for degrees, matrix in self._degree_groups:
+            piece = torch.cat([rows[i] for l in degrees for i in positions[l]], dim=1)
+            out.append(piece if matrix is None else torch.bmm(matrix.transpose(1, 2), piece))
         return torch.cat(out, dim=1)
 
     @functools.cached_property
-    def _low_blocks(self) -> Tensor:
-        """``[E, r1 + r2, 8]``: the blocks of degrees 1 and 2 as one block-diagonal matrix per edge."""
-        one, two = self.blocks[1], self.blocks[2]
-        pad = torch.nn.functional.pad
-        return torch.cat([pad(one, (0, two.shape[2])), pad(two, (one.shape[2], 0))], dim=1)
+    def _degree_groups(self) -> tuple[tuple[tuple[int, ...], Tensor | None], ...]:
+        """Consecutive degrees rotated by one batched product, with its matrix (None: identity).
+
+        ``D^0 = 1``, so degree 0 needs no product; degrees 1 and 2 share one block-diagonal
+        ``[E, r1 + r2, 8]`` matrix (3x3 and 5x5 batched products are slow on CPU, one 8x8 is
+        several times faster); every higher degree has its own block.
+        """
+        groups: list[tuple[tuple[int, ...], Tensor | None]] = [((0,), None)]
+        if self.lmax >= 2:
+            one, two = self.blocks[1], self.blocks[2]
+            pad = torch.nn.functional.pad
+            groups.append(((1, 2), torch.cat([pad(one, (0, two.shape[2])), pad(two, (one.shape[2], 0))], dim=1)))
+        first = groups[-1][0][-1] + 1
+        groups += [((l,), self.blocks[l]) for l in range(first, self.lmax + 1)]
+        return tuple(groups)
 
 
 def edge_frame(edge_vec: Tensor, lmax: int, mmax: int | None = None, *, eps: float = 1e-9) -> EdgeFrame:
