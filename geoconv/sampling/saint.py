@@ -173,6 +173,7 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
                 self._edge_names.append(name)
             else:
                 self._node_part.set(name, value, graph.level_of(name))
+        self._unit_norms = False  # all norms 1 (no estimation): subgraphs then skip the gathers
         self.node_norm, self.edge_norm, self.num_presampled = self._estimate_norms()
 
     # ------------------------------------------------------------------ subclass hooks
@@ -208,6 +209,7 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
     def _estimate_norms(self) -> tuple[Tensor, Tensor, int]:
         num_nodes, num_edges = self.num_nodes, self.num_edges
         if self.sample_coverage == 0:
+            self._unit_norms = True
             ones = torch.ones(num_nodes, device=self.device), torch.ones(num_edges, device=self.device)
             return ones[0], ones[1], 0
         node_count = torch.zeros(num_nodes, dtype=torch.long, device=self.device)
@@ -265,8 +267,12 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         sub.set("edge_index", torch.stack([src, dst]), "edge", index_of="node")
         for name in self._edge_names:
             sub.set(name, getattr(self.graph, name).index_select(0, edge_ids), "edge")
-        sub.set("node_norm", self.node_norm.index_select(0, node), "node")
-        sub.set("edge_norm", self.edge_norm.index_select(0, edge_ids), "edge")
+        if self._unit_norms:
+            sub.set("node_norm", torch.ones(node.numel(), device=self.device), "node")
+            sub.set("edge_norm", torch.ones(edge_ids.numel(), device=self.device), "edge")
+        else:
+            sub.set("node_norm", self.node_norm.index_select(0, node), "node")
+            sub.set("edge_norm", self.edge_norm.index_select(0, edge_ids), "edge")
         return sub
 
     # ------------------------------------------------------------------ iteration

@@ -7,7 +7,9 @@ import torch
 from torch.testing import assert_close
 
 from geoconv.ops import induced_subgraph_mask
-from geoconv.ops.sampling import csr_from_edge_index, induced_edges, random_walk, sample_from_cdf
+from geoconv.ops.sampling import (
+    csr_from_edge_index, flat_nonzero, induced_edges, random_walk, repeat_values, sample_from_cdf,
+)
 
 
 def test_csr_table():
@@ -51,8 +53,9 @@ def test_random_walk_follows_edges_uniformly_and_stays_on_sinks():
     assert empty.tolist() == [[1, 1, 1]]
 
 
+@pytest.mark.parametrize("index_dtype", [torch.int64, torch.int32])  # the samplers store int32 CSR arrays
 @pytest.mark.parametrize("lookup_limit", [1 << 24, 0])  # dense membership table / binary search
-def test_induced_edges_equal_the_induced_subgraph_mask_for_several_groups(lookup_limit, monkeypatch):
+def test_induced_edges_equal_the_induced_subgraph_mask_for_several_groups(lookup_limit, index_dtype, monkeypatch):
     import geoconv.ops.sampling as sampling
 
     monkeypatch.setattr(sampling, "LOOKUP_LIMIT", lookup_limit)
@@ -60,6 +63,7 @@ def test_induced_edges_equal_the_induced_subgraph_mask_for_several_groups(lookup
     num_nodes = 40
     edge_index = torch.randint(0, num_nodes, (2, 300), generator=generator)
     rowptr, col, perm = csr_from_edge_index(edge_index, num_nodes)
+    rowptr, col = rowptr.to(index_dtype), col.to(index_dtype)
     node_sets = [torch.randperm(num_nodes, generator=generator)[:k].sort().values for k in (0, 1, 7, 25)]
     group = torch.cat([torch.full((s.numel(),), g) for g, s in enumerate(node_sets)])
     node = torch.cat(node_sets)
@@ -76,3 +80,21 @@ def test_induced_edges_equal_the_induced_subgraph_mask_for_several_groups(lookup
     assert sorted(perm[single[0]].tolist()) == sorted(edge_id[group[src] == 3].tolist())
     nothing = induced_edges(rowptr, col, torch.zeros(0, dtype=torch.long), None, num_nodes)
     assert all(t.numel() == 0 for t in nothing)
+
+
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int64])
+def test_repeat_values_and_flat_nonzero_match_torch(dtype):
+    generator = torch.Generator().manual_seed(1)
+    values = torch.randint(-50, 50, (200,), generator=generator, dtype=dtype)
+    repeats = torch.randint(0, 4, (200,), generator=generator, dtype=dtype)  # zeros included
+    expected = torch.repeat_interleave(values, repeats.long())
+    result = repeat_values(values, repeats, int(repeats.sum()))
+    assert result.dtype == dtype and result.tolist() == expected.tolist()
+    assert repeat_values(values[:0], repeats[:0], 0).numel() == 0
+    mask = torch.rand(500, generator=generator) < 0.3
+    assert flat_nonzero(mask).dtype == torch.int64
+    assert flat_nonzero(mask).tolist() == mask.nonzero().view(-1).tolist()
+    assert flat_nonzero(torch.zeros(0, dtype=torch.bool)).numel() == 0
+    values = torch.randint(-3, 3, (500,), generator=generator, dtype=dtype)
+    assert flat_nonzero(values, min_value=0).tolist() == (values >= 0).nonzero().view(-1).tolist()
+    assert flat_nonzero(values).tolist() == values.nonzero().view(-1).tolist()
