@@ -132,6 +132,7 @@ class SO2Convolution(nn.Module):
             real_weight, imag_weight = weight.split(self.sizes[m] * self.out_channels, dim=1)
             plus, minus = block(pieces[2 * m - 1], scales[m]), block(pieces[2 * m], scales[m])
             shared = (plus + minus) @ real_weight
-            out.append(shared - minus @ (real_weight + imag_weight))
-            out.append(shared + plus @ (imag_weight - real_weight))
+            # addmm adds the shared product inside the matrix product (no separate pass over the output)
+            out.append(torch.addmm(shared, minus, real_weight + imag_weight, alpha=-1))
+            out.append(torch.addmm(shared, plus, imag_weight - real_weight))
         return torch.cat(out, dim=1).view(num_edges, num_coefficients, self.out_channels)

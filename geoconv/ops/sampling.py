@@ -63,7 +63,7 @@ def sorted_unique(values: Tensor, upper: int) -> Tensor:
         return torch.unique(values)
     seen = torch.zeros(upper, dtype=torch.bool, device=values.device)
     seen[values] = True
-    return seen.nonzero().view(-1)
+    return flat_nonzero(seen)
 
 
 def random_walk(
@@ -82,8 +82,9 @@ def random_walk(
         begin = rowptr.index_select(0, current)
         deg = rowptr.index_select(0, current + 1) - begin
         uniform = torch.rand(current.numel(), dtype=torch.float64, device=current.device, generator=generator)
-        offset = torch.minimum((uniform * deg).long(), (deg - 1).clamp(min=0))
-        neighbour = col.index_select(0, (begin + offset).clamp(max=col.numel() - 1))
+        # u < 1 in float64, so floor(u * deg) <= deg - 1 (exactly, for any deg < 2**52); 0 for sinks.
+        offset = (uniform * deg).long()
+        neighbour = col.index_select(0, (begin + offset).clamp_(max=col.numel() - 1))
         current = torch.where(deg > 0, neighbour, current)
         steps.append(current)
     return torch.stack(steps, dim=1)

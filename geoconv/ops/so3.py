@@ -260,9 +260,16 @@ class EdgeFrame:
         rows = []
         for (degrees, matrix), piece in zip(groups, pieces):
             rotated = piece if matrix is None else torch.bmm(matrix, piece)
-            rows += [degree.split(1, dim=1) for degree in rotated.split([self.blocks[l].shape[1] for l in degrees], dim=1)]
+            # One split into single rows per group (not per degree and then per row): the backward
+            # pass then concatenates each group's gradient once.
+            group_rows = rotated.split(1, dim=1)
+            start = 0
+            for l in degrees:
+                size = self.blocks[l].shape[1]
+                rows.append(group_rows[start:start + size])
+                start += size
         # One concatenation both joins the degrees and reorders rows into the m-major layout
-        # (split views, so the backward pass is one concatenation per degree, not a scatter).
+        # (split views, so the backward pass is one concatenation per group, not a scatter).
         return torch.cat([rows[l][r] for l, r in _frame_rows(self.lmax, self.mmax)[0]], dim=1)
 
     def from_frame(self, y: Tensor) -> Tensor:
