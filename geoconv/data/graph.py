@@ -312,12 +312,11 @@ class Graph:
                 raise GraphValidationError(f"{name} indexes {target}s and must have dtype torch.int64, got {value.dtype}")
             if value.numel() > 0:
                 limit = self.count(target)
-                high = int(value.max())
+                low, high = (int(v) for v in torch.aminmax(value))  # one pass for both ends
                 if high >= limit:
                     raise GraphValidationError(
                         f"{name} contains index {high} but num_{target}s is {limit} (valid range 0..{limit - 1})"
                     )
-                low = int(value.min())
                 if low < 0 and name in BUILTIN_FIELDS:
                     raise GraphValidationError(f"{name} contains negative index {low}")
                 if low < -1:

@@ -103,6 +103,28 @@ def repeat_values(values: Tensor, repeats: Tensor, total: int) -> Tensor:
     return torch.repeat_interleave(values, repeats, output_size=total)
 
 
+def concatenated_ranges(begin: Tensor, counts: Tensor, total: int) -> Tensor:
+    """``cat([arange(begin[i], begin[i] + counts[i]) for i])`` (``total = counts.sum()`` entries, dtype of ``begin``).
+
+    On the CPU through NumPy (its ``repeat`` and ``arange`` are 2-4x faster
+    than torch's single-threaded, measured on 700k entries).
+    """
+    row_start = torch.cumsum(counts, 0) - counts
+    offset = begin - row_start.to(begin.dtype)
+    if begin.device.type == "cpu":
+        array = np.repeat(offset.numpy(), counts.numpy())
+        array += np.arange(total, dtype=array.dtype)
+        return torch.from_numpy(array)
+    return repeat_values(offset, counts, total) + torch.arange(total, dtype=begin.dtype, device=begin.device)
+
+
+def searchsorted(sorted_values: Tensor, values: Tensor) -> Tensor:
+    """``torch.searchsorted(sorted_values, values)`` (left side, int64); NumPy's on the CPU (about 1.5x faster there)."""
+    if sorted_values.device.type == "cpu":
+        return torch.from_numpy(np.searchsorted(sorted_values.numpy(), values.numpy()).astype(np.int64, copy=False))
+    return torch.searchsorted(sorted_values, values)
+
+
 def flat_nonzero(values: Tensor, min_value: int | None = None) -> Tensor:
     """Indices (int64, ascending) of the nonzero entries of the 1-D ``values``, or of
     those ``>= min_value`` when it is given.
@@ -144,13 +166,10 @@ def induced_edges(
     # Entries use the CSR's index dtype: int32 CSR arrays halve the memory traffic of this pass.
     dtype = col.dtype
     begin = rowptr.index_select(0, node_index)
-    end = rowptr.index_select(0, node_index + 1)
-    deg = end - begin
+    deg = rowptr.index_select(0, node_index + 1) - begin
     row_end = torch.cumsum(deg, 0, dtype=torch.long)
     total = int(row_end[-1]) if num_entries else 0
-    # CSR position of visited entry k (in row i): begin[i] + k - (start of row i among the visited entries).
-    position = repeat_values((begin - (row_end - deg)).to(dtype), deg, total)
-    position += torch.arange(total, dtype=dtype, device=device)
+    position = concatenated_ranges(begin.to(dtype), deg, total)  # the CSR entries of the rows, row by row
     target = col.index_select(0, position)
     num_groups = int(group[-1]) + 1 if group is not None and num_entries else 1
     if num_groups * num_nodes <= LOOKUP_LIMIT:
@@ -173,6 +192,70 @@ def induced_edges(
         else:
             kept = torch.zeros(0, dtype=torch.long, device=device)
     # The source entry of each kept edge: kept is ascending, so row i owns the kept entries before row_end[i].
-    kept_per_row = torch.diff(torch.searchsorted(kept, row_end), prepend=row_end.new_zeros(1))
+    kept_per_row = torch.diff(searchsorted(kept, row_end), prepend=row_end.new_zeros(1))
     src = repeat_values(torch.arange(num_entries, device=device), kept_per_row, kept.numel())
     return position.index_select(0, kept).long(), src, found.index_select(0, kept).long()
+
+
+def oriented_csr(rowptr: Tensor, col: Tensor, degree: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Each undirected edge of a symmetric CSR once, in the row of its endpoint of lower ``(degree, id)``.
+
+    For a graph holding every edge with its reverse, ``induced_edges`` on this
+    half finds each undirected edge of an induced subgraph once, from its
+    endpoint of lower degree, so rows of high-degree nodes (which random
+    walks visit most) are mostly skipped: on ego-Twitter the rows of a
+    2,000-root random-walk sample hold 3.6x fewer entries.  Self-loops
+    ``(v, v)`` are kept (once).
+
+    Returns:
+        ``(rowptr [N + 1], col [E'], position [E'])``: the oriented CSR (same
+        index dtype) and, per entry, its position in the given CSR.
+    """
+    num_nodes = rowptr.numel() - 1
+    source = repeat_values(torch.arange(num_nodes, dtype=col.dtype, device=col.device), rowptr[1:] - rowptr[:-1], col.numel())
+    source_degree, target_degree = degree.index_select(0, source), degree.index_select(0, col)
+    keep = (source_degree < target_degree) | ((source_degree == target_degree) & (source <= col))
+    position = flat_nonzero(keep)
+    counts = torch.bincount(source.index_select(0, position).long(), minlength=num_nodes)
+    oriented_rowptr = torch.zeros(num_nodes + 1, dtype=rowptr.dtype, device=rowptr.device)
+    oriented_rowptr[1:] = torch.cumsum(counts, 0)
+    return oriented_rowptr, col.index_select(0, position), position.to(col.dtype)
+
+
+def induced_edges_symmetric(
+    oriented: tuple[Tensor, Tensor, Tensor],
+    reverse: Tensor,
+    node_index: Tensor,
+    group: Tensor | None,
+    num_nodes: int,
+    *,
+    self_loops: bool = True,
+    positions: bool = True,
+) -> tuple[Tensor | None, Tensor, Tensor]:
+    """:func:`induced_edges` of a symmetric graph from its :func:`oriented_csr` half.
+
+    Args:
+        oriented: ``oriented_csr`` of the graph's CSR.
+        reverse: ``[E']`` for each oriented entry, the position of its reverse in the full CSR
+            (kept in the oriented order so that it is read row by row, like the oriented CSR).
+        node_index, group, num_nodes: as in :func:`induced_edges`.
+        self_loops: False when the graph has no self-loop (skips looking for them).
+        positions: False to skip the CSR positions (returned as None) when only the structure is needed.
+
+    Returns:
+        ``(position [E'], src [E'], dst [E'])`` as :func:`induced_edges`, but in a
+        different order: the edges found ``u -> v`` (grouped by ``u``) first,
+        then their reverses ``v -> u`` (self-loops once).
+    """
+    rowptr, col, to_full = oriented
+    half, src, dst = induced_edges(rowptr, col, node_index, group, num_nodes)
+    src_other, dst_other = src, dst
+    if self_loops:
+        other = flat_nonzero(src != dst)
+        src_other, dst_other, half_other = src.index_select(0, other), dst.index_select(0, other), half.index_select(0, other)
+    else:
+        half_other = half
+    position = None
+    if positions:
+        position = torch.cat([to_full.index_select(0, half), reverse.index_select(0, half_other)]).long()
+    return position, torch.cat([src, dst_other]), torch.cat([dst, src_other])

@@ -45,7 +45,13 @@ The samplers (:math:`d_v` = degree in the symmetrised graph):
   all the nodes visited.
 
 The subgraph is always the subgraph induced by the sampled nodes on the
-graph's own edges.  Walks and probabilities use the symmetrised graph, so a
+graph's own edges, in the graph's edge order, except on a graph whose
+``edge_index`` is coalesced and symmetric (sorted, every edge with its
+reverse, as :func:`~geoconv.ops.to_undirected` makes it): there each
+undirected edge is found once, from its endpoint of lower degree
+(:func:`~geoconv.ops.sampling.induced_edges_symmetric`, which skips most of the
+rows of the hubs random walks visit), and the subgraph lists the edges found
+first and their reverses after (edge tensors and norms aligned with them).  Walks and probabilities use the symmetrised graph, so a
 directed graph is sampled as if undirected; the norms are counted per
 directed edge, so unbiasedness holds either way.
 
@@ -69,7 +75,8 @@ from torch import Tensor
 from geoconv.data import Graph
 from geoconv.ops import degree, scatter, to_undirected
 from geoconv.ops.sampling import (
-    LOOKUP_LIMIT, csr_from_edge_index, induced_edges, random_walk, sample_from_cdf, sorted_unique,
+    LOOKUP_LIMIT, csr_from_edge_index, induced_edges, induced_edges_symmetric, oriented_csr, random_walk,
+    sample_from_cdf, sorted_unique,
 )
 
 # Streams of random numbers (second entry of the seed sequence).
@@ -151,7 +158,9 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         if self.num_edges < 2**31 - 1:
             self._rowptr, self._col = self._rowptr.int(), self._col.int()
         # Walks and probabilities use the symmetrised simple graph (shared when edge_index already is one).
-        if _is_coalesced_and_symmetric(graph.edge_index, num_nodes):
+        reverse = _reverse_if_coalesced_and_symmetric(graph.edge_index, num_nodes)
+        self._oriented = None
+        if reverse is not None:
             self._sym_rowptr, self._sym_col, self._sym_row = self._rowptr, self._col, graph.edge_index[0]
         else:
             symmetric, _ = to_undirected(graph.edge_index, None, num_nodes)
@@ -161,6 +170,12 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
             self._sym_row = symmetric[0]
             del symmetric
         self._sym_degree = degree(self._sym_row, num_nodes, torch.float64)
+        if reverse is not None:
+            # Subgraph edges of a symmetric graph are found from one endpoint each (see induced_edges_symmetric).
+            oriented = oriented_csr(self._rowptr, self._col, self._sym_degree)
+            reverse = reverse.to(self._col.dtype).index_select(0, oriented[2])
+            self._oriented = (oriented, reverse, bool((reverse == oriented[2]).any()))
+        del reverse
         self._prepare()
 
         # Node- and graph-level data, sliced by Graph.subgraph; edge tensors are sliced here by edge id.
@@ -190,17 +205,26 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         generator.manual_seed(int(state[0]) << 31 | int(state[1]) >> 1)
         return generator
 
-    def _sample(self, num_subgraphs: int, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
-        """``(group, node, position, src, dst)`` of ``num_subgraphs`` induced subgraphs (see :func:`induced_edges`)."""
+    def _sample(
+        self, num_subgraphs: int, generator: torch.Generator, positions: bool = True
+    ) -> tuple[Tensor, Tensor, Tensor | None, Tensor, Tensor]:
+        """``(group, node, position, src, dst)`` of ``num_subgraphs`` induced subgraphs (see :func:`induced_edges`);
+        ``position`` may be None when ``positions=False`` (structure only)."""
         group, node = self._draw(num_subgraphs, generator)
         if num_subgraphs == 1:
             node = sorted_unique(node, self.num_nodes)
             group = torch.zeros_like(node)
-            position, src, dst = induced_edges(self._rowptr, self._col, node, None, self.num_nodes)
+            group_of_entry = None
         else:
             keys = sorted_unique(group * self.num_nodes + node, num_subgraphs * self.num_nodes)
             group, node = keys // self.num_nodes, keys % self.num_nodes
-            position, src, dst = induced_edges(self._rowptr, self._col, node, group, self.num_nodes)
+            group_of_entry = group
+        if self._oriented is not None:
+            oriented, reverse, self_loops = self._oriented
+            position, src, dst = induced_edges_symmetric(oriented, reverse, node, group_of_entry, self.num_nodes,
+                                                         self_loops=self_loops, positions=positions)
+        else:
+            position, src, dst = induced_edges(self._rowptr, self._col, node, group_of_entry, self.num_nodes)
         return group, node, position, src, dst
 
     def _edge_ids(self, position: Tensor) -> Tensor:
@@ -257,8 +281,10 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
 
     def subgraph(self, step: int, epoch: int = 0) -> Graph:
         """Subgraph number ``step`` of epoch ``epoch`` (deterministic given seed and rank)."""
-        group, node, position, src, dst = self._sample(1, self._generator(_TRAIN, self.rank, epoch, step))
-        edge_ids = self._edge_ids(position)
+        # Without edge tensors and with unit norms only the structure is needed, not the edge ids.
+        need_ids = bool(self._edge_names) or not self._unit_norms
+        group, node, position, src, dst = self._sample(1, self._generator(_TRAIN, self.rank, epoch, step), need_ids)
+        edge_ids = self._edge_ids(position) if position is not None else None
         if self._perm is not None:
             # Keep the edges in the graph's own order (as Graph.subgraph does).
             edge_ids, order = torch.sort(edge_ids)
@@ -269,7 +295,7 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
             sub.set(name, getattr(self.graph, name).index_select(0, edge_ids), "edge")
         if self._unit_norms:
             sub.set("node_norm", torch.ones(node.numel(), device=self.device), "node")
-            sub.set("edge_norm", torch.ones(edge_ids.numel(), device=self.device), "edge")
+            sub.set("edge_norm", torch.ones(src.numel(), device=self.device), "edge")
         else:
             sub.set("node_norm", self.node_norm.index_select(0, node), "node")
             sub.set("edge_norm", self.edge_norm.index_select(0, edge_ids), "edge")
@@ -491,16 +517,16 @@ class GraphSAINTRandomWalkSampler(GraphSAINTSampler):
         return super().__repr__()[:-1] + f", walk_length={self.walk_length})"
 
 
-def _is_coalesced_and_symmetric(edge_index: Tensor, num_nodes: int) -> bool:
-    """True when ``edge_index`` is sorted by (source, target) without duplicates and holds every edge's reverse
-    (then it is its own symmetrised graph); one sort instead of :func:`~geoconv.ops.to_undirected`'s two."""
-    if edge_index.shape[1] == 0:
-        return True
+def _reverse_if_coalesced_and_symmetric(edge_index: Tensor, num_nodes: int) -> Tensor | None:
+    """When ``edge_index`` is sorted by (source, target) without duplicates and holds every edge's reverse
+    (then it is its own symmetrised graph), the index of each edge's reverse edge ``[E]``; else None.
+    One sort instead of :func:`~geoconv.ops.to_undirected`'s two."""
     key = edge_index[0] * num_nodes + edge_index[1]
-    if not bool((key[1:] > key[:-1]).all()):
-        return False
-    reverse = torch.sort(edge_index[1] * num_nodes + edge_index[0]).values
-    return bool((reverse == key).all())
+    if key.numel() > 1 and not bool((key[1:] > key[:-1]).all()):
+        return None
+    # Sorted, the reversed keys of a symmetric graph are its keys: position j then holds the reverse of edge j.
+    reverse_key, reverse = torch.sort(edge_index[1] * num_nodes + edge_index[0])
+    return reverse if bool((reverse_key == key).all()) else None
 
 
 def _nonnegative(name: str, value: Tensor, size: int, device: torch.device) -> Tensor:

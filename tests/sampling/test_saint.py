@@ -395,3 +395,29 @@ def test_errors_name_the_problem():
     sampler = GraphSAINTNodeSampler(graph, 2, num_steps=1)
     with pytest.raises(ValueError, match="rank must be >= 0"):
         sampler.set_rank(-1)
+
+
+@pytest.mark.parametrize("kind", list(SAMPLERS))
+@pytest.mark.parametrize("coverage", [0, 5])
+def test_coalesced_symmetric_graphs_give_the_induced_edges_with_aligned_edge_tensors(kind, coverage):
+    # Such graphs take the oriented path (each edge found from one endpoint): the edge set and the
+    # edge tensors must be those of Graph.subgraph, with edges listed in another order.
+    graph = shuffled_graph(seed=2)
+    edge_index, _ = to_undirected(torch.cat([graph.edge_index, torch.tensor([[4, 9], [4, 9]])], dim=1), None,
+                                  graph.num_nodes)  # coalesced, symmetric, with self-loops
+    num_edges = edge_index.shape[1]
+    graph = Graph(x=graph.x, edge_index=edge_index, edge_data={"edge_id": torch.arange(num_edges)},
+                  edge_attr=torch.randn(num_edges, 2, generator=torch.Generator().manual_seed(0)))
+    sampler = make(kind, graph, 6, num_steps=3, sample_coverage=coverage, seed=4)
+    assert sampler._oriented is not None
+    for sub in sampler:
+        reference = graph.subgraph(sub.node_id)
+        order = torch.argsort(sub.edge_id)
+        assert_close(sub.edge_id[order], reference.edge_id)
+        assert_close(sub.edge_index[:, order], reference.edge_index)
+        assert_close(sub.edge_attr[order], reference.edge_attr)
+        assert_close(sub.edge_norm, sampler.edge_norm[sub.edge_id])
+    # Structure only (no edge tensors, unit norms): the same edges without looking up edge ids.
+    bare = make(kind, Graph(edge_index=edge_index, num_nodes=graph.num_nodes), 6, num_steps=3, seed=4)
+    for sub, full in zip(bare, make(kind, graph, 6, num_steps=3, seed=4)):
+        assert_close(sub.edge_index, full.edge_index)
