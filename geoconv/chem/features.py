@@ -252,17 +252,17 @@ class _RecordTable:
             self._add(records)
             return np.fromiter(map(self.ids.__getitem__, records), dtype=np.int64, count=len(records))
 
-    def encoded(self, function: Callable[[np.ndarray], np.ndarray], records: list[bytes]) -> bytearray:
+    def encoded(self, function: Callable[[np.ndarray], np.ndarray], records: list[bytes]) -> bytes:
         """The rows ``function(table)[ids_of(records)]`` as one buffer (int64, C order)."""
         encoding = self._encodings.setdefault(function, {})
         try:
-            return bytearray().join(map(encoding.__getitem__, records))
+            return b"".join(map(encoding.__getitem__, records))
         except KeyError:
             ids = self.ids_of(records)
             rows = function(self.table[ids])  # a per-row function: applied to this molecule's rows
             for record, row in zip(records, rows):
                 encoding[record] = row.astype(np.int64).tobytes()
-            return bytearray().join(map(encoding.__getitem__, records))
+            return b"".join(map(encoding.__getitem__, records))
 
 
 _ATOM_RECORDS = _RecordTable(_atom_properties, 8)
@@ -467,12 +467,14 @@ def ogb_graph_arrays(mol) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         arrays = read_molecule_slow(mol)
         return (ogb_atom_features(arrays), directed_edges(arrays.ends()),
                 np.repeat(ogb_bond_features(arrays), 2, axis=0))
-    x = np.frombuffer(_ATOM_RECORDS.encoded(_ogb_atom_rows, decoded.atoms), dtype=np.int64).reshape(-1, 9)
+    # Copies of the joined bytes, not views of a bytearray: a view keeps a memoryview and its buffer alive,
+    # two more objects per array for the cyclic garbage collector to track (and scan) per molecule kept.
+    x = np.frombuffer(_ATOM_RECORDS.encoded(_ogb_atom_rows, decoded.atoms), dtype=np.int64).copy().reshape(-1, 9)
     total_degree = x[:, 2]  # a view: updated in place
     total_degree += np.bincount(decoded.ends, minlength=len(x))
     np.minimum(total_degree, _DEGREE_MISC, out=total_degree)
     x[:, 8][decoded.ring_atoms] = 1  # (through the column view: the cheapest fancy assignment)
-    edge_attr = np.frombuffer(_BOND_RECORDS.encoded(_ogb_edge_rows, decoded.bonds), dtype=np.int64).reshape(-1, 3)
+    edge_attr = np.frombuffer(_BOND_RECORDS.encoded(_ogb_edge_rows, decoded.bonds), dtype=np.int64).copy().reshape(-1, 3)
     return x, directed_edges(decoded.ends), edge_attr
 
 
