@@ -8,7 +8,10 @@ sorted by source, i.e. ``perm`` would be the identity).
 
 Every function works on many walks / subgraphs at once with torch ops, so
 that the cost of a step is a few kernel launches, not a Python loop over
-nodes, and everything runs on the device of its inputs.
+nodes, and everything runs on the device of its inputs.  On CPU tensors a
+few steps (repeat, ranges, comparison + nonzero, searchsorted) go through
+NumPy on the same memory, whose single-threaded kernels are 2-5x faster than
+torch's for these; the results are the same tensors.
 """
 
 from __future__ import annotations
