@@ -51,9 +51,10 @@ reverse, as :func:`~geoconv.ops.to_undirected` makes it): there each
 undirected edge is found once, from its endpoint of lower degree
 (:func:`~geoconv.ops.sampling.induced_edges_symmetric`, which skips most of the
 rows of the hubs random walks visit), and the subgraph lists the edges found
-first and their reverses after (edge tensors and norms aligned with them).  Walks and probabilities use the symmetrised graph, so a
-directed graph is sampled as if undirected; the norms are counted per
-directed edge, so unbiasedness holds either way.
+first and their reverses after (edge tensors and norms aligned with them).
+Walks and probabilities use the symmetrised graph, so a directed graph is
+sampled as if undirected; the norms are counted per directed edge, so
+unbiasedness holds either way.
 
 Randomness: subgraph ``step`` of epoch ``epoch`` is drawn from its own
 generator, seeded from ``(seed, rank, epoch, step)``; the stream is therefore
