@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from geoconv.data import Graph
 from geoconv.nn.gcn_conv import GCNConv
+from geoconv.ops.dropout import dropout
 
 
 class GCN(nn.Module):
@@ -66,8 +67,8 @@ def _dropout(x: Tensor, p: float, training: bool) -> Tensor:
     """Dropout; on a sparse COO ``x`` only its stored entries are drawn (the zeros stay zero
     either way), which for bag-of-words features is ~100x fewer random numbers."""
     if not x.is_sparse:
-        return F.dropout(x, p, training)
+        return dropout(x, p, training)
     if not training or p == 0.0:
         return x
     x = x.coalesce()
-    return torch.sparse_coo_tensor(x.indices(), F.dropout(x.values(), p, True), x.shape)
+    return torch.sparse_coo_tensor(x.indices(), dropout(x.values(), p, True), x.shape)

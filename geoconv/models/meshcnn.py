@@ -25,6 +25,7 @@ from geoconv.nn.mesh_conv import MeshConv
 from geoconv.nn.mesh_pool import MeshPool
 from geoconv.nn.mesh_unpool import MeshUnpool
 from geoconv.ops.mesh_collapse import MeshPoolResult
+from geoconv.ops.dropout import dropout
 from geoconv.ops.scatter import scatter
 
 __all__ = ["MeshLevel", "MeshCNNClassifier", "MeshCNNSegmenter", "MeshNorm", "MeshResBlock"]
@@ -170,7 +171,7 @@ class MeshCNNClassifier(nn.Module):
             x, level, _ = level.pool(pool, x)
         x = scatter(x, level.edge_graph, 0, num_graphs, "mean")
         x = F.relu(self.fc1(x))
-        x = F.dropout(x, self.dropout, self.training)
+        x = dropout(x, self.dropout, self.training)
         return self.fc2(x)
 
 

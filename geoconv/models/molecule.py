@@ -11,7 +11,7 @@ from geoconv.data import Graph
 from geoconv.nn.atom_bond_encoder import AtomEncoder, BondEncoder
 from geoconv.nn.bond_gcn_conv import BondGCNConv
 from geoconv.nn.neural_fingerprint import NeuralFingerprint
-from geoconv.ops import scatter
+from geoconv.ops import dropout, scatter
 
 POOLINGS = ("mean", "sum", "max")
 
@@ -66,10 +66,10 @@ class OGBMolGNN(nn.Module):
             h = self.norms[layer](self.convs[layer](h, graph.edge_index, graph.edge_attr))
             if layer < self.num_layers - 1:
                 h = F.relu(h)
-            h = F.dropout(h, self.dropout, self.training)
+            h = dropout(h, self.dropout, self.training)
             if virtual is not None and layer < self.num_layers - 1:
                 pooled = scatter(h_in, batch, 0, num_graphs, "sum") + virtual
-                virtual = F.dropout(self.virtual_mlps[layer](pooled), self.dropout, self.training)
+                virtual = dropout(self.virtual_mlps[layer](pooled), self.dropout, self.training)
         return self.head(scatter(h, batch, 0, num_graphs, self.pooling))
 
 

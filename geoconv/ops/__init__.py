@@ -18,12 +18,13 @@ from geoconv.ops.structure import (
 from geoconv.ops.normalization import gcn_norm
 from geoconv.ops.sparse import SparseAdjacency, spmm
 from geoconv.ops.message_passing import gather, propagate
+from geoconv.ops.dropout import dropout
 
 __all__ = [
     "REDUCTIONS", "scatter", "segment", "softmax", "use_torch_scatter",
     "add_remaining_self_loops", "add_self_loops", "check_edge_index", "coalesce", "degree",
     "induced_subgraph_mask", "is_undirected", "remove_self_loops", "to_undirected",
-    "gcn_norm", "SparseAdjacency", "spmm", "gather", "propagate",
+    "gcn_norm", "SparseAdjacency", "spmm", "gather", "propagate", "dropout",
 ]
 
 from geoconv.ops.so3 import (  # noqa: E402

@@ -74,3 +74,12 @@ def test_encoder_errors():
         AtomEncoder(4)(torch.zeros(3, 3, dtype=torch.long))
     with pytest.raises(TypeError, match="int64"):
         BondEncoder(4)(torch.zeros(3, 3))
+
+
+def test_encoder_is_the_sum_of_column_embeddings():
+    torch.manual_seed(0)
+    encoder = AtomEncoder(5).double()
+    x = torch.stack([torch.randint(0, v, (7,)) for v in encoder.vocabulary_sizes], 1)
+    expected = sum(encoder.embeddings[k].weight[x[:, k]] for k in range(9))
+    torch.testing.assert_close(encoder(x), expected, rtol=0, atol=1e-12)
+    assert encoder(x[:0]).shape == (0, 5)
