@@ -110,30 +110,17 @@ def predict(model, data, args, mean, std, fingerprints=None) -> torch.Tensor:
     return out * std + mean if args.task_type == "regression" else out
 
 
-def run_seed(args, dataset, evaluate, higher, seed: int, fingerprints=None) -> dict:
-    set_seed(seed)
-    split = dataset.split() if isinstance(dataset, OGBMolDataset) else dataset.split(args.split, seed=seed)
+def train_model(args, model, dataset, split, parts, evaluate, higher, seed: int, mean, std, fingerprints=None,
+                desc: str = "") -> dict:
+    """Train one model; returns its best-validation epoch, scores, weights and (valid, test) predictions."""
     y = dataset.y
-    train_y = y[split["train"]]
-    if args.task_type == "regression":
-        mean = torch.nanmean(train_y, 0)
-        std = torch.nanmean((train_y - mean) ** 2, 0).sqrt().clamp(min=1e-6)
-    else:
-        mean, std = torch.zeros(y.shape[1]), torch.ones(y.shape[1])
-    num_tasks = y.shape[1]
-    if args.model == "morgan-mlp":
-        model = FingerprintMLP(fingerprints.shape[1], num_tasks, hidden_channels=args.mlp_hidden, dropout=args.dropout)
-    else:
-        model = build_model(args, dataset, num_tasks)
-    model = model.to(args.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, args.epochs) if args.cosine else None
-    parts = {name: (index if fingerprints is not None else dataset[index]) for name, index in split.items()}
-    best = {"valid": -math.inf if higher else math.inf, "test": math.nan, "epoch": -1}
+    best = {"valid": -math.inf if higher else math.inf, "test": math.nan, "epoch": -1, "predictions": None}
     generator = torch.Generator().manual_seed(seed)
     started = time.perf_counter()
     epochs_run = 0
-    for epoch in progress(range(args.epochs), disable=args.no_progress, desc=f"seed {seed}"):
+    for epoch in progress(range(args.epochs), disable=args.no_progress, desc=desc):
         if args.time_limit and time.perf_counter() - started > 60 * args.time_limit:
             break  # bounded wall time: the record states how many epochs ran
         epochs_run = epoch + 1
@@ -156,13 +143,53 @@ def run_seed(args, dataset, evaluate, higher, seed: int, fingerprints=None) -> d
             optimizer.step()
         if scheduler is not None:
             scheduler.step()
-        scores = {name: evaluate(y[split[name]], predict(model, parts[name], args, mean, std, fingerprints))
-                  for name in ("valid", "test")}
+        predictions = {name: predict(model, parts[name], args, mean, std, fingerprints) for name in ("valid", "test")}
+        scores = {name: evaluate(y[split[name]], predictions[name]) for name in ("valid", "test")}
         if (scores["valid"] > best["valid"]) if higher else (scores["valid"] < best["valid"]):
-            best = {"valid": scores["valid"], "test": scores["test"], "epoch": epoch}
+            best = {"valid": scores["valid"], "test": scores["test"], "epoch": epoch, "predictions": predictions}
     best["epochs_run"] = epochs_run
     best["train_time_s"] = round(time.perf_counter() - started, 1)
     return best
+
+
+def run_seed(args, dataset, evaluate, higher, seed: int, fingerprints=None) -> dict:
+    """Train ``args.ensemble`` models on seed ``seed``'s split; with more than one, the scores are those of
+    the mean of the members' predictions, each member taken at its own best validation epoch."""
+    split = dataset.split() if isinstance(dataset, OGBMolDataset) else dataset.split(args.split, seed=seed)
+    y = dataset.y
+    train_y = y[split["train"]]
+    if args.task_type == "regression":
+        mean = torch.nanmean(train_y, 0)
+        std = torch.nanmean((train_y - mean) ** 2, 0).sqrt().clamp(min=1e-6)
+    else:
+        mean, std = torch.zeros(y.shape[1]), torch.ones(y.shape[1])
+    num_tasks = y.shape[1]
+    parts = {name: (index if fingerprints is not None else dataset[index]) for name, index in split.items()}
+    members = []
+    for member in range(args.ensemble):
+        member_seed = seed if member == 0 else 1000 * seed + member  # member 0 is the single-model run
+        set_seed(member_seed)
+        if args.model == "morgan-mlp":
+            model = FingerprintMLP(fingerprints.shape[1], num_tasks, hidden_channels=args.mlp_hidden,
+                                   dropout=args.dropout)
+        else:
+            model = build_model(args, dataset, num_tasks)
+        desc = f"seed {seed}" + (f" member {member}" if args.ensemble > 1 else "")
+        members.append(train_model(args, model.to(args.device), dataset, split, parts, evaluate, higher,
+                                   member_seed, mean, std, fingerprints, desc))
+    result = {key: members[0][key] for key in ("valid", "test", "epoch", "epochs_run", "train_time_s")}
+    if args.ensemble > 1:
+        for name in ("valid", "test"):
+            # a classification ensemble averages probabilities, a regression ensemble the predictions
+            outputs = [m["predictions"][name] for m in members]
+            if args.task_type != "regression":
+                outputs = [torch.sigmoid(o) for o in outputs]
+            result[name] = evaluate(y[split[name]], torch.stack(outputs).mean(0))
+        result["member_test"] = [m["test"] for m in members]
+        result["member_valid"] = [m["valid"] for m in members]
+        result["epoch"] = [m["epoch"] for m in members]
+        result["train_time_s"] = round(sum(m["train_time_s"] for m in members), 1)
+    return result
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -185,6 +212,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--time-limit", type=float, default=None,
                         help="stop a seed's training after this many minutes (the record lists the epochs run)")
     parser.add_argument("--mlp-hidden", type=int, default=None, help="default: 100 (nfp), 512 (morgan-mlp)")
+    parser.add_argument("--ensemble", type=int, default=1,
+                        help="models per seed (different initialisations), scored by their mean prediction; "
+                             "the record also lists each member's own score")
     args = parser.parse_args(argv)
     gcn = args.model.startswith("gcn")
     defaults = {
@@ -225,6 +255,10 @@ def main(argv: list[str] | None = None) -> dict:
         "test_per_seed": [round(v, 4) for v in test],
         "valid_per_seed": [round(r["valid"], 4) for r in results],
         "best_epoch_per_seed": [r["epoch"] for r in results],
+        **({"ensemble": args.ensemble,
+            "member_test_per_seed": [[round(v, 4) for v in r["member_test"]] for r in results],
+            "member_test_mean": round(mean_std([v for r in results for v in r["member_test"]])[0], 4)}
+           if args.ensemble > 1 else {}),
         "prepare_time_s": round(prepare_time, 1),
         "published": PUBLISHED.get((args.dataset, args.model)),
     })

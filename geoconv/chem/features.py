@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import itemgetter
 from struct import error as StructError
 from struct import unpack_from
 from typing import Callable, Iterable, NamedTuple, Sequence
@@ -151,11 +150,13 @@ _ATOM_RECORD = b"." + _byte_class(f for f in range(256) if not f & 0x1E) + b"(?:
 ) + b")"
 
 
-def _bond_record(end_size: int) -> bytes:
+def _bond_record(end_size: int, split: bool = False) -> bytes:
     """A bond record: the two end atoms (one byte each, int32 above 255 atoms); flags
     (0x08 type stored, 0x04 direction stored, 0x02 stereo stored, 0x20 conjugated,
     0x40 aromatic; 0x11 mark query bonds and mol-file end points); the type; the
     direction; the stereo, the number of stereo atoms (0 or 2 here) and those atoms.
+    With ``split`` the ends and the rest are two groups, so that ``findall`` returns
+    ``(ends, key)`` pairs (the key of the bond's properties; stereo atoms are ignored).
     """
     def flags_and_values(stereo: bool) -> bytes:
         return b"|".join(
@@ -164,14 +165,13 @@ def _bond_record(end_size: int) -> bytes:
             for stored in range(0, 16, 2) if bool(stored & 0x02) == stereo
         )
     ends = b"." * (2 * end_size)
-    return (ends + b"(?:" + flags_and_values(False) + b"|(?:" + flags_and_values(True) + b").(?:\x00|\x02"
+    rest = (b"(?:" + flags_and_values(False) + b"|(?:" + flags_and_values(True) + b").(?:\x00|\x02"
             + ends + b"))")
+    return b"(" + ends + b")(" + rest + b")" if split else ends + rest
 
 
 _BOND_RECORDS_BY_SIZE = {1: _bond_record(1), 4: _bond_record(4)}
-# a bond record -> its ends, and the rest (the key of its properties; stereo atoms are ignored)
-_BOND_ENDS = {size: itemgetter(slice(0, 2 * size)) for size in (1, 4)}
-_BOND_KEY = {size: itemgetter(slice(2 * size, None)) for size in (1, 4)}
+_BOND_SPLIT_RECORDS_BY_SIZE = {1: _bond_record(1, split=True), 4: _bond_record(4, split=True)}
 
 
 @lru_cache(maxsize=1024)
@@ -271,7 +271,7 @@ _BOND_RECORDS = _RecordTable(_bond_properties, 4)
 
 class _Decoded(NamedTuple):
     atoms: list[bytes]  # [N] atom records (keys of _ATOM_RECORDS)
-    bonds: list[bytes]  # [B] bond records from the flags on (keys of _BOND_RECORDS)
+    bonds: Sequence[bytes]  # [B] bond records from the flags on (keys of _BOND_RECORDS)
     ends: np.ndarray  # [2B] bond end atoms (i_0, j_0, i_1, j_1, ...)
     rings: list[Sequence[int]]  # atom rings
     ring_atoms: np.ndarray  # the atoms of all rings, concatenated
@@ -306,9 +306,9 @@ def _decode(buf: bytes, ring_tags: frozenset[int]) -> _Decoded:
     block = _pattern(record, num_bonds).match(buf, pos)
     if block is None:
         raise _Unsupported("a query bond, mol-file end points or an unusual number of stereo atoms")
-    bonds = _pattern(record).findall(buf, pos, block.end())
-    ends = np.frombuffer(b"".join(map(_BOND_ENDS[end_size], bonds)), dtype="<i4" if wide else np.uint8)
-    bonds = list(map(_BOND_KEY[end_size], bonds))
+    split = _pattern(_BOND_SPLIT_RECORDS_BY_SIZE[end_size]).findall(buf, pos, block.end())
+    bond_ends, bonds = zip(*split) if split else ((), ())
+    ends = np.frombuffer(b"".join(bond_ends), dtype="<i4" if wide else np.uint8)
     pos = block.end()
 
     if buf[pos] not in ring_tags:

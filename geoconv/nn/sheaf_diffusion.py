@@ -172,8 +172,12 @@ class SheafDiffusion(nn.Module):
         self._cache = None
 
     def sheaf_parameters(self) -> list[nn.Parameter]:
-        """Parameters of the sheaf learners (the paper gives them their own weight decay)."""
-        return list(self.sheaf_learners.parameters())
+        """Parameters of the restriction-map learners, which the paper gives their own weight decay.
+
+        The edge-weight maps of the O(d) model (``edge_weights=True``) are not among them: the official
+        code groups parameters by name and its weight learners take the ordinary weight decay.
+        """
+        return [p for learner in self.sheaf_learners for p in learner.linear.parameters()]
 
     def other_parameters(self) -> list[nn.Parameter]:
         """All parameters except :meth:`sheaf_parameters`."""

@@ -104,6 +104,10 @@ def test_training_step_has_finite_gradients_and_parameter_groups():
         assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
         sheaf, other = model.sheaf_parameters(), model.other_parameters()
         assert len(sheaf) + len(other) == len(list(model.parameters())) and sheaf
+        learners = list(model.sheaf_learners)
+        assert {id(p) for p in sheaf} == {id(learner.linear.weight) for learner in learners}
+        weight_maps = [learner.weight_linear.weight for learner in learners if learner.weight_linear is not None]
+        assert all(any(w is p for p in other) for w in weight_maps)  # ordinary weight decay, as the official code
 
 
 def test_learn_once_and_cached_reverse():
