@@ -91,7 +91,7 @@ def build_model(args, dataset, num_tasks: int):
         return NeuralFingerprintNet(
             dataset[0].x.shape[1], dataset[0].edge_attr.shape[1], num_tasks, hidden_channels=args.hidden,
             fingerprint_length=args.fingerprint_length, num_layers=args.layers, mlp_hidden=args.mlp_hidden,
-            categorical=categorical, dropout=args.dropout)
+            categorical=categorical, dropout=args.dropout, normalize=not args.no_batch_norm)
     return OGBMolGNN(num_tasks, num_layers=args.layers, channels=args.hidden, dropout=args.dropout,
                      virtual_node=args.model == "gcn-virtual")
 
@@ -118,6 +118,10 @@ def train_model(args, model, dataset, split, parts, evaluate, higher, seed: int,
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, args.epochs) if args.cosine else None
     best = {"valid": -math.inf if higher else math.inf, "test": math.nan, "epoch": -1, "predictions": None}
     generator = torch.Generator().manual_seed(seed)
+    # --ema: the scores (and the selected epoch) are those of an exponential moving average of the weights
+    averaged = (torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema), use_buffers=True)
+        if args.ema else None)
     started = time.perf_counter()
     epochs_run = 0
     for epoch in progress(range(args.epochs), disable=args.no_progress, desc=desc):
@@ -141,9 +145,12 @@ def train_model(args, model, dataset, split, parts, evaluate, higher, seed: int,
             loss = masked_loss(model(inputs), targets.to(args.device), args.task_type, mean, std)
             loss.backward()
             optimizer.step()
+            if averaged is not None:
+                averaged.update_parameters(model)
         if scheduler is not None:
             scheduler.step()
-        predictions = {name: predict(model, parts[name], args, mean, std, fingerprints) for name in ("valid", "test")}
+        scored = averaged.module if averaged is not None else model
+        predictions = {name: predict(scored, parts[name], args, mean, std, fingerprints) for name in ("valid", "test")}
         scores = {name: evaluate(y[split[name]], predictions[name]) for name in ("valid", "test")}
         if (scores["valid"] > best["valid"]) if higher else (scores["valid"] < best["valid"]):
             best = {"valid": scores["valid"], "test": scores["test"], "epoch": epoch, "predictions": predictions}
@@ -212,6 +219,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--time-limit", type=float, default=None,
                         help="stop a seed's training after this many minutes (the record lists the epochs run)")
     parser.add_argument("--mlp-hidden", type=int, default=None, help="default: 100 (nfp), 512 (morgan-mlp)")
+    parser.add_argument("--ema", type=float, default=None, metavar="DECAY",
+                        help="score an exponential moving average of the weights (e.g. 0.99) instead of the weights")
+    parser.add_argument("--no-batch-norm", action="store_true", help="nfp: no batch normalisation in the layers")
     parser.add_argument("--ensemble", type=int, default=1,
                         help="models per seed (different initialisations), scored by their mean prediction; "
                              "the record also lists each member's own score")

@@ -38,3 +38,19 @@ def test_node_classification_help():
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0 and "--seeds" in result.stdout and "--dataset" in result.stdout
+
+
+def test_molecular_property_example_ensemble_and_ema(tmp_path, shared_data):
+    record = run_example(
+        "molecular_property.py", "--dataset", "esol", "--model", "nfp", "--features", "ogb", "--epochs", "8",
+        "--seeds", "1", "--ensemble", "2", "--ema", "0.9", "--threads", "1", "--data-root", str(shared_data),
+        "--no-progress", "--out", str(tmp_path / "esol.json"),
+    )
+    assert record["dataset"] == "esol" and record["metric"] == "rmse" and record["ensemble"] == 2
+    members = record["member_test_per_seed"][0]
+    assert len(members) == 2
+    # RMSE is a norm, so the RMSE of the mean prediction is at most the mean of the members' RMSEs
+    assert record["test_mean"] <= sum(members) / 2 + 1e-4
+    # far below the spread of the targets (predicting the training mean gives an RMSE of about 2.1)
+    assert record["test_mean"] < 1.3
+    assert json.loads((tmp_path / "esol.json").read_text()) == record
