@@ -150,13 +150,13 @@ _ATOM_RECORD = b"." + _byte_class(f for f in range(256) if not f & 0x1E) + b"(?:
 ) + b")"
 
 
-def _bond_record(end_size: int, split: bool = False) -> bytes:
+def _bond_record(end_size: int) -> bytes:
     """A bond record: the two end atoms (one byte each, int32 above 255 atoms); flags
     (0x08 type stored, 0x04 direction stored, 0x02 stereo stored, 0x20 conjugated,
     0x40 aromatic; 0x11 mark query bonds and mol-file end points); the type; the
     direction; the stereo, the number of stereo atoms (0 or 2 here) and those atoms.
-    With ``split`` the ends and the rest are two groups, so that ``findall`` returns
-    ``(ends, key)`` pairs (the key of the bond's properties; stereo atoms are ignored).
+    The ends and the rest are two groups, so that ``findall`` returns ``(ends, key)``
+    pairs (the key of the bond's properties; stereo atoms are ignored).
     """
     def flags_and_values(stereo: bool) -> bytes:
         return b"|".join(
@@ -167,11 +167,10 @@ def _bond_record(end_size: int, split: bool = False) -> bytes:
     ends = b"." * (2 * end_size)
     rest = (b"(?:" + flags_and_values(False) + b"|(?:" + flags_and_values(True) + b").(?:\x00|\x02"
             + ends + b"))")
-    return b"(" + ends + b")(" + rest + b")" if split else ends + rest
+    return b"(" + ends + b")(" + rest + b")"
 
 
 _BOND_RECORDS_BY_SIZE = {1: _bond_record(1), 4: _bond_record(4)}
-_BOND_SPLIT_RECORDS_BY_SIZE = {1: _bond_record(1, split=True), 4: _bond_record(4, split=True)}
 
 
 @lru_cache(maxsize=1024)
@@ -306,7 +305,7 @@ def _decode(buf: bytes, ring_tags: frozenset[int]) -> _Decoded:
     block = _pattern(record, num_bonds).match(buf, pos)
     if block is None:
         raise _Unsupported("a query bond, mol-file end points or an unusual number of stereo atoms")
-    split = _pattern(_BOND_SPLIT_RECORDS_BY_SIZE[end_size]).findall(buf, pos, block.end())
+    split = _pattern(record).findall(buf, pos, block.end())
     bond_ends, bonds = zip(*split) if split else ((), ())
     ends = np.frombuffer(b"".join(bond_ends), dtype="<i4" if wide else np.uint8)
     pos = block.end()
