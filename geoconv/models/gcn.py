@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -56,19 +55,8 @@ class GCN(nn.Module):
     def forward_tensors(self, x: Tensor, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
         """The same model on raw tensors (``x [N, C]`` dense or sparse COO, ``edge_index [2, E]``)."""
         for i, conv in enumerate(self.convs):
-            x = _dropout(x, self.dropout, self.training)
+            x = dropout(x, self.dropout, self.training)
             x = conv(x, edge_index, edge_weight)
             if i < len(self.convs) - 1:
                 x = F.relu(x)
         return x
-
-
-def _dropout(x: Tensor, p: float, training: bool) -> Tensor:
-    """Dropout; on a sparse COO ``x`` only its stored entries are drawn (the zeros stay zero
-    either way), which for bag-of-words features is ~100x fewer random numbers."""
-    if not x.is_sparse:
-        return dropout(x, p, training)
-    if not training or p == 0.0:
-        return x
-    x = x.coalesce()
-    return torch.sparse_coo_tensor(x.indices(), dropout(x.values(), p, True), x.shape)

@@ -36,3 +36,14 @@ def test_same_statistics_as_torch_dropout():
     ours, reference = dropout(x, 0.5), F.dropout(x, 0.5)
     assert abs((ours == 0).float().mean() - (reference == 0).float().mean()) < 0.02
     assert abs(ours.pow(2).mean() - reference.pow(2).mean()) < 0.05  # E[y^2] = x^2 / (1 - p)
+
+
+def test_sparse_dropout_keeps_zeros_and_rescales():
+    torch.manual_seed(0)
+    x = (torch.rand(200, 50) < 0.1).float()
+    dropped = dropout(x.to_sparse(), 0.5, True).to_dense()
+    assert ((x == 0) <= (dropped == 0)).all()  # zeros stay zero
+    kept = dropped[x != 0]
+    assert set(kept.unique().tolist()) <= {0.0, 2.0}  # kept entries scaled by 1 / (1 - p)
+    assert 0.4 < (kept == 2.0).float().mean().item() < 0.6
+    assert dropout(x.to_sparse(), 0.5, False).to_dense().equal(x)
