@@ -150,13 +150,14 @@ _ATOM_RECORD = b"." + _byte_class(f for f in range(256) if not f & 0x1E) + b"(?:
 ) + b")"
 
 
-def _bond_record(end_size: int) -> bytes:
+def _bond_record(end_size: int, capture: str | None = None) -> bytes:
     """A bond record: the two end atoms (one byte each, int32 above 255 atoms); flags
     (0x08 type stored, 0x04 direction stored, 0x02 stereo stored, 0x20 conjugated,
     0x40 aromatic; 0x11 mark query bonds and mol-file end points); the type; the
     direction; the stereo, the number of stereo atoms (0 or 2 here) and those atoms.
-    The ends and the rest are two groups, so that ``findall`` returns ``(ends, key)``
-    pairs (the key of the bond's properties; stereo atoms are ignored).
+    ``capture`` puts a group around the ``"ends"`` or the ``"rest"`` (the key of the
+    bond's properties; stereo atoms are ignored), so that ``findall`` lists those
+    bytes directly (two scans are cheaper than splitting pairs in Python).
     """
     def flags_and_values(stereo: bool) -> bytes:
         return b"|".join(
@@ -167,10 +168,16 @@ def _bond_record(end_size: int) -> bytes:
     ends = b"." * (2 * end_size)
     rest = (b"(?:" + flags_and_values(False) + b"|(?:" + flags_and_values(True) + b").(?:\x00|\x02"
             + ends + b"))")
-    return b"(" + ends + b")(" + rest + b")"
+    if capture == "ends":
+        return b"(" + ends + b")" + rest
+    if capture == "rest":
+        return ends + b"(" + rest + b")"
+    return ends + rest
 
 
-_BOND_RECORDS_BY_SIZE = {1: _bond_record(1), 4: _bond_record(4)}
+_BOND_RECORDS_BY_SIZE = {size: _bond_record(size) for size in (1, 4)}
+_BOND_ENDS_BY_SIZE = {size: _bond_record(size, "ends") for size in (1, 4)}
+_BOND_KEYS_BY_SIZE = {size: _bond_record(size, "rest") for size in (1, 4)}
 
 
 @lru_cache(maxsize=1024)
@@ -301,14 +308,14 @@ def _decode(buf: bytes, ring_tags: frozenset[int]) -> _Decoded:
     pos += 1
     wide = num_atoms > 255  # atom indices are int32 above 255 atoms, else one byte
     end_size = 4 if wide else 1
-    record = _BOND_RECORDS_BY_SIZE[end_size]
-    block = _pattern(record, num_bonds).match(buf, pos)
+    block = _pattern(_BOND_RECORDS_BY_SIZE[end_size], num_bonds).match(buf, pos)
     if block is None:
         raise _Unsupported("a query bond, mol-file end points or an unusual number of stereo atoms")
-    split = _pattern(record).findall(buf, pos, block.end())
-    bond_ends, bonds = zip(*split) if split else ((), ())
-    ends = np.frombuffer(b"".join(bond_ends), dtype="<i4" if wide else np.uint8)
-    pos = block.end()
+    end = block.end()
+    bonds = _pattern(_BOND_KEYS_BY_SIZE[end_size]).findall(buf, pos, end)
+    ends = np.frombuffer(b"".join(_pattern(_BOND_ENDS_BY_SIZE[end_size]).findall(buf, pos, end)),
+                         dtype="<i4" if wide else np.uint8)
+    pos = end
 
     if buf[pos] not in ring_tags:
         raise _Unsupported("no ring information")

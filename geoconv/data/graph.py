@@ -83,15 +83,21 @@ class Graph:
         graph_data: dict[str, Tensor] | None = None,
         validate: bool = True,
     ) -> None:
-        object.__setattr__(self, "_store", {})
-        object.__setattr__(self, "_level", {})
-        object.__setattr__(self, "_index_of", {})
-        object.__setattr__(self, "_num_nodes", None)
+        store: dict[str, Tensor] = {}
+        levels: dict[str, str] = {}
+        index_of: dict[str, str] = {}
+        self.__dict__.update(_store=store, _level=levels, _index_of=index_of, _num_nodes=None)
+        # Built-in fields have fixed levels, so only their type is checked here (graphs are
+        # built per molecule / per dataset item, where this constructor's cost shows).
         for name, value in (("x", x), ("pos", pos), ("edge_index", edge_index),
                             ("edge_attr", edge_attr), ("face", face)):
             if value is not None:
-                level, index_of = BUILTIN_FIELDS[name]
-                self._put(name, value, level, index_of)
+                if not isinstance(value, Tensor):
+                    raise GraphValidationError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+                store[name] = value
+                levels[name], of = BUILTIN_FIELDS[name]
+                if of is not None:
+                    index_of[name] = of
         if y is not None:
             if y_level not in ("node", "graph"):
                 raise GraphValidationError(f"y_level must be 'node' or 'graph', got {y_level!r}")
@@ -105,7 +111,7 @@ class Graph:
                     value = _as_graph_level(torch.as_tensor(value))
                 self._put(name, value, level, None)
         if num_nodes is not None:
-            object.__setattr__(self, "_num_nodes", int(num_nodes))
+            self.__dict__["_num_nodes"] = int(num_nodes)
         if validate:
             self.validate()
 

@@ -101,13 +101,13 @@ def read_moleculenet_csv(path: Path, spec: MoleculeNetSpec) -> tuple[list[str], 
 
 def build_molecule_tensors(smiles: list[str], labels: np.ndarray, features: str) -> dict:
     """Featurise ``smiles``; collate into flat tensors (fast to cache and reload)."""
-    from geoconv.chem.featurize import _chem, from_mol
+    from geoconv.chem.featurize import _chem, from_mol, mol_from_smiles
 
     Chem = _chem()
     quiet = Chem.rdBase.BlockLogs() if hasattr(Chem, "rdBase") else None  # unparsable rows are counted, not logged
     xs, edges, attrs, node_counts, edge_counts, kept, invalid = [], [], [], [], [], [], []
     for i, text in enumerate(smiles):
-        mol = Chem.MolFromSmiles(text)
+        mol = mol_from_smiles(text)
         if mol is None:
             invalid.append(i)
             continue

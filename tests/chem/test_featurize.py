@@ -22,6 +22,7 @@ from geoconv.chem import (
     graphs_from_smiles,
     to_ogb_dict,
 )
+from geoconv.chem.featurize import _needs_full_parse, mol_from_smiles
 from geoconv.chem.features import (
     _BOND_RECORDS,
     _FALLBACK,
@@ -168,6 +169,38 @@ def test_duvenaud_features_follow_hips_definition():
                                 dtype=torch.float32)
         torch.testing.assert_close(graph.edge_attr[2 * k], expected)
         torch.testing.assert_close(graph.edge_attr[2 * k + 1], expected)
+
+
+# Stereo that the parser sets and stereochemistry assignment keeps, changes or removes
+# (ring cis/trans, pseudo-centres, non-centres, allenes, S/P/N centres, conjugated E/Z).
+STEREO = [
+    "C[C@@H]1CC[C@H](C)CC1", "C/C=C/C=C/C", "CC(C)=C(/C)C", "C[C@H]1CCCCC1", "C[C@]12CCC[C@H]1CCC2",
+    "[C@H](F)(Cl)Br", "F/C=C/[C@H](Cl)/C=C/F", "C1=C/CCCCCCC/1", "O[C@H]1[C@@H](O)[C@H](O)[C@@H](O)[C@H](O)[C@@H]1O",
+    "C[S@](=O)c1ccccc1", "C[N@+](CC)(CCC)CCCC", "CC=C=C(C)C", "C[C@H](Cl)C=C=C", "N1CC[C@@H]2CC[C@H]1C2",
+    "C[P@](=O)(O)CC", "C/N=C/C", "C/N=N/C", "[Pt@SP1](F)(Cl)(Br)I", "F[C@H]1C[C@@H](F)C1", "[13C@H](F)(Cl)Br",
+]
+
+
+@pytest.mark.parametrize("smiles", TRICKY + STEREO + ["[H]C([H])([H])O", "[H][C@@](F)(Cl)Br", "CC |$R;;$|", "*CC"])
+def test_mol_from_smiles_is_rdkits_molecule(smiles):
+    # the same molecule as Chem.MolFromSmiles, byte for byte (atoms, bonds, flags, chiral tags, stereo, rings)
+    assert mol_from_smiles(smiles).ToBinary() == Chem.MolFromSmiles(smiles).ToBinary()
+
+
+def test_mol_from_smiles_rejects_what_rdkit_rejects():
+    RDLogger.DisableLog("rdApp.*")
+    for bad in ("C1CC", "c1cccc1", "C(C)(C)(C)(C)C", "[Xx]", "CC)", ""):
+        assert (mol_from_smiles(bad) is None) == (Chem.MolFromSmiles(bad) is None), bad
+    assert mol_from_smiles("c1cccc1") is None and mol_from_smiles("C(C)(C)(C)(C)C") is None
+    RDLogger.EnableLog("rdApp.*")
+
+
+def test_smiles_that_need_rdkits_full_parse():
+    # hydrogen atoms (MolFromSmiles removes them), CXSMILES / names, dummy atoms; H counts and Hg/He/Hf do not
+    for smiles in ("[H]C", "[2H]OC", "[H+]", "CC |$R;;$|", "CC\tname", "*C"):
+        assert _needs_full_parse(smiles), smiles
+    for smiles in ("CC", "[NH4+]", "c1cc[nH]c1", "C[Hg]C", "[He]", "[Hf]"):
+        assert not _needs_full_parse(smiles), smiles
 
 
 def test_invalid_smiles_error_names_the_smiles():
