@@ -17,6 +17,7 @@ from geoconv.chem.featurize import (
     from_mol,
     from_smiles,
     graphs_from_smiles,
+    mol_from_smiles,
     parse_smiles,
     to_ogb_dict,
 )
@@ -26,7 +27,7 @@ from geoconv.chem.scaffold import murcko_scaffold, random_split, scaffold_split,
 __all__ = [
     "ATOM_FEATURE_DIMS", "ATOM_FEATURE_NAMES", "BOND_FEATURE_DIMS", "BOND_FEATURE_NAMES",
     "DUVENAUD_ATOM_DIM", "DUVENAUD_BOND_DIM",
-    "InvalidSmilesError", "from_mol", "from_smiles", "graphs_from_smiles", "parse_smiles", "to_ogb_dict",
+    "InvalidSmilesError", "from_mol", "from_smiles", "graphs_from_smiles", "mol_from_smiles", "parse_smiles", "to_ogb_dict",
     "MorganFingerprint", "morgan_fingerprints", "morgan_generator",
     "murcko_scaffold", "random_split", "scaffold_split", "scaffold_split_from_scaffolds",
 ]
