@@ -43,6 +43,11 @@ class GraphValidationError(ValueError):
     """A tensor of a Graph has the wrong shape, dtype or an out-of-range index."""
 
 
+def _check_is_tensor(name: str, value: Any) -> None:
+    if not isinstance(value, Tensor):
+        raise GraphValidationError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+
+
 def _shape(t: Tensor) -> str:
     return "[" + ", ".join(str(s) for s in t.shape) + "]"
 
@@ -92,8 +97,7 @@ class Graph:
         for name, value in (("x", x), ("pos", pos), ("edge_index", edge_index),
                             ("edge_attr", edge_attr), ("face", face)):
             if value is not None:
-                if not isinstance(value, Tensor):
-                    raise GraphValidationError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+                _check_is_tensor(name, value)
                 store[name] = value
                 levels[name], of = BUILTIN_FIELDS[name]
                 if of is not None:
@@ -117,8 +121,7 @@ class Graph:
 
     # ------------------------------------------------------------------ storage
     def _put(self, name: str, value: Any, level: str, index_of: str | None) -> None:
-        if not isinstance(value, Tensor):
-            raise GraphValidationError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+        _check_is_tensor(name, value)
         if level not in LEVELS:
             raise GraphValidationError(f"level of {name} must be one of {LEVELS}, got {level!r}")
         if index_of is not None and index_of not in LEVELS[:3]:
