@@ -1,0 +1,74 @@
+"""examples/sheaf_diffusion_sweep.py: the paper's search space, selection on validation accuracy, resumable."""
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = REPO / "examples" / "sheaf_diffusion_sweep.py"
+sys.path.insert(0, str(REPO / "examples"))
+
+import sheaf_diffusion_sweep as sweep  # noqa: E402
+
+
+def run(args, cwd=REPO):
+    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+def test_sampled_options_are_reproducible_and_inside_the_space():
+    first = [sweep.sample_options(0, "cornell", k) for k in range(40)]
+    assert first == [sweep.sample_options(0, "cornell", k) for k in range(40)]
+    assert first != [sweep.sample_options(1, "cornell", k) for k in range(40)]
+    for options in first:
+        for key in ("stalk_dim", "num_layers", "hidden", "low_pass", "high_pass", "dropout", "input_dropout"):
+            assert options[key] in sweep.SEARCH_SPACE[key]
+        assert math.exp(-9.2) <= options["weight_decay"] <= math.exp(-6.8)
+        assert math.exp(-11.0) <= options["sheaf_decay"] <= math.exp(-6.8)
+        assert options["lr"] == 0.02 and options["epochs"] == 1000 and options["patience"] == 200
+    # 40 draws cover every stalk dimension and depth.
+    assert {o["stalk_dim"] for o in first} == {2, 3, 4} and {o["num_layers"] for o in first} == {2, 3, 4, 5, 6}
+
+
+def test_selection_uses_validation_accuracy_only():
+    trials = [{"val_acc_mean": 70.0, "test_acc_mean": 90.0}, {"val_acc_mean": 75.0, "test_acc_mean": 60.0},
+              {"val_acc_mean": 75.0, "test_acc_mean": 80.0}]
+    assert sweep.best_by_validation(trials) is trials[1]
+    assert sweep.best_by_validation([]) is None
+
+
+def test_sweep_runs_selects_and_resumes(tmp_path, shared_data):
+    out = tmp_path / "search.json"
+    common = ["--dataset", "texas", "--splits", "1", "--epochs", "5", "--data-root", str(shared_data),
+              "--threads", "1", "--no-progress", "--out", str(out)]
+    result = run(["--trials", "2", *common])
+    assert result.returncode == 0, result.stderr[-3000:]
+    record = json.loads(result.stdout.strip().splitlines()[-1])
+    assert json.loads(out.read_text()) == record
+    assert record["trials_run"] == 2 and [t["model"] for t in record["trials"]] == ["diag", "bundle"]
+    best = max(record["trials"], key=lambda t: t["val_acc_mean"])
+    assert record["selected"]["trial"] == best["trial"] and record["test_acc_mean"] == best["test_acc_mean"]
+    assert set(record["selected_per_model"]) == {"diag", "bundle"}
+    assert record["trials"][0]["options"] == {**sweep.sample_options(0, "texas", 0), "epochs": 5}
+
+    resumed = run(["--trials", "3", "--resume", *common])
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    again = json.loads(resumed.stdout.strip().splitlines()[-1])
+    assert again["trials_run"] == 3 and again["trials"][:2] == record["trials"]
+    assert again["trials"][2]["model"] == "general"
+
+    # A search file of another dataset is not silently mixed in.
+    mismatch = run(["--trials", "3", "--resume", *common[:1], "cornell", *common[2:]])
+    assert mismatch.returncode != 0 and "texas" in mismatch.stderr
+    assert json.loads(out.read_text()) == again
+
+
+def test_sweep_help_and_bad_arguments(tmp_path):
+    result = run(["--help"])
+    assert result.returncode == 0
+    for option in ("--dataset", "--models", "--trials", "--resume", "--time-limit", "--out", "--seeds"):
+        assert option in result.stdout
+    assert run(["--trials", "0"]).returncode != 0
+    missing = run(["--resume", "--out", str(tmp_path / "none.json")])
+    assert missing.returncode != 0 and "--resume" in missing.stderr
