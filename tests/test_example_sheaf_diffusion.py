@@ -29,6 +29,25 @@ def test_sheaf_diffusion_example_one_split(tmp_path, shared_data):
     assert record["test_acc_mean"] > 45.0 and record["published"]["nsd_best"] == 85.95
 
 
+def test_sheaf_diffusion_example_per_seed_means(shared_data):
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--dataset", "wisconsin", "--model", "gcn", "--splits", "2", "--seeds", "2",
+         "--epochs", "15", "--data-root", str(shared_data), "--threads", "1", "--no-progress"],
+        capture_output=True, text=True, timeout=300, cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    record = json.loads(result.stdout.strip().splitlines()[-1])
+    runs = record["test_acc_per_run"]
+    assert record["seeds_per_split"] == 2 and len(runs) == 4 and "x 2 seeds" in record["metric"]
+    # Runs are split-major: seed s of every split sits at positions s, s + seeds, ...
+    expected = [(runs[0] + runs[2]) / 2, (runs[1] + runs[3]) / 2]
+    # (the record rounds each run to 0.01, hence the tolerance)
+    assert len(record["test_acc_mean_per_seed"]) == 2
+    assert all(abs(a - b) < 0.011 for a, b in zip(record["test_acc_mean_per_seed"], expected))
+    # The mean of the per-seed means is the overall mean (equal numbers of runs per seed).
+    assert abs(sum(record["test_acc_mean_per_seed"]) / 2 - record["test_acc_mean"]) < 0.02
+
+
 def test_sheaf_diffusion_example_help():
     result = subprocess.run([sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0
