@@ -324,6 +324,8 @@ def _training_rows(record: dict[str, Any], path: Path, profile: str) -> list[Tra
     task, dataset, model = (str(record.get(k, "-")) for k in ("task", "dataset", "model"))
     if isinstance(record.get("target"), str):  # one of several targets of a dataset (QM9 U0)
         dataset = f"{dataset}/{record['target']}"
+    if isinstance(record.get("data_variant"), str):  # an experiment on another copy of the data: its own row
+        dataset = f"{dataset} [{record['data_variant']}]"
     metric_word = _metric_word(record.get("metric"))
     curves = curves_of(record)
     hyper = record.get("hyperparameters") or {}

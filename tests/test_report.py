@@ -127,3 +127,17 @@ def test_records_with_several_models_or_modes_give_one_row_each(tmp_path, capsys
     assert rw.curves == {"saint_rw_train_loss": [0.9, 0.6]}
     written = report.plot(result, tmp_path / "plots")
     assert {p.name for p in written} == {"accuracy_vs_published.png", "training_curves.png"}
+
+
+def test_records_on_another_copy_of_the_data_keep_their_own_row(tmp_path, capsys):
+    # A newer record on a modified copy of a dataset (data_variant) must not replace the standard one.
+    write_record(tmp_path / "standard.json", {"task": "node_classification_heterophily", "dataset": "cornell", "model": "gcn",
+                                              "test_acc_mean": 48.0, "test_acc_std": 7.0}, epochs=5, seeds=1, mtime=1_000_000)
+    write_record(tmp_path / "legacy.json", {"task": "node_classification_heterophily", "dataset": "cornell", "model": "gcn",
+                                            "data_variant": "old feature file", "test_acc_mean": 57.0, "test_acc_std": 6.0},
+                 epochs=5, seeds=1)
+    capsys.readouterr()
+    rows = {(r.dataset, r.model): r for r in report.collect([tmp_path]).training}
+    assert set(rows) == {("cornell", "gcn"), ("cornell [old feature file]", "gcn")}
+    assert rows[("cornell", "gcn")].metric.mean == 48.0
+    assert rows[("cornell [old feature file]", "gcn")].metric.mean == 57.0
