@@ -125,7 +125,7 @@ def train_split(graph, num_classes: int, args, split: int, seed: int) -> dict[st
             bad_epochs += 1
             if bad_epochs >= args.patience:
                 break
-    return result
+    return {**result, "epochs_run": epoch + 1}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -156,6 +156,8 @@ def main(argv: list[str] | None = None) -> dict:
         if getattr(args, key, None) is None or (key == "epochs" and args.epochs == 0):
             setattr(args, key, value)
     args.low_pass, args.high_pass = bool(args.low_pass), bool(args.high_pass)
+    if args.epochs < 1 or args.patience < 1:
+        parser.error("--epochs and --patience must be at least 1 (--epochs 0 means the configuration's default)")
     setup(args)
 
     dataset = GeomGCNGraph(args.dataset, root=args.data_root)
@@ -185,6 +187,7 @@ def main(argv: list[str] | None = None) -> dict:
         "test_acc_per_run": [round(v, 2) for v in test],
         "test_acc_mean_per_seed": [round(v, 2) for v in per_seed],
         "best_epochs": [r["epoch"] for r in results],
+        "epochs_run": [r["epochs_run"] for r in results],
         "stop_on": args.stop_on,
         "config": {key: getattr(args, key) for key in CONFIG_KEYS[args.model == "gcn"]},
         "metric": f"test accuracy (%) at the best validation {args.stop_on} epoch, mean/std over splits"

@@ -14,6 +14,9 @@ options:
 Trials alternate over ``--models``; trial k's options depend only on
 (``--sample-seed``, dataset, k), so a search can be stopped and resumed
 (``--resume``) from its ``--out`` file, which is rewritten after every trial.
+``--epochs`` and ``--patience`` shorten every trial (a cheaper search; re-run the chosen
+configuration with ``examples/sheaf_diffusion.py`` at 1000 / 200 for a figure under the
+paper's protocol); a search file is only resumed with the same two values.
 The reported figure is the test accuracy of the trial with the highest mean
 validation accuracy (overall, and per model); the test accuracy takes no part in the choice.
 
@@ -82,10 +85,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--splits", type=int, default=10, help="standard splits 0..K-1 per trial (default 10)")
     parser.add_argument("--sample-seed", type=int, default=0, help="seed of the configuration sampler (default 0)")
     parser.add_argument("--time-limit", type=float, default=None, help="start no new trial after this many minutes")
+    parser.add_argument("--patience", type=int, default=SEARCH_SPACE["patience"],
+                        help="early-stopping patience of every trial (default 200)")
     parser.add_argument("--resume", action="store_true", help="keep the trials already in --out and run the rest")
     args = parser.parse_args(argv)
     if args.trials < 1:
         parser.error("--trials must be at least 1")
+    if args.patience < 1:
+        parser.error("--patience must be at least 1")
     setup(args)
 
     out = Path(args.out) if args.out else None
@@ -98,6 +105,11 @@ def main(argv: list[str] | None = None) -> dict:
             parser.error(f"{out} holds a search on {previous.get('dataset')!r} with sample seed "
                          f"{previous.get('sample_seed')}, not {args.dataset!r} / {args.sample_seed}")
         trials = previous["trials"]
+        for earlier in trials:
+            budget = (earlier["options"]["epochs"], earlier["options"]["patience"])
+            if budget != (args.epochs, args.patience):
+                parser.error(f"{out} holds trials run with --epochs {budget[0]} --patience {budget[1]}, "
+                             f"not {args.epochs} / {args.patience}; resume with those or start a new --out")
 
     def record() -> dict:
         models = sorted({t["model"] for t in trials})
@@ -129,7 +141,8 @@ def main(argv: list[str] | None = None) -> dict:
             break
         model = args.models[trial % len(args.models)]
         options = sample_options(args.sample_seed, args.dataset, trial)
-        options["epochs"] = args.epochs  # the search's 1000 unless --epochs shortens it
+        # The search's 1000 / 200 unless --epochs / --patience shorten them.
+        options.update(epochs=args.epochs, patience=args.patience)
         trial_argv = ["--dataset", args.dataset, "--model", model, "--splits", str(args.splits),
                       "--seeds", str(args.seeds), "--device", args.device, "--no-progress"]
         if args.data_root:
@@ -142,7 +155,7 @@ def main(argv: list[str] | None = None) -> dict:
             "trial": trial, "model": model, "options": options,
             "val_acc_mean": result["val_acc_mean"], "test_acc_mean": result["test_acc_mean"],
             "test_acc_std": result["test_acc_std"], "test_acc_per_run": result["test_acc_per_run"],
-            "best_epochs": result["best_epochs"], "wall_time_s": round(time.perf_counter() - start, 1),
+            "best_epochs": result["best_epochs"], "epochs_run": result["epochs_run"], "wall_time_s": round(time.perf_counter() - start, 1),
         })
         print(f"trial {trial} {model}: val {result['val_acc_mean']:.2f} test {result['test_acc_mean']:.2f}",
               file=sys.stderr, flush=True)

@@ -25,6 +25,8 @@ def test_sheaf_diffusion_example_one_split(tmp_path, shared_data):
     # Texas defaults from the released script, with the command-line override applied.
     assert record["config"]["stalk_dim"] == 3 and record["config"]["num_layers"] == 2
     assert 0 <= record["best_epochs"][0] < 40
+    # Patience 200 cannot end a 40-epoch run early.
+    assert record["epochs_run"] == [40]
     # 40 epochs already beat the 5-class chance level (20%) by far.
     assert record["test_acc_mean"] > 45.0 and record["published"]["nsd_best"] == 85.95
 
@@ -53,3 +55,10 @@ def test_sheaf_diffusion_example_help():
     assert result.returncode == 0
     for option in ("--dataset", "--model", "--stop-on", "--splits", "--seeds", "--out"):
         assert option in result.stdout
+
+
+def test_sheaf_diffusion_example_rejects_empty_budgets():
+    for flag in ("--epochs", "--patience"):
+        result = subprocess.run([sys.executable, str(SCRIPT), flag, "-1", "--no-progress"],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode != 0 and "--epochs and --patience must be at least 1" in result.stderr

@@ -63,6 +63,25 @@ def test_sweep_runs_selects_and_resumes(tmp_path, shared_data):
     assert mismatch.returncode != 0 and "texas" in mismatch.stderr
     assert json.loads(out.read_text()) == again
 
+    # Nor are trials run with another early-stopping budget.
+    other_budget = run(["--trials", "3", "--resume", "--patience", "7", *common])
+    assert other_budget.returncode != 0 and "--patience 200" in other_budget.stderr
+    assert json.loads(out.read_text()) == again
+
+
+def test_sweep_patience_is_applied_and_recorded(tmp_path, shared_data):
+    out = tmp_path / "search.json"
+    result = run(["--dataset", "texas", "--models", "diag", "--splits", "1", "--epochs", "40", "--patience", "2",
+                  "--trials", "1", "--data-root", str(shared_data), "--threads", "1", "--no-progress",
+                  "--out", str(out)])
+    assert result.returncode == 0, result.stderr[-3000:]
+    trial = json.loads(out.read_text())["trials"][0]
+    assert trial["options"]["patience"] == 2 and trial["options"]["epochs"] == 40
+    assert trial["options"] == {**sweep.sample_options(0, "texas", 0), "epochs": 40, "patience": 2}
+    # Early stopping after 2 epochs without a better validation loss: the run ends 2 epochs after its best
+    # (or at the epoch budget).
+    assert trial["epochs_run"][0] in (min(trial["best_epochs"][0] + 1 + 2, 40),)
+
 
 def test_sweep_help_and_bad_arguments(tmp_path):
     result = run(["--help"])
@@ -72,3 +91,4 @@ def test_sweep_help_and_bad_arguments(tmp_path):
     assert run(["--trials", "0"]).returncode != 0
     missing = run(["--resume", "--out", str(tmp_path / "none.json")])
     assert missing.returncode != 0 and "--resume" in missing.stderr
+    assert run(["--patience", "0"]).returncode != 0
