@@ -128,6 +128,12 @@ def train_split(graph, num_classes: int, args, split: int, seed: int) -> dict[st
     return {**result, "epochs_run": epoch + 1}
 
 
+def check_budget(parser, args) -> None:
+    """Refuse an epoch or patience budget that would train nothing (shared with the sweep script)."""
+    if args.epochs < 1 or args.patience < 1:
+        parser.error("--epochs and --patience must be at least 1 (--epochs 0 means the configuration's default)")
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = base_parser(__doc__, epochs=0, seeds=1)
     parser.add_argument("--dataset", default="texas", choices=["texas", "wisconsin", "cornell", "film", "chameleon", "squirrel"])
@@ -156,8 +162,7 @@ def main(argv: list[str] | None = None) -> dict:
         if getattr(args, key, None) is None or (key == "epochs" and args.epochs == 0):
             setattr(args, key, value)
     args.low_pass, args.high_pass = bool(args.low_pass), bool(args.high_pass)
-    if args.epochs < 1 or args.patience < 1:
-        parser.error("--epochs and --patience must be at least 1 (--epochs 0 means the configuration's default)")
+    check_budget(parser, args)
     setup(args)
 
     dataset = GeomGCNGraph(args.dataset, root=args.data_root)

@@ -91,8 +91,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     if args.trials < 1:
         parser.error("--trials must be at least 1")
-    if args.patience < 1:
-        parser.error("--patience must be at least 1")
+    sheaf_diffusion.check_budget(parser, args)
     setup(args)
 
     out = Path(args.out) if args.out else None
@@ -155,7 +154,8 @@ def main(argv: list[str] | None = None) -> dict:
             "trial": trial, "model": model, "options": options,
             "val_acc_mean": result["val_acc_mean"], "test_acc_mean": result["test_acc_mean"],
             "test_acc_std": result["test_acc_std"], "test_acc_per_run": result["test_acc_per_run"],
-            "best_epochs": result["best_epochs"], "epochs_run": result["epochs_run"], "wall_time_s": round(time.perf_counter() - start, 1),
+            "best_epochs": result["best_epochs"], "epochs_run": result["epochs_run"],
+            "wall_time_s": round(time.perf_counter() - start, 1),
         })
         print(f"trial {trial} {model}: val {result['val_acc_mean']:.2f} test {result['test_acc_mean']:.2f}",
               file=sys.stderr, flush=True)

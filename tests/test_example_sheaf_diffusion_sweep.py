@@ -80,7 +80,7 @@ def test_sweep_patience_is_applied_and_recorded(tmp_path, shared_data):
     assert trial["options"] == {**sweep.sample_options(0, "texas", 0), "epochs": 40, "patience": 2}
     # Early stopping after 2 epochs without a better validation loss: the run ends 2 epochs after its best
     # (or at the epoch budget).
-    assert trial["epochs_run"][0] in (min(trial["best_epochs"][0] + 1 + 2, 40),)
+    assert trial["epochs_run"][0] == min(trial["best_epochs"][0] + 1 + 2, 40)
 
 
 def test_sweep_help_and_bad_arguments(tmp_path):
@@ -91,4 +91,6 @@ def test_sweep_help_and_bad_arguments(tmp_path):
     assert run(["--trials", "0"]).returncode != 0
     missing = run(["--resume", "--out", str(tmp_path / "none.json")])
     assert missing.returncode != 0 and "--resume" in missing.stderr
-    assert run(["--patience", "0"]).returncode != 0
+    for flag in ("--patience", "--epochs"):
+        empty = run([flag, "0"])
+        assert empty.returncode != 0 and "--epochs and --patience must be at least 1" in empty.stderr
