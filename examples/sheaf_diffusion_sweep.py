@@ -120,7 +120,8 @@ def main(argv: list[str] | None = None) -> dict:
             "sample_seed": args.sample_seed,
             "trials_run": len(trials),
             "splits": args.splits,
-            "search_space": SEARCH_SPACE,
+            # The budget every trial ran with (the search's 1000 / 200 unless shortened).
+            "search_space": {**SEARCH_SPACE, "epochs": args.epochs, "patience": args.patience},
             "selection": "highest mean validation accuracy over the splits (model chosen per split at the best "
                          "validation loss, as the official code); test accuracy not used",
             "test_acc_mean": selected["test_acc_mean"] if selected else None,
@@ -140,7 +141,6 @@ def main(argv: list[str] | None = None) -> dict:
             break
         model = args.models[trial % len(args.models)]
         options = sample_options(args.sample_seed, args.dataset, trial)
-        # The search's 1000 / 200 unless --epochs / --patience shorten them.
         options.update(epochs=args.epochs, patience=args.patience)
         trial_argv = ["--dataset", args.dataset, "--model", model, "--splits", str(args.splits),
                       "--seeds", str(args.seeds), "--device", args.device, "--no-progress"]

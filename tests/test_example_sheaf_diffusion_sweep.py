@@ -75,7 +75,9 @@ def test_sweep_patience_is_applied_and_recorded(tmp_path, shared_data):
                   "--trials", "1", "--data-root", str(shared_data), "--threads", "1", "--no-progress",
                   "--out", str(out)])
     assert result.returncode == 0, result.stderr[-3000:]
-    trial = json.loads(out.read_text())["trials"][0]
+    record = json.loads(out.read_text())
+    assert record["search_space"]["epochs"] == 40 and record["search_space"]["patience"] == 2
+    trial = record["trials"][0]
     assert trial["options"]["patience"] == 2 and trial["options"]["epochs"] == 40
     assert trial["options"] == {**sweep.sample_options(0, "texas", 0), "epochs": 40, "patience": 2}
     # Early stopping after 2 epochs without a better validation loss: the run ends 2 epochs after its best
