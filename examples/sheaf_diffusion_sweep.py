@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sheaf_diffusion  # noqa: E402  (the single-configuration example beside this file)
 
-from geoconv.experiment import base_parser, finish, setup  # noqa: E402
+from geoconv.experiment import base_parser, complete, finish, setup  # noqa: E402
 
 DROPOUTS = [round(0.1 * k, 1) for k in range(10)]
 SEARCH_SPACE = {
@@ -160,7 +160,8 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"trial {trial} {model}: val {result['val_acc_mean']:.2f} test {result['test_acc_mean']:.2f}",
               file=sys.stderr, flush=True)
         if out is not None:
-            write_json(out, record())
+            # With provenance, so a search stopped by hand still records its commit and options.
+            write_json(out, complete(args, record()))
     return finish(args, record())
 
 

@@ -94,8 +94,8 @@ def versions() -> dict[str, str]:
     return found
 
 
-def finish(args: argparse.Namespace, record: dict[str, Any]) -> dict[str, Any]:
-    """Complete ``record`` (hyper-parameters, wall time, versions, commit), print it as the last line, write ``--out``."""
+def complete(args: argparse.Namespace, record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with the run's provenance added: hyper-parameters, wall time so far, versions, commit, device."""
     hyper = {k: v for k, v in vars(args).items() if not k.startswith("_") and k not in ("out", "no_progress")}
     full = dict(record)
     full.setdefault("hyperparameters", hyper)
@@ -105,6 +105,12 @@ def finish(args: argparse.Namespace, record: dict[str, Any]) -> dict[str, Any]:
     full.setdefault("versions", versions())
     full.setdefault("git_commit", git_commit())
     full.setdefault("device", str(getattr(args, "device", "cpu")))
+    return full
+
+
+def finish(args: argparse.Namespace, record: dict[str, Any]) -> dict[str, Any]:
+    """Complete ``record`` (see :func:`complete`), print it as the last line, write ``--out``."""
+    full = complete(args, record)
     line = json.dumps(full, default=_json_default)
     if getattr(args, "out", None):
         path = Path(args.out)

@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from geoconv.experiment import git_commit
+
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "examples" / "sheaf_diffusion_sweep.py"
 sys.path.insert(0, str(REPO / "examples"))
@@ -96,3 +100,27 @@ def test_sweep_help_and_bad_arguments(tmp_path):
     for flag in ("--patience", "--epochs"):
         empty = run([flag, "0"])
         assert empty.returncode != 0 and "--epochs and --patience must be at least 1" in empty.stderr
+
+
+def test_sweep_stopped_by_hand_keeps_provenance(tmp_path, shared_data, monkeypatch):
+    """The file written after each trial carries the commit and options, so a search killed mid-way is still traceable."""
+    real_main = sweep.sheaf_diffusion.main
+    calls = []
+
+    def main_then_interrupt(argv):
+        calls.append(argv)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # stands in for a kill during trial 1
+        return real_main(argv)
+
+    monkeypatch.setattr(sweep.sheaf_diffusion, "main", main_then_interrupt)
+    out = tmp_path / "search.json"
+    # No --threads: this runs inside the test process, whose torch thread count must stay as it is.
+    with pytest.raises(KeyboardInterrupt):
+        sweep.main(["--dataset", "texas", "--models", "diag", "--splits", "1", "--epochs", "3", "--trials", "3",
+                    "--data-root", str(shared_data), "--no-progress", "--out", str(out)])
+    record = json.loads(out.read_text())
+    assert record["trials_run"] == 1 and [t["trial"] for t in record["trials"]] == [0]
+    assert record["hyperparameters"]["sample_seed"] == 0 and record["hyperparameters"]["trials"] == 3
+    assert record["git_commit"] == git_commit() and record["versions"]["torch"]
+    assert record["search_space"]["epochs"] == 3
