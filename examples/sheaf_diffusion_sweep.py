@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sheaf_diffusion  # noqa: E402  (the single-configuration example beside this file)
 
-from geoconv.experiment import base_parser, complete, finish, setup  # noqa: E402
+from geoconv.experiment import base_parser, complete, finish, setup, write_record  # noqa: E402
 
 DROPOUTS = [round(0.1 * k, 1) for k in range(10)]
 SEARCH_SPACE = {
@@ -69,12 +69,6 @@ def summary(trial: dict | None) -> dict | None:
         return None
     keys = ("trial", "model", "options", "val_acc_mean", "test_acc_mean", "test_acc_std", "test_acc_per_run")
     return {key: trial[key] for key in keys}
-
-
-def write_json(path: Path, record: dict) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(record) + "\n")
-    temporary.replace(path)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -161,7 +155,7 @@ def main(argv: list[str] | None = None) -> dict:
               file=sys.stderr, flush=True)
         if out is not None:
             # With provenance, so a search stopped by hand still records its commit and options.
-            write_json(out, complete(args, record()))
+            write_record(out, complete(args, record()))
     return finish(args, record())
 
 

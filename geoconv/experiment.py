@@ -108,17 +108,26 @@ def complete(args: argparse.Namespace, record: dict[str, Any]) -> dict[str, Any]
     return full
 
 
+def _write_line(path: Path, line: str) -> None:
+    # Through a temporary file, so a run stopped mid-write never leaves half a record.
+    if path.parent != Path(""):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(line + "\n")
+    os.replace(temporary, path)
+
+
+def write_record(path: Path, record: dict[str, Any]) -> None:
+    """Write ``record`` to ``path`` as one JSON line, atomically (the format of :func:`finish`'s ``--out``)."""
+    _write_line(path, json.dumps(record, default=_json_default))
+
+
 def finish(args: argparse.Namespace, record: dict[str, Any]) -> dict[str, Any]:
     """Complete ``record`` (see :func:`complete`), print it as the last line, write ``--out``."""
     full = complete(args, record)
     line = json.dumps(full, default=_json_default)
     if getattr(args, "out", None):
-        path = Path(args.out)
-        if path.parent != Path(""):
-            path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text(line + "\n")
-        os.replace(temporary, path)
+        _write_line(Path(args.out), line)
     sys.stdout.flush()
     print(line, flush=True)
     return full
