@@ -130,4 +130,5 @@ def test_oriented_half_finds_every_induced_edge_of_a_symmetric_graph_once(self_l
     assert sorted(zip(*(t.tolist() for t in result))) == sorted(zip(*(t.tolist() for t in expected)))
     structure = induced_edges_symmetric(oriented, reverse[oriented[2]], node, group, num_nodes, positions=False)
     assert structure[0] is None
-    assert_close(structure[1], result[1]) and assert_close(structure[2], result[2])
+    assert_close(structure[1], result[1])
+    assert_close(structure[2], result[2])

@@ -316,7 +316,8 @@ def test_same_seed_same_subgraphs_other_seed_other_subgraphs(kind):
     a = make(kind, graph, 5, num_steps=4, sample_coverage=3, seed=11)
     b = make(kind, graph, 5, num_steps=4, sample_coverage=3, seed=11)
     c = make(kind, graph, 5, num_steps=4, sample_coverage=3, seed=12)
-    assert_close(a.node_norm, b.node_norm) and assert_close(a.edge_norm, b.edge_norm)
+    assert_close(a.node_norm, b.node_norm)
+    assert_close(a.edge_norm, b.edge_norm)
     first_a, first_b, first_c = _signature(a), _signature(b), _signature(c)
     assert first_a == first_b
     assert first_a != first_c
