@@ -104,3 +104,42 @@ def test_transform_errors():
         sample_points(Graph(pos=torch.zeros(3, 3)), 10)
     with pytest.raises(ValueError, match="axis must be"):
         random_rotation_matrix(3)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 2])
+def test_random_rotate_moves_points_by_the_drawn_rotation(axis):
+    # A no-op (or a transposed matrix, or normals left alone) fails here: the points move
+    # exactly by R, the normals by the same R, and R differs from the identity.
+    cloud = sample_points(_cube(), 50, generator=_generator())
+    rotated = random_rotate(cloud, axis=axis, generator=_generator(8))
+    matrix = random_rotation_matrix(axis, dtype=torch.float64, generator=_generator(8))
+    assert (matrix - torch.eye(3, dtype=torch.float64)).abs().max().item() > 0.1
+    torch.testing.assert_close(rotated.pos, cloud.pos @ matrix.T)
+    torch.testing.assert_close(rotated.normal, cloud.normal @ matrix.T)
+
+
+def test_random_rotation_matrix_is_uniform():
+    # Haar measure on SO(3): E[R] = 0 and E[R_ij^2] = 1/3; about an axis, E[cos] = E[sin] = 0.
+    generator = _generator(9)
+    matrices = torch.stack([random_rotation_matrix(dtype=torch.float64, generator=generator) for _ in range(2000)])
+    tolerance = 4 / math.sqrt(2000)
+    assert matrices.mean(0).abs().max().item() < tolerance
+    torch.testing.assert_close(matrices.pow(2).mean(0), torch.full((3, 3), 1 / 3, dtype=torch.float64), atol=tolerance, rtol=0)
+    about_y = torch.stack([random_rotation_matrix(1, dtype=torch.float64, generator=generator) for _ in range(2000)])
+    assert about_y[:, 0, 0].mean().abs().item() < tolerance and about_y[:, 0, 2].mean().abs().item() < tolerance
+    assert about_y[:, 0, 0].abs().max().item() > 0.99 and about_y[:, 0, 2].abs().max().item() > 0.99
+
+
+def test_random_scale_draws_uniform_per_axis_scales_and_shifts():
+    # A no-op (scale 1, no shift), an isotropic scale or a shift ignoring `translate` fails here.
+    graph = Graph(pos=torch.ones(1, 3, dtype=torch.float64))
+    generator = _generator(10)
+    draws = torch.cat([random_scale(graph, low=0.5, high=2.0, generator=generator).pos for _ in range(1000)])
+    assert bool(((draws >= 0.5) & (draws <= 2.0)).all())
+    torch.testing.assert_close(draws.mean(0), torch.full((3,), 1.25, dtype=torch.float64), atol=0.05, rtol=0)
+    assert draws.min().item() < 0.52 and draws.max().item() > 1.98
+    assert (draws[:, 0] - draws[:, 1]).abs().mean().item() > 0.3  # each axis draws its own scale
+    origin = Graph(pos=torch.zeros(1, 3, dtype=torch.float64))
+    shifts = torch.cat([random_scale(origin, translate=0.2, generator=generator).pos for _ in range(1000)])
+    assert shifts.abs().max().item() <= 0.2 and shifts.abs().max().item() > 0.19
+    torch.testing.assert_close(shifts.mean(0), torch.zeros(3, dtype=torch.float64), atol=0.02, rtol=0)
