@@ -18,6 +18,10 @@ def test_pyg_round_trip():
     data = to_pyg(g)
     assert isinstance(data, pyg_data.Data)
     assert data.num_nodes == 4 and torch.equal(data.edge_index, g.edge_index)
+    # PyG sees every tensor under its own name (a round trip alone would accept any private encoding).
+    assert sorted(data.keys()) == sorted(["x", "edge_index", "edge_attr", "y", "train_mask", "num_nodes"])
+    for name in g.keys():
+        assert torch.equal(getattr(data, name), getattr(g, name)), name
     back = from_pyg(data, levels={"train_mask": "node"})
     for name in g.keys():
         assert torch.equal(getattr(back, name), getattr(g, name))
@@ -36,8 +40,13 @@ def test_pyg_batch_round_trip_matches_pyg_batching():
     ours = Batch.from_graphs(graphs)
     theirs = to_pyg(ours)
     assert isinstance(theirs, pyg_data.Batch)
-    reference = pyg_data.Batch.from_data_list([to_pyg(g) for g in graphs])
-    assert torch.equal(theirs.edge_index, ours.edge_index)
+    # The reference is built by PyG alone from the same tensors (not from to_pyg, which is under test).
+    reference = pyg_data.Batch.from_data_list(
+        [pyg_data.Data(x=g.x, edge_index=g.edge_index, num_nodes=g.num_nodes) for g in graphs]
+    )
+    for name in ("x", "edge_index", "batch", "ptr"):
+        assert torch.equal(getattr(theirs, name), getattr(reference, name)), name
+    assert theirs.num_graphs == reference.num_graphs == len(graphs)
     assert torch.equal(reference.batch, ours.batch)
     assert torch.equal(reference.ptr, ours.ptr)
     back = from_pyg(theirs)
