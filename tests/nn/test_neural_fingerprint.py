@@ -54,12 +54,23 @@ def test_matches_dense_reference_and_uses_degree_weights():
     torch.testing.assert_close(out, _dense_reference(layer, graph), atol=1e-12, rtol=1e-10)
     # every atom writes unit mass at every depth: the fingerprint sums to N * (L + 1)
     torch.testing.assert_close(out.sum(), torch.tensor(7.0 * 3, dtype=torch.float64))
-    with torch.no_grad():  # changing the weights of a degree nobody has leaves the output unchanged
-        degrees = torch.bincount(graph.edge_index[1], minlength=7).clamp(max=3)
-        unused = [d for d in range(4) if d not in degrees.tolist()]
+
+
+def test_weights_of_an_unused_degree_do_not_matter_and_used_ones_do():
+    # Degrees of this graph are 0..3; with max_degree=5 the blocks of degrees 4 and 5 are unused.
+    graph = _molecule_like(7, seed=1)
+    layer = _layer(max_degree=5)
+    out = layer(graph.x, graph.edge_index, graph.edge_attr)
+    degrees = torch.bincount(graph.edge_index[1], minlength=7).tolist()
+    unused = [d for d in range(6) if d not in degrees]
+    assert unused == [4, 5]
+    with torch.no_grad():
         for d in unused:
             layer.degree_weights[0][:, d * 6:(d + 1) * 6] += 1.0
-    torch.testing.assert_close(layer(graph.x, graph.edge_index, graph.edge_attr), out)
+    torch.testing.assert_close(layer(graph.x, graph.edge_index, graph.edge_attr), out, atol=0, rtol=0)
+    with torch.no_grad():  # the block of a degree that atoms have is read
+        layer.degree_weights[0][:, 3 * 6:4 * 6] += 1.0
+    assert not torch.allclose(layer(graph.x, graph.edge_index, graph.edge_attr), out)
 
 
 def test_invariant_to_atom_renumbering():
