@@ -45,7 +45,7 @@ def _h5_bytes(**arrays) -> bytes:
     return buffer.getvalue()
 
 
-def test_modelnet_off_archive(tmp_path):
+def test_modelnet_off_archive(tmp_path, monkeypatch):
     _write_off_zip(tmp_path / "modelnet" / "ModelNet10.zip")
     train = ModelNet("10", "train", root=tmp_path, num_points=64)
     test = ModelNet("10", "test", root=tmp_path, num_points=64)
@@ -58,8 +58,14 @@ def test_modelnet_off_archive(tmp_path):
         torch.testing.assert_close(graph.pos.mean(0), torch.zeros(3), atol=1e-5, rtol=0)
     square = [g for g in train if int(g.y) == 0][0]
     assert square.pos[:, 2].abs().max().item() < 1e-6  # the flat square stays flat
-    # Deterministic: a second load (from the cache) gives the same points.
-    torch.testing.assert_close(ModelNet("10", "train", root=tmp_path, num_points=64)[0].pos, train[0].pos)
+    # Deterministic: a load from the cache, and a fresh build in an empty cache, give the same points.
+    cached_load = ModelNet("10", "train", root=tmp_path, num_points=64)
+    monkeypatch.setenv("GEOCONV_CACHE", str(tmp_path / "another_cache"))
+    rebuilt = ModelNet("10", "train", root=tmp_path, num_points=64)
+    assert (tmp_path / "another_cache").is_dir()  # really built again, not read from the first cache
+    for i in range(len(train)):
+        torch.testing.assert_close(cached_load[i].pos, train[i].pos, atol=0, rtol=0)
+        torch.testing.assert_close(rebuilt[i].pos, train[i].pos, atol=0, rtol=0)
 
 
 def test_modelnet_download_and_extracted_folder(tmp_path, monkeypatch):
