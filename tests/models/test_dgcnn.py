@@ -71,3 +71,66 @@ def test_dgcnn_errors():
     segmentation = DGCNNSegmentation(3, 4, 2, k=3)
     with pytest.raises(ValueError, match="no graph-level tensor 'category'"):
         segmentation(_cloud(10, 0).apply(lambda t: t.float()))
+
+
+def _dense_edge_conv(mlp: torch.nn.Module, h: torch.Tensor, k: int) -> torch.Tensor:
+    """EdgeConv of the paper, one point at a time: max over the k nearest (self included) of MLP(h_i || h_j - h_i)."""
+    rows = []
+    for i in range(h.shape[0]):
+        distance = ((h - h[i]) ** 2).sum(1)
+        nearest = torch.argsort(distance)[:k]
+        messages = mlp(torch.cat([h[i].expand(len(nearest), -1), h[nearest] - h[i]], dim=1))
+        rows.append(messages.max(dim=0).values)
+    return torch.stack(rows)
+
+
+def _dense_dgcnn(model: DGCNN, pos: torch.Tensor) -> torch.Tensor:
+    """DGCNN's formulas for one cloud: dynamic EdgeConvs, embedding, max || mean pooling, head."""
+    h, layers = pos, []
+    for conv in model.convs:
+        h = _dense_edge_conv(conv.nn, h, conv.k)
+        layers.append(h)
+    embedding = model.embedding(torch.cat(layers, dim=1))
+    pooled = torch.cat([embedding.max(dim=0).values, embedding.mean(dim=0)]).unsqueeze(0)
+    return model.classifier(model.head(pooled))
+
+
+def test_dgcnn_matches_dense_reference():
+    model = _small_dgcnn()
+    with torch.no_grad():  # non-trivial batch-norm statistics, so that eval mode is not near identity
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm1d):
+                module.running_mean.uniform_(-0.5, 0.5)
+                module.running_var.uniform_(0.5, 2.0)
+    graphs = [_cloud(20, 11), _cloud(17, 12)]
+    expected = torch.cat([_dense_dgcnn(model, g.pos) for g in graphs])
+    torch.testing.assert_close(model(Batch.from_graphs(graphs)), expected, atol=1e-10, rtol=1e-10)
+    assert expected.std().item() > 1e-3  # the reference itself is not constant
+
+
+def _sphere_or_plane(label: int, n: int, generator: torch.Generator) -> Graph:
+    points = torch.randn(n, 3, generator=generator)
+    if label == 0:  # on the unit sphere
+        points = points / points.norm(dim=1, keepdim=True)
+    else:  # a flat square z = 0
+        points = torch.cat([2 * torch.rand(n, 2, generator=generator) - 1, torch.zeros(n, 1)], dim=1)
+    return Graph(pos=points, y=torch.tensor([label]), y_level="graph")
+
+
+def test_dgcnn_learns_sphere_versus_plane(single_thread):
+    # A small task a working DGCNN learns in a few seconds; a model that ignores its input cannot beat 50 %.
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(0)
+    train = Batch.from_graphs([_sphere_or_plane(i % 2, 32, generator) for i in range(16)])
+    test = Batch.from_graphs([_sphere_or_plane(i % 2, 32, generator) for i in range(20)])
+    model = DGCNN(3, 2, k=8, channels=(16, 16), embedding_dim=32, head=(16,), dropout=0.0)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    model.train()
+    for _ in range(30):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(train), train.y).backward()
+        optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        accuracy = (model(test).argmax(1) == test.y).float().mean().item()
+    assert accuracy >= 0.95
