@@ -11,8 +11,8 @@ REPO = Path(__file__).resolve().parent.parent
 def test_mesh_classification_example_offline(tmp_path, shared_data):
     out = tmp_path / "record.json"
     result = subprocess.run(
-        [sys.executable, str(REPO / "examples" / "mesh_classification.py"), "--dataset", "offline", "--per-class", "2",
-         "--edges", "450", "--channels", "8,16", "--pool", "360,270", "--epochs", "1", "--threads", "1",
+        [sys.executable, str(REPO / "examples" / "mesh_classification.py"), "--dataset", "offline", "--per-class", "4",
+         "--edges", "450", "--channels", "8,16", "--pool", "360,270", "--epochs", "25", "--lr", "0.005", "--threads", "1",
          "--data-root", str(shared_data), "--no-progress", "--out", str(out)],
         capture_output=True, text=True, timeout=300, cwd=REPO,
     )
@@ -20,8 +20,12 @@ def test_mesh_classification_example_offline(tmp_path, shared_data):
     record = json.loads(result.stdout.strip().splitlines()[-1])
     assert record["dataset"] == "offline" and record["model"] == "meshcnn"
     assert "generated" in record["dataset_description"] and record["published"].startswith("none")
-    assert record["num_train"] + record["num_test"] == 2 * len(record["classes"]) == 16
-    assert 0.0 <= record["test_acc_mean"] <= 100.0 and record["chance_acc"] == 12.5
+    assert record["num_train"] + record["num_test"] == 4 * len(record["classes"]) == 32
+    assert record["chance_acc"] == 12.5
+    # The model learns (a model predicting one class gets 12.5 % of the 8 classes): seeded, so
+    # the figures are reproducible (seen: train 87.5 %, test 37.5 % = 3 of 8 test meshes).
+    assert record["train_acc_mean"] >= 75.0
+    assert record["test_acc_mean"] >= 25.0
     assert json.loads(out.read_text()) == record
 
 
