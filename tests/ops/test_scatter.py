@@ -1,8 +1,11 @@
+import sys
+import types
+
 import pytest
 import torch
 import torch_geometric.utils as pyg_utils
 
-from geoconv.ops import scatter, segment, softmax
+from geoconv.ops import scatter, segment, softmax, use_torch_scatter
 
 SRC = [1.0, 3.0, 2.0, 4.0, 5.0, 6.0]
 INDEX = [0, 0, 1, 1, 1, 3]  # row 2 and row 4 receive nothing
@@ -129,3 +132,39 @@ def test_softmax_matches_pyg_and_gradcheck():
     sums = scatter(softmax(src, index, 8), index, 0, 8)
     torch.testing.assert_close(sums[index.unique()], torch.ones(index.unique().numel(), 4, dtype=torch.float64))
     assert torch.autograd.gradcheck(lambda s: softmax(s, index, 8), (src,))
+
+
+@pytest.fixture
+def native_kernels_after():
+    yield
+    use_torch_scatter([])
+
+
+def test_use_torch_scatter_routes_the_listed_reductions(monkeypatch, native_kernels_after):
+    # A stand-in torch_scatter records its calls: the routing is tested where the package is absent too.
+    calls = []
+
+    def fake_scatter(src, index, dim, dim_size, reduce):
+        calls.append(reduce)
+        return torch.full((dim_size,), 7.0)
+
+    monkeypatch.setitem(sys.modules, "torch_scatter", types.SimpleNamespace(scatter=fake_scatter))
+    use_torch_scatter(["max", "add"])
+    src, index = torch.tensor(SRC), torch.tensor(INDEX)
+    torch.testing.assert_close(scatter(src, index, 0, 5, "max"), torch.full((5,), 7.0))
+    torch.testing.assert_close(scatter(src, index, 0, 5, "add"), torch.full((5,), 7.0))
+    torch.testing.assert_close(scatter(src, index, 0, 5, "mean"), torch.tensor(EXPECTED["mean"]))
+    assert calls == ["max", "sum"]
+    use_torch_scatter([])
+    torch.testing.assert_close(scatter(src, index, 0, 5, "max"), torch.tensor(EXPECTED["max"]))
+    with pytest.raises(ValueError, match="unknown reductions"):
+        use_torch_scatter(["median"])
+
+
+@pytest.mark.parametrize("reduce", sorted(EXPECTED))
+def test_torch_scatter_path_matches_the_table(reduce, native_kernels_after):
+    # Runs where geoconv[scatter] is installed (CI does not build it); skipped only here.
+    pytest.importorskip("torch_scatter")
+    use_torch_scatter([reduce])
+    src, index = torch.tensor(SRC, dtype=torch.float64), torch.tensor(INDEX)
+    torch.testing.assert_close(scatter(src, index, 0, 5, reduce), torch.tensor(EXPECTED[reduce], dtype=torch.float64))
