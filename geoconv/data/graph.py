@@ -155,6 +155,14 @@ class Graph:
         self._put(name, value, level, index_of)
         try:
             self._validate_one(name)
+            # The new tensor may change the level's size (the first node tensor defines num_nodes):
+            # the other tensors of its level, and those indexing it, must still agree.
+            for other in list(self._store):
+                if other != name and (self._level[other] == level or self._index_of.get(other) == level):
+                    try:
+                        self._validate_one(other)
+                    except GraphValidationError as error:
+                        raise GraphValidationError(f"cannot set {name} {_shape(value)}: {error}") from None
         except GraphValidationError:
             old_value, old_level, old_index_of = previous
             if old_value is None:
