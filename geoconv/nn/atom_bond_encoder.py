@@ -7,6 +7,8 @@ from typing import Sequence
 import torch
 from torch import Tensor, nn
 
+from geoconv.ops.checks import check_categories, check_dtype_device
+
 # ogb.utils.features.get_atom_feature_dims() / get_bond_feature_dims() (also geoconv.chem.ATOM_FEATURE_DIMS);
 # repeated here because layers do not import the RDKit-facing chem package.
 OGB_ATOM_FEATURE_DIMS = (119, 5, 12, 12, 10, 6, 6, 2, 2)
@@ -44,6 +46,8 @@ class CategoricalEncoder(nn.Module):
             raise ValueError(f"expected [M, {len(self.embeddings)}] categorical features, got {list(x.shape)}")
         if x.dtype != torch.long:
             raise TypeError(f"categorical features must be int64, got {x.dtype}")
+        check_dtype_device(type(self).__name__, self, x=x)
+        check_categories(x, self.vocabulary_sizes, type(self).__name__)
         out = self.embeddings[0](x[:, 0])
         for k in range(1, len(self.embeddings)):
             out = out + self.embeddings[k](x[:, k])

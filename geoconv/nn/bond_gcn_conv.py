@@ -9,6 +9,7 @@ from torch import Tensor, nn
 
 from geoconv.nn.atom_bond_encoder import BondEncoder
 from geoconv.ops import check_edge_index, degree, gather, scatter
+from geoconv.ops.checks import check_dtype_device, check_rows
 
 
 class BondGCNConv(nn.Module):
@@ -49,6 +50,8 @@ class BondGCNConv(nn.Module):
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
         num_nodes = x.shape[0]
         check_edge_index(edge_index, num_nodes)
+        check_rows(edge_attr, edge_index.shape[1], "edge_attr", "edge of edge_index", "BondGCNConv")
+        check_dtype_device("BondGCNConv", self.linear, x=x, edge_index=edge_index, edge_attr=edge_attr)
         h = self.linear(x)
         src, dst = edge_index
         deg = degree(src, num_nodes, dtype=h.dtype) + 1

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from geoconv.ops import check_edge_index, gather, scatter
+from geoconv.ops.checks import check_dtype_device
 
 AGGREGATIONS = ("max", "sum", "add", "mean")
 
@@ -107,6 +108,7 @@ class EdgeConv(nn.Module):
         if x_src.shape[1] != x_dst.shape[1]:
             raise ValueError(f"source and target features must have the same width, got {x_src.shape[1]} and {x_dst.shape[1]}")
         check_edge_index(edge_index)
+        check_dtype_device("EdgeConv", self.nn, x=x_src, x_dst=x_dst, edge_index=edge_index)
         src, dst = edge_index
         if src.numel() and (int(src.max()) >= x_src.shape[0] or int(dst.max()) >= x_dst.shape[0]):
             raise ValueError(

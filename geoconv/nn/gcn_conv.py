@@ -8,6 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from geoconv.ops import SparseAdjacency, check_edge_index, gather, gcn_norm, scatter
+from geoconv.ops.checks import check_dtype_device
 
 
 class GCNConv(nn.Module):
@@ -103,6 +104,8 @@ class GCNConv(nn.Module):
     def forward(self, x: Tensor, edge_index: Tensor | SparseAdjacency, edge_weight: Tensor | None = None) -> Tensor:
         if x.dim() != 2 or x.shape[1] != self.in_channels:
             raise ValueError(f"x must have shape [N, {self.in_channels}], got {list(x.shape)}")
+        check_dtype_device("GCNConv", self, x=x, edge_weight=edge_weight,
+                           edge_index=edge_index if isinstance(edge_index, Tensor) else None)
         num_nodes = x.shape[0]
         # A (X W) = (A X) W.  Propagating first costs E*C instead of E*C' in the sparse
         # product, but when x needs no gradient (input features) it also spares the

@@ -29,6 +29,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from geoconv.ops.checks import check_dtype_device, check_finite
+
 # Default number of distance entries per block: 2^24 floats = 64 MiB in float32.
 MAX_BLOCK = 1 << 24
 BACKENDS = ("auto", "brute", "kdtree")
@@ -62,6 +64,11 @@ def _check_points(x: Tensor, y: Tensor, k: int) -> None:
         raise ValueError(f"x and y must be floating point of the same dtype, got {x.dtype} and {y.dtype}")
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
+    check_dtype_device("knn", x=x, y=y)
+    # A NaN distance sorts last: the point would silently get fewer than k neighbours.
+    check_finite(x, "the points (x / pos)", "knn")
+    if y is not x:
+        check_finite(y, "the query points (y)", "knn")
 
 
 def _blocks(count_x: list[int], count_y: list[int], max_block: int) -> list[tuple[int, int]]:

@@ -39,6 +39,8 @@ def use_torch_scatter(reductions: Iterable[str]) -> None:
 
 
 def _check_index(src: Tensor, index: Tensor, dim: int, dim_size: int | None, name: str = "index") -> int:
+    if src.device != index.device:
+        raise TypeError(f"src is on {src.device} but {name} on {index.device}; move them to one device")
     if index.dtype != torch.long:
         raise TypeError(f"{name} must have dtype torch.int64, got {index.dtype}")
     if index.dim() != 1:
