@@ -34,6 +34,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Sequence
 
+import geoconv
 from geoconv.catalogue import DATASETS, SUITES, TASKS, DatasetInfo, Suite, Task
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_DATASET, EXIT_EXTRA, EXIT_NO_SCRIPT, EXIT_NO_RECORDS = 0, 1, 2, 3, 4, 5, 6
@@ -447,6 +448,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter, allow_abbrev=False,
         epilog=__doc__.split("\n\n", 3)[3],
     )
+    parser.add_argument("--version", action="version", version=f"geoconv {geoconv.__version__}")
     parser.add_argument("--repo", default=None, help="repository holding examples/ and benchmarks/ (default: the one this package is in)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

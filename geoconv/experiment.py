@@ -54,9 +54,23 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def progress_wanted() -> bool:
+    """Whether progress bars are shown: when stderr is a terminal, or when ``GEOCONV_PROGRESS=1`` asks for them.
+
+    Redirected to a file or a CI log, a run prints its summary and record only, not
+    thousands of carriage-return updates; ``GEOCONV_PROGRESS=0`` silences them on a terminal too.
+    """
+    asked = os.environ.get("GEOCONV_PROGRESS", "").strip().lower()
+    if asked in ("1", "true", "yes", "on"):
+        return True
+    if asked in ("0", "false", "no", "off"):
+        return False
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
 def progress(iterable: Iterable, *, disable: bool = False, **kwargs: Any) -> Iterable:
-    """A tqdm progress bar on stderr (plain iteration when tqdm is missing or disabled)."""
-    if disable:
+    """A tqdm progress bar on stderr when :func:`progress_wanted` (plain iteration otherwise, or without tqdm)."""
+    if disable or not progress_wanted():
         return iterable
     try:
         from tqdm.auto import tqdm
