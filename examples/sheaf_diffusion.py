@@ -61,10 +61,7 @@ DEFAULT_CONFIG = CONFIGS["film"]
 CONFIG_KEYS = (("stalk_dim", "num_layers", "hidden", "lr", "weight_decay", "sheaf_decay", "dropout", "input_dropout",
                 "low_pass", "high_pass", "epochs", "patience"),
                ("hidden", "lr", "weight_decay", "dropout", "epochs", "patience"))
-PUBLISHED = {
-    "nsd_best": {"texas": 85.95, "wisconsin": 89.41, "cornell": 86.49, "film": 37.81, "squirrel": 56.34, "chameleon": 68.68},
-    "gcn": {"texas": 55.14, "wisconsin": 51.76, "cornell": 60.54, "film": 27.32, "squirrel": 53.43, "chameleon": 64.82},
-}
+# Published numbers (NSD Table 1) are in geoconv.catalogue.PUBLISHED, which `geoconv report` compares with.
 
 
 def build_model(args, num_features: int, num_classes: int) -> torch.nn.Module:
@@ -185,19 +182,20 @@ def main(argv: list[str] | None = None) -> dict:
         "dataset": args.dataset,
         "model": args.model,
         "splits": args.splits,
+        "seeds": args.seeds,
         "seeds_per_split": args.seeds,
         "test_acc_mean": round(test_mean, 2),
         "test_acc_std": round(test_std, 2),
         "val_acc_mean": round(val_mean, 2),
+        "values": [round(v, 2) for v in test],
         "test_acc_per_run": [round(v, 2) for v in test],
         "test_acc_mean_per_seed": [round(v, 2) for v in per_seed],
         "best_epochs": [r["epoch"] for r in results],
         "epochs_run": [r["epochs_run"] for r in results],
         "stop_on": args.stop_on,
         "config": {key: getattr(args, key) for key in CONFIG_KEYS[args.model == "gcn"]},
-        "metric": f"test accuracy (%) at the best validation {args.stop_on} epoch, mean/std over splits"
+        "metric_description": f"test accuracy (%) at the best validation {args.stop_on} epoch, mean/std over splits"
                   + (f" x {args.seeds} seeds (runs ordered split-major)" if args.seeds > 1 else ""),
-        "published": {"nsd_best": PUBLISHED["nsd_best"].get(args.dataset), "gcn": PUBLISHED["gcn"].get(args.dataset)},
     })
 
 

@@ -110,6 +110,10 @@ def main(argv: list[str] | None = None) -> dict:
         return {
             "task": "node_classification_heterophily_search",
             "dataset": args.dataset,
+            "model": "+".join(args.models),
+            # The result: the selected trial's test accuracy per run (split-major), none before the first trial.
+            **({"metric": "test_acc", "higher_is_better": True, "values": selected["test_acc_per_run"],
+                "splits": args.splits, "seeds": args.seeds} if selected else {"metric": None}),
             "models": args.models,
             "sample_seed": args.sample_seed,
             "trials_run": len(trials),
@@ -122,7 +126,6 @@ def main(argv: list[str] | None = None) -> dict:
             "test_acc_std": selected["test_acc_std"] if selected else None,
             "selected": summary(selected),
             "selected_per_model": {m: summary(best_by_validation([t for t in trials if t["model"] == m])) for m in models},
-            "published": {"nsd_best": sheaf_diffusion.PUBLISHED["nsd_best"].get(args.dataset)},
             "trials": trials,
         }
 

@@ -122,5 +122,5 @@ def test_sweep_stopped_by_hand_keeps_provenance(tmp_path, shared_data, monkeypat
     record = json.loads(out.read_text())
     assert record["trials_run"] == 1 and [t["trial"] for t in record["trials"]] == [0]
     assert record["hyperparameters"]["sample_seed"] == 0 and record["hyperparameters"]["trials"] == 3
-    assert record["git_commit"] == git_commit() and record["versions"]["torch"]
+    assert record["commit"] == git_commit() and record["versions"]["torch"]
     assert record["search_space"]["epochs"] == 3

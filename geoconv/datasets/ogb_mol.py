@@ -150,7 +150,15 @@ class OGBMolDataset(GraphDataset):
         return ogb_evaluator_class()(self.name)
 
     def evaluate(self, y_true: Tensor, y_pred: Tensor) -> float:
-        """The OGB metric (ROC-AUC, AP or RMSE) of predictions ``[G, T]`` against targets (NaN = unlabelled)."""
+        """The OGB metric (ROC-AUC, AP or RMSE) of predictions ``[G, T]`` against targets (NaN = unlabelled).
+
+        ROC-AUC is :func:`geoconv.metrics.mean_roc_auc` (the package's one implementation, averaged over
+        the tasks with both classes as OGB's ``Evaluator``); AP and RMSE are OGB's ``Evaluator``.
+        """
+        if self.eval_metric == "rocauc":
+            from geoconv.metrics import mean_roc_auc
+
+            return mean_roc_auc(y_true, y_pred)
         result = self.evaluator().eval({"y_true": y_true, "y_pred": y_pred})
         return float(result[self.eval_metric])
 
