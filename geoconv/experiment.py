@@ -9,6 +9,7 @@ CPU time, command) and writes the same object atomically to ``--out`` when given
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -103,7 +104,6 @@ def complete(args: argparse.Namespace, record: dict[str, Any]) -> dict[str, Any]
     device, wall and CPU time since :func:`setup`, peak memory and the command.
     """
     from geoconv import records
-    from geoconv.benchmarking import peak_rss_mb
     from geoconv.catalogue import task_for_record
     from geoconv.datasets.base import data_root
 
