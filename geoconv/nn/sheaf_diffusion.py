@@ -41,8 +41,10 @@ class SheafDiffusion(nn.Module):
     r"""Discrete Neural Sheaf Diffusion on tensors (``x [N, C]``, ``edge_index``).
 
     An MLP lifts ``x`` to sheaf features :math:`X \in \mathbb{R}^{N \times d \times C'}`
-    (``C' = hidden_channels``); each layer learns restriction maps from the
-    current features (:class:`~geoconv.nn.SheafLearner`), builds the
+    (``C' = hidden_channels``): :math:`X = \operatorname{dropout}(\sigma(x W_{in} + b_{in}))`, followed, with
+    ``second_linear``, by one more affine map :math:`X \leftarrow X W_{2nd} + b_{2nd}` on the flattened
+    ``[N, d C']`` features (no activation or dropout after it, as the paper's discrete models); each layer
+    learns restriction maps from the current features (:class:`~geoconv.nn.SheafLearner`), builds the
     normalised sheaf Laplacian :math:`\Delta_F` and applies
 
     .. math::
@@ -78,6 +80,8 @@ class SheafDiffusion(nn.Module):
         num_layers: diffusion layers (default 2).
         dropout: dropout on the features before every layer and in the input MLP (default 0).
         input_dropout: dropout on the raw input (default 0).
+        second_linear: apply the extra ``d C' x d C'`` affine map :math:`W_{2nd}` once to the encoded
+            features before diffusion (default False; the official code's ``second_linear``).
         left_weights, right_weights: use :math:`W_1`, :math:`W_2` (default True).
         use_act: ELU in the input MLP and on the diffusion term (default True).
         add_low_pass, add_high_pass: append a stalk dimension with fixed maps
@@ -109,6 +113,7 @@ class SheafDiffusion(nn.Module):
         num_layers: int = 2,
         dropout: float = 0.0,
         input_dropout: float = 0.0,
+        second_linear: bool = False,
         left_weights: bool = True,
         right_weights: bool = True,
         use_act: bool = True,
@@ -134,7 +139,7 @@ class SheafDiffusion(nn.Module):
             raise ValueError(f"num_layers must be >= 1, got {num_layers}")
         self.in_channels, self.hidden_channels, self.out_channels = in_channels, hidden_channels, out_channels
         self.stalk_dim, self.restriction, self.num_layers = stalk_dim, restriction, num_layers
-        self.dropout, self.input_dropout = dropout, input_dropout
+        self.dropout, self.input_dropout, self.second_linear = dropout, input_dropout, second_linear
         self.use_act, self.normalised, self.augmented = use_act, normalised, augmented
         self.add_low_pass, self.add_high_pass = add_low_pass, add_high_pass
         self.learn_every_layer, self.eigh_jitter, self.cached = learn_every_layer, eigh_jitter, cached
@@ -143,6 +148,7 @@ class SheafDiffusion(nn.Module):
             edge_weights = restriction == "orthogonal"
         flat = self.total_dim * hidden_channels
         self.lin_in = nn.Linear(in_channels, flat)
+        self.lin_second = nn.Linear(flat, flat) if second_linear else None
         self.lin_out = nn.Linear(flat, out_channels)
         self.sheaf_learners = nn.ModuleList(
             SheafLearner(flat, stalk_dim, kind=restriction, orthogonal_map=orthogonal_map,
@@ -159,6 +165,8 @@ class SheafDiffusion(nn.Module):
 
     def reset_parameters(self) -> None:
         self.lin_in.reset_parameters()
+        if self.lin_second is not None:
+            self.lin_second.reset_parameters()
         self.lin_out.reset_parameters()
         for learner in self.sheaf_learners:
             learner.reset_parameters()
@@ -217,6 +225,8 @@ class SheafDiffusion(nn.Module):
         if self.use_act:
             h = F.elu(h)
         h = dropout(h, self.dropout, self.training)
+        if self.lin_second is not None:
+            h = self.lin_second(h)
         h = h.view(num_nodes, self.total_dim, self.hidden_channels)
         laplacian = None
         for layer in range(self.num_layers):
@@ -238,5 +248,6 @@ class SheafDiffusion(nn.Module):
         return (
             f"{self.in_channels}, {self.hidden_channels}, {self.out_channels}, restriction={self.restriction!r}, "
             f"stalk_dim={self.stalk_dim}, num_layers={self.num_layers}, dropout={self.dropout}, "
-            f"input_dropout={self.input_dropout}, add_low_pass={self.add_low_pass}, add_high_pass={self.add_high_pass}"
+            f"input_dropout={self.input_dropout}, second_linear={self.second_linear}, "
+            f"add_low_pass={self.add_low_pass}, add_high_pass={self.add_high_pass}"
         )

@@ -232,3 +232,66 @@ def test_input_dropout_on_sparse_features_keeps_zeros_and_rescales():
     assert_close(out[nonzero][kept], x[nonzero][kept] / 0.6)
     assert abs(kept.double().mean().item() - 0.6) < 0.05  # ~1,200 non-zeros: 4 standard deviations
     assert torch.equal(_input_dropout(x, 0.4, False), x)
+
+
+def _dense_diag_nsd_forward(model, x, edge_index):
+    """Diag-NSD with second_linear and a fixed signed stalk dim, written densely from the paper's formulas.
+
+    h = W_2nd elu(W_in x + b_in) + b_2nd, viewed [N, d', C']; per layer: maps f_k = tanh(W_l [h_u || h_v]) for
+    edge k = (u -> v), then the signed column (+1 if u < v else -1); per stalk dim j the N x N Laplacian
+    L_j = diag(sum_k f_kj^2) - (f_kj f_rj) (r = reverse of k), normalised by (diag + 1)^(-1/2);
+    h <- (1 + tanh eps) h - elu(L (W1 h W2^T)); logits = W_out flat(h) + b_out.
+    """
+    n, d_total, c = x.shape[0], model.total_dim, model.hidden_channels
+    src, dst = edge_index.tolist()
+    pairs = {(u, v): k for k, (u, v) in enumerate(zip(src, dst))}
+    h = torch.nn.functional.elu(x @ model.lin_in.weight.T + model.lin_in.bias)
+    h = (h @ model.lin_second.weight.T + model.lin_second.bias).view(n, d_total, c)
+    for layer in range(model.num_layers):
+        learner = model.sheaf_learners[layer].linear
+        flat = h.reshape(n, -1)
+        # The learner has no bias, as the paper's.
+        maps = torch.tanh(torch.cat([flat[src], flat[dst]], dim=1) @ learner.weight.T)
+        signed = torch.tensor([1.0 if u < v else -1.0 for u, v in zip(src, dst)], dtype=x.dtype)
+        maps = torch.cat([maps, signed[:, None]], dim=1)
+        z = torch.einsum("ij,njc->nic", model.left_weights[layer], h) @ model.right_weights[layer].T
+        out = torch.zeros_like(z)
+        for j in range(d_total):
+            lap = torch.zeros(n, n, dtype=x.dtype)
+            for k, (u, v) in enumerate(zip(src, dst)):
+                lap[u, u] += maps[k, j] ** 2
+                lap[u, v] -= maps[k, j] * maps[pairs[(v, u)], j]
+            scale = torch.diag((torch.diagonal(lap) + 1).rsqrt())
+            out[:, j] = scale @ lap @ scale @ z[:, j]
+        h = (1 + torch.tanh(model.epsilons[layer])).view(1, -1, 1) * h - torch.nn.functional.elu(out)
+    return h.reshape(n, -1) @ model.lin_out.weight.T + model.lin_out.bias
+
+
+def test_second_linear_matches_dense_forward():
+    graph = random_undirected(seed=8)
+    torch.manual_seed(0)
+    model = DiagSheafDiffusion(4, 3, 2, stalk_dim=2, num_layers=2, add_high_pass=True, second_linear=True)
+    model = model.to(F64).eval()
+    with torch.no_grad():  # move W1 and eps away from their initial identity / zero
+        for weight, epsilon in zip(model.left_weights, model.epsilons):
+            weight.add_(0.3 * torch.randn_like(weight))
+            epsilon.copy_(torch.randn_like(epsilon))
+    assert model.lin_second.weight.shape == (9, 9)
+    assert_close(model(graph), _dense_diag_nsd_forward(model, graph.x, graph.edge_index), atol=1e-10, rtol=0)
+    # The extra map is an ordinary (not a sheaf-learner) parameter, trained like the others.
+    assert any(p is model.lin_second.weight for p in model.other_parameters())
+    model.train()(graph).sum().backward()
+    assert model.lin_second.weight.grad is not None and model.lin_second.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("restriction", ["diag", "orthogonal", "general"])
+def test_second_linear_default_off_and_in_every_model(restriction):
+    assert make_model(restriction).lin_second is None
+    model = make_model(restriction, second_linear=True)
+    total = model.total_dim * model.hidden_channels
+    assert model.lin_second.weight.shape == (total, total) and "second_linear=True" in repr(model)
+    graph = random_undirected(seed=9)
+    with torch.no_grad():
+        before = model(graph)
+        model.lin_second.weight.mul_(2.0)
+    assert not torch.allclose(model(graph), before)  # the map is on the forward path of every model
