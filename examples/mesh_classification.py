@@ -64,18 +64,21 @@ def load(args):
         return train, test, names, "generated offline set (procedural shapes + real meshes remeshed/augmented)"
     name = "shrec16" if args.dataset in ("shrec16", "shrec10") else "cubes"
     per_class = 10 if args.dataset == "shrec10" else 16
-    train = MeshClassificationDataset(name, "train", root=args.data_root, train_per_class=per_class)
-    test = MeshClassificationDataset(name, "test", root=args.data_root, train_per_class=per_class)
+    train = MeshClassificationDataset(name, "train", root=args.data_root, train_per_class=per_class,
+                                      features=args.features)
+    test = MeshClassificationDataset(name, "test", root=args.data_root, train_per_class=per_class,
+                                     features=args.features)
     as_triples = lambda data: [(g.pos, g.face, int(g.y)) for g in data]  # noqa: E731
     return as_triples(train), as_triples(test), train.classes, f"MeshCNN release of {args.dataset}"
 
 
-def to_graphs(samples, augment: MeshAugment | None, generator: torch.Generator | None, mean=None, std=None):
+def to_graphs(samples, augment: MeshAugment | None, generator: torch.Generator | None, mean=None, std=None, *,
+              features: str = "released"):
     graphs = []
     for pos, face, label in samples:
         if augment is not None:
             pos, face = augment(pos.double(), face, generator)
-        graph = mesh_graph(pos.float(), face, y=label, check=False)
+        graph = mesh_graph(pos.float(), face, y=label, check=False, features=features)
         if mean is not None:
             graph.edge_attr = (graph.edge_attr - mean) / std
         graphs.append(graph)
@@ -95,18 +98,18 @@ def accuracy(model, graphs, batch_size: int) -> float:
 def train_one_seed(train, test, num_classes: int, args, seed: int) -> dict:
     set_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    plain = to_graphs(train, None, None)
+    plain = to_graphs(train, None, None, features=args.features)
     features = torch.cat([g.edge_attr for g in plain])
     mean, std = features.mean(0), features.std(0).clamp(min=1e-6)
-    train_graphs = to_graphs(train, None, None, mean, std)
-    test_graphs = to_graphs(test, None, None, mean, std)
+    train_graphs = to_graphs(train, None, None, mean, std, features=args.features)
+    test_graphs = to_graphs(test, None, None, mean, std, features=args.features)
     model = MeshCNNClassifier(5, num_classes, channels=_ints(args.channels), pool_targets=_ints(args.pool),
                               hidden=args.hidden, blocks=args.blocks, norm=args.norm, groups=args.groups)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999))
     augment = MeshAugment() if args.augment else None
     for epoch in progress(range(args.epochs), disable=args.no_progress, desc=f"seed {seed}"):
         if augment is not None:
-            train_graphs = to_graphs(train, augment, generator, mean, std)
+            train_graphs = to_graphs(train, augment, generator, mean, std, features=args.features)
         model.train()
         order = torch.randperm(len(train_graphs), generator=generator).tolist()
         for start in range(0, len(order), args.batch_size):
@@ -131,6 +134,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--groups", type=int, default=16)
     parser.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 1e-3 offline, 2e-4 MeshCNN)")
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--features", default="released", choices=["released", "exact"],
+                        help="edge features as MeshCNN's released code (norms + 0.1; default) or exact")
     parser.add_argument("--augment", action="store_true",
                         help="re-augment the training meshes every epoch (scaling, edge flips, vertex slides)")
     args = parser.parse_args(argv)

@@ -36,6 +36,7 @@ from geoconv.data.graph import Graph
 from geoconv.data.mesh import EDGE_LABELS, mesh_graph
 from geoconv.data.mesh_io import MESH_SUFFIXES, read_mesh
 from geoconv.datasets.base import DatasetError, GraphDataset, RemoteFile, cached, data_root, fetch
+from geoconv.ops.mesh import MESH_FEATURES
 
 __all__ = ["MESHCNN_ARCHIVES", "MeshClassificationDataset", "MeshSegmentationDataset", "SOFT_LABELS"]
 
@@ -82,6 +83,11 @@ def _mesh_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in MESH_SUFFIXES)
 
 
+def _check_features(features: str) -> None:
+    if features not in MESH_FEATURES:
+        raise ValueError(f"features must be one of {MESH_FEATURES}, got {features!r}")
+
+
 class MeshClassificationDataset(GraphDataset):
     """SHREC'16 or Cubes as mesh graphs with a class label ``y``.
 
@@ -94,6 +100,9 @@ class MeshClassificationDataset(GraphDataset):
         download: download the archive when no local copy exists.
         transform: applied to each graph when indexed.
         repair: run :func:`~geoconv.ops.mesh.repair_mesh` on every mesh.
+        features: edge features ``"released"`` (default: as MeshCNN's released code, which adds 0.1 to
+            every norm it divides by, so published accuracies are comparable) or ``"exact"``
+            (scale-invariant); see :func:`~geoconv.ops.mesh.mesh_edge_features`.  Part of the cache key.
 
     SHREC here is the 30-class non-rigid set of SHREC 2011 (Lian et al.), 20 meshes per class,
     as MeshCNN releases it (``shrec_16`` = the 16-training-meshes split).
@@ -103,9 +112,11 @@ class MeshClassificationDataset(GraphDataset):
 
     def __init__(self, name: str, split: str = "train", *, root: str | os.PathLike | None = None,
                  train_per_class: int = 16, seed: int = 0, download: bool = True,
-                 transform: Callable[[Graph], Graph] | None = None, repair: bool = True) -> None:
+                 transform: Callable[[Graph], Graph] | None = None, repair: bool = True,
+                 features: str = "released") -> None:
         if name not in ("shrec16", "cubes"):
             raise ValueError(f"name must be 'shrec16' or 'cubes', got {name!r}")
+        _check_features(features)
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         if train_per_class not in (16, 10) or (name == "cubes" and train_per_class != 16):
@@ -130,10 +141,10 @@ class MeshClassificationDataset(GraphDataset):
             raise DatasetError(f"no {split} meshes under {folder}")
 
         def build() -> list[Graph]:
-            return [mesh_graph(*read_mesh(path), y=label, repair=repair) for path, label in files]
+            return [mesh_graph(*read_mesh(path), y=label, repair=repair, features=features) for path, label in files]
 
-        tag = f"{name}_{split}_{train_per_class}_{seed}_{int(repair)}"
-        graphs = cached(f"meshcnn_{tag}", [path for path, _ in files], build, version="1")
+        tag = f"{name}_{split}_{train_per_class}_{seed}_{int(repair)}_{features}"
+        graphs = cached(f"meshcnn_{tag}", [path for path, _ in files], build, version=f"1:{features}")
         super().__init__(graphs, transform)
         self.name, self.split, self.num_classes = name, split, len(self.classes)
 
@@ -146,14 +157,26 @@ class MeshSegmentationDataset(GraphDataset):
     (0/1 soft labels).  Meshes are not repaired: the labels follow the file's
     edge order, so a mesh whose label count differs from its edge count raises.
 
+    Args:
+        name: ``coseg_aliens``, ``coseg_chairs``, ``coseg_vases`` or ``human_seg``.
+        split: ``"train"`` or ``"test"``.
+        root: data root (see :func:`~geoconv.datasets.base.data_root`).
+        download: download the archive when no local copy exists.
+        transform: applied to each graph when indexed.
+        features: edge features ``"released"`` (default: as MeshCNN's released code, which adds 0.1 to
+            every norm it divides by, so published accuracies are comparable) or ``"exact"``
+            (scale-invariant); see :func:`~geoconv.ops.mesh.mesh_edge_features`.  Part of the cache key.
+
     Published (MeshCNN paper, edge accuracy): human body 85.39%, COSEG vases
     97.27%, chairs 92.99%, aliens 96.26%.
     """
 
     def __init__(self, name: str, split: str = "train", *, root: str | os.PathLike | None = None,
-                 download: bool = True, transform: Callable[[Graph], Graph] | None = None) -> None:
+                 download: bool = True, transform: Callable[[Graph], Graph] | None = None,
+                 features: str = "released") -> None:
         if name not in ("coseg_aliens", "coseg_chairs", "coseg_vases", "human_seg"):
             raise ValueError(f"name must be one of coseg_aliens, coseg_chairs, coseg_vases, human_seg; got {name!r}")
+        _check_features(features)
         if split not in ("train", "test"):
             raise ValueError(f"split must be 'train' or 'test', got {split!r}")
         folder = _dataset_folder(name, root, download)
@@ -174,7 +197,7 @@ class MeshSegmentationDataset(GraphDataset):
             low = offset if offset is not None else min(float(t.min()) for t in labels)
             for path, label, soft_path in zip(files, labels, sseg):
                 pos, face = read_mesh(path)
-                graph = mesh_graph(pos, face)
+                graph = mesh_graph(pos, face, features=features)
                 if label.numel() != graph.num_edges:
                     raise DatasetError(f"{path} has {graph.num_edges} edges but its label file has {label.numel()} labels")
                 graph.set(EDGE_LABELS, (label - low).round().long(), "edge")
@@ -187,7 +210,7 @@ class MeshSegmentationDataset(GraphDataset):
             return graphs
 
         raw = files + seg + [p for p in sseg if p.is_file()] + ([classes_file] if classes_file.is_file() else [])
-        graphs = cached(f"meshcnn_{name}_{split}", raw, build, version="1")
+        graphs = cached(f"meshcnn_{name}_{split}_{features}", raw, build, version=f"1:{features}")
         super().__init__(graphs, transform)
         self.name, self.split = name, split
         observed = int(max(int(g.edge_y.max()) for g in graphs)) + 1

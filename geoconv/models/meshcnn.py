@@ -8,7 +8,9 @@
   connections on the way up, one label per input edge.
 
 Both take a mesh :class:`~geoconv.data.Graph` / :class:`~geoconv.data.Batch` built by
-:func:`~geoconv.data.mesh.mesh_graph` (features in ``edge_attr``).
+:func:`~geoconv.data.mesh.mesh_graph` (features in ``edge_attr``; by default the five features as
+MeshCNN's released code computes them, with 0.1 added to every norm it divides by, so that accuracies
+compare with the published ones; ``mesh_graph(..., features="exact")`` gives the geometric values).
 """
 
 from __future__ import annotations

@@ -68,6 +68,32 @@ def test_cubes_from_an_extracted_folder(tmp_path):
         MeshClassificationDataset("cubes", root=tmp_path, train_per_class=10)
 
 
+def _features_of(graph, features):
+    return mesh_edge_features(graph.pos, mesh_topology(graph.face, graph.num_nodes).edge_points, features=features)
+
+
+def test_edge_features_default_to_the_released_code_and_are_part_of_the_cache_key(tmp_path):
+    _classification_tree(tmp_path / "meshcnn", "cubes", ["apple", "bat"], {"train": 1, "test": 1})
+    default = MeshClassificationDataset("cubes", "test", root=tmp_path, download=False)
+    exact = MeshClassificationDataset("cubes", "test", root=tmp_path, download=False, features="exact")
+    again = MeshClassificationDataset("cubes", "test", root=tmp_path, download=False)  # from the cache
+    for graph, exact_graph, cached_graph in zip(default, exact, again):
+        torch.testing.assert_close(graph.edge_attr, _features_of(graph, "released"), atol=0, rtol=0)
+        torch.testing.assert_close(exact_graph.edge_attr, _features_of(graph, "exact"), atol=0, rtol=0)
+        assert torch.equal(cached_graph.edge_attr, graph.edge_attr)
+        # unit-scale meshes: the two variants differ clearly (the released code adds 0.1 to every norm)
+        assert (graph.edge_attr - exact_graph.edge_attr).abs().max() > 0.05
+    _segmentation_tree(tmp_path, "coseg_vases", [icosphere(1), torus(6, 4)])
+    for features in ("exact", "released"):
+        graph = MeshSegmentationDataset("coseg_vases", "train", root=tmp_path, download=False, features=features)[0]
+        torch.testing.assert_close(graph.edge_attr, _features_of(graph, features), atol=0, rtol=0)
+    segmentation_default = MeshSegmentationDataset("coseg_vases", "train", root=tmp_path, download=False)[0]
+    assert torch.equal(segmentation_default.edge_attr, _features_of(segmentation_default, "released"))
+    for loader, name in ((MeshClassificationDataset, "cubes"), (MeshSegmentationDataset, "coseg_vases")):
+        with pytest.raises(ValueError, match="features must be one of"):
+            loader(name, "train", root=tmp_path, download=False, features="paper")
+
+
 def test_missing_archive_offline_names_the_url(tmp_path):
     with pytest.raises(DatasetError, match=r"dropbox.com/s/2bxs5f9g60wa0wr/cubes.tar.gz"):
         MeshClassificationDataset("cubes", root=tmp_path, download=False)
