@@ -20,14 +20,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "geoconv"
 
 # Rank of each top-level part of geoconv: an import must go to a strictly lower rank (or stay in its own part).
 RANKS = {
-    "_optional": 0, "experiment": 0, "records": 0, "metrics": 0, "catalogue": 0,
+    "_optional": 0, "records": 0, "metrics": 0, "catalogue": 0,
     "ops": 1, "io": 1,
     "data": 2,
     "nn": 3, "chem": 3, "sampling": 3,
     "models": 4,
-    "datasets": 5, "tasks": 5,
+    "datasets": 5,
+    "benchmarking": 5.4, "experiment": 5.5,  # run helpers: they resolve data roots (datasets) and write records
+    "tasks": 6,
 }
-TOP = 6  # cli, __main__, report, testing, benchmarking, the package __init__, anything new
+TOP = 7  # cli, __main__, report, testing, the package __init__, anything new
 
 
 def _part(module: str) -> str:
