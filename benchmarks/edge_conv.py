@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> dict:
     reference_graph, knn_source = reference_knn_graph(x.detach(), args.k, args.clouds)
 
     def run_ours() -> None:
-        ours(x, batch).square().mean().backward()
+        ours(x, batch=batch).square().mean().backward()
 
     def run_pyg_with_graph() -> None:
         edge_index, _ = reference_knn_graph(x.detach(), args.k, args.clouds)
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> dict:
     median = {name: statistics.median(values) for name, values in times.items()}
     # Sanity: both sides compute the same output (BatchNorm in training mode uses batch statistics of the same edges).
     with torch.no_grad():
-        difference = (ours(x, batch) - theirs(x, reference_graph)).abs().max().item()
+        difference = (ours(x, batch=batch) - theirs(x, reference_graph)).abs().max().item()
 
     large = []
     for backend in ("auto", "brute") if args.large_brute else ("auto",):

@@ -49,7 +49,7 @@ REFERENCE = {"fandisk": {"pool_seconds": 0.6, "edges_collapsed_per_second": 7100
 
 
 def time_pool(pos, face, topology, x, repeats: int) -> dict:
-    edges = topology.edge.shape[0]
+    edges = topology.edge_index.shape[1]
     target = edges // 2
     if not bool((topology.neighbor[:, 2] < 0).any()):
         target += (edges - target) % 3  # closed meshes keep a multiple of 3 edges
@@ -57,10 +57,10 @@ def time_pool(pos, face, topology, x, repeats: int) -> dict:
     result = None
     for _ in range(repeats):
         start_wall, start_cpu = time.perf_counter(), time.process_time()
-        result = mesh_pool(x, pos, face, topology.edge, target, face_edge=topology.face_edge)
+        result = mesh_pool(x, topology.edge_index, face, pos, target, face_edge=topology.face_edge)
         walls.append(time.perf_counter() - start_wall)
         cpus.append(time.process_time() - start_cpu)
-    after = result.topology.edge.shape[0]
+    after = result.topology.edge_index.shape[1]
     check_mesh(result.pos, result.face)  # raises if the result is not a manifold
     median = statistics.median(walls)
     return {
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> dict:
         x = mesh_edge_features(pos, topology.edge_points)
         per_mesh[name] = time_pool(pos, face, topology, x, args.repeats)
         if not args.no_baseline:
-            base = time_baseline(x, face, topology.edge, per_mesh[name]["target"], max(1, args.repeats // 3))
+            base = time_baseline(x, face, topology.edge_index.t(), per_mesh[name]["target"], max(1, args.repeats // 3))
             per_mesh[name]["sequential_baseline"] = base
             per_mesh[name]["speedup_vs_sequential_cpu"] = round(base["pool_cpu_seconds"] / per_mesh[name]["pool_cpu_seconds"], 2)
             per_mesh[name]["speedup_vs_sequential_wall"] = round(base["pool_seconds"] / per_mesh[name]["pool_seconds"], 2)

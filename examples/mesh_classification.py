@@ -103,8 +103,8 @@ def train_one_seed(train, test, num_classes: int, args, seed: int) -> dict:
     mean, std = features.mean(0), features.std(0).clamp(min=1e-6)
     train_graphs = to_graphs(train, None, None, mean, std, features=args.features)
     test_graphs = to_graphs(test, None, None, mean, std, features=args.features)
-    model = MeshCNNClassifier(5, num_classes, channels=_ints(args.channels), pool_targets=_ints(args.pool),
-                              hidden=args.hidden, blocks=args.blocks, norm=args.norm, groups=args.groups)
+    model = MeshCNNClassifier(5, _ints(args.channels), num_classes, pool_targets=_ints(args.pool),
+                              head_channels=args.hidden, blocks=args.blocks, norm=args.norm, groups=args.groups)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999))
     augment = MeshAugment() if args.augment else None
     for epoch in progress(range(args.epochs), disable=args.no_progress, desc=f"seed {seed}"):

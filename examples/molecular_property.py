@@ -76,10 +76,10 @@ def build_model(args, dataset, num_tasks: int):
     if args.model == "nfp":
         categorical = dataset[0].x.dtype == torch.long
         return NeuralFingerprintNet(
-            dataset[0].x.shape[1], dataset[0].edge_attr.shape[1], num_tasks, hidden_channels=args.hidden,
-            fingerprint_length=args.fingerprint_length, num_layers=args.layers, mlp_hidden=args.mlp_hidden,
-            categorical=categorical, dropout=args.dropout, normalize=not args.no_batch_norm)
-    return OGBMolGNN(num_tasks, num_layers=args.layers, channels=args.hidden, dropout=args.dropout,
+            dataset[0].x.shape[1], args.hidden, num_tasks, num_layers=args.layers, dropout=args.dropout,
+            edge_channels=dataset[0].edge_attr.shape[1], fingerprint_length=args.fingerprint_length,
+            head_channels=args.mlp_hidden, categorical=categorical, normalize=not args.no_batch_norm)
+    return OGBMolGNN(dataset[0].x.shape[1], args.hidden, num_tasks, num_layers=args.layers, dropout=args.dropout,
                      virtual_node=args.model == "gcn-virtual")
 
 
@@ -89,7 +89,7 @@ def predict(model, data, args, mean, std, fingerprints=None) -> torch.Tensor:
     outputs = []
     if fingerprints is not None:
         for start in range(0, len(data), 1024):
-            outputs.append(model(fingerprints[data[start:start + 1024]]))
+            outputs.append(model.forward_tensors(fingerprints[data[start:start + 1024]]))
     else:
         for batch in DataLoader(data, batch_size=256):
             outputs.append(model(batch.to(args.device)).cpu())
@@ -129,7 +129,8 @@ def train_model(args, model, dataset, split, parts, evaluate, higher, seed: int,
                 if len(targets) < 2 and isinstance(model, OGBMolGNN):
                     continue  # BatchNorm needs two graphs
             optimizer.zero_grad()
-            loss = masked_loss(model(inputs), targets.to(args.device), args.task_type, mean, std)
+            out = model.forward_tensors(inputs) if fingerprints is not None else model(inputs)
+            loss = masked_loss(out, targets.to(args.device), args.task_type, mean, std)
             loss.backward()
             optimizer.step()
             if averaged is not None:
@@ -164,8 +165,7 @@ def run_seed(args, dataset, evaluate, higher, seed: int, fingerprints=None) -> d
         member_seed = seed if member == 0 else 1000 * seed + member  # member 0 is the single-model run
         set_seed(member_seed)
         if args.model == "morgan-mlp":
-            model = FingerprintMLP(fingerprints.shape[1], num_tasks, hidden_channels=args.mlp_hidden,
-                                   dropout=args.dropout)
+            model = FingerprintMLP(fingerprints.shape[1], args.mlp_hidden, num_tasks, dropout=args.dropout)
         else:
             model = build_model(args, dataset, num_tasks)
         desc = f"seed {seed}" + (f" member {member}" if args.ensemble > 1 else "")

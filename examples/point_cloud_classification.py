@@ -84,7 +84,8 @@ def evaluate(model, loader, num_classes: int, device: str) -> dict[str, float]:
 
 def train_one_seed(train, test, num_classes: int, args, seed: int) -> dict[str, float]:
     set_seed(seed)
-    model = DGCNN(3, num_classes, k=args.k, embedding_dim=args.emb_dims, dropout=args.dropout).to(args.device)
+    model = DGCNN(3, (64, 64, 128, 256), num_classes, dropout=args.dropout, k=args.k,
+                  embedding_channels=args.emb_dims).to(args.device)
     if args.optimizer == "sgd":
         optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=args.weight_decay)
     else:  # the reference code's alternative: Adam with lr / 100

@@ -78,7 +78,7 @@ def train_model(name: str, dataset: QM9, splits: dict, args, seed: int) -> dict:
     lmax = 0 if name == "invariant" else args.lmax
     mmax = 0 if name == "invariant" else (min(args.lmax, 2) if args.mmax is None else args.mmax)
     model = ESCN(
-        channels=args.channels, lmax=lmax, mmax=mmax, num_layers=args.layers, cutoff=args.cutoff,
+        10, args.channels, 1, num_layers=args.layers, lmax=lmax, mmax=mmax, cutoff=args.cutoff,
         avg_num_neighbors=args.avg_num_neighbors,
     ).to(args.device)
     # Start from the per-element offsets: the untrained network predicts 0 residual.

@@ -112,7 +112,7 @@ def build_model(args, num_features: int, num_classes: int) -> torch.nn.Module:
         num_features, args.hidden, num_classes, stalk_dim=args.stalk_dim, num_layers=args.num_layers,
         dropout=args.dropout, input_dropout=args.input_dropout, second_linear=args.second_linear,
         left_weights=args.left_weights, right_weights=args.right_weights, use_act=args.use_act,
-        normalised=args.normalised, add_low_pass=args.low_pass, add_high_pass=args.high_pass,
+        normalize=args.normalised, add_low_pass=args.low_pass, add_high_pass=args.high_pass,
         orthogonal_map=args.orthogonal_map, edge_weights=args.edge_weights and args.model == "bundle", cached=True,
     )
 

@@ -71,7 +71,7 @@ def mesh_graph(
     graph = Graph(
         pos=pos,
         face=face,
-        edge_index=topology.edge.t().contiguous(),
+        edge_index=topology.edge_index,
         edge_attr=mesh_edge_features(pos, topology.edge_points, features=features),
     )
     graph.set(NEIGHBORS, topology.neighbor, "edge", index_of="edge")

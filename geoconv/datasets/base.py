@@ -19,11 +19,7 @@
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import hashlib
-import io
-import lzma
 import operator
 import os
 import tempfile
@@ -36,8 +32,7 @@ from typing import Any, Callable, Sequence
 import torch
 
 from geoconv.data import Graph
-
-COMPRESSED_SUFFIXES = {".gz": gzip.open, ".xz": lzma.open, ".bz2": bz2.open}
+from geoconv.io.files import COMPRESSED_SUFFIXES, open_file, read_bytes, read_text, text_stream  # noqa: F401 (re-exported)
 
 
 class DatasetError(RuntimeError):
@@ -178,27 +173,6 @@ def fetch_all(
         except DatasetError as error:
             raise DatasetError(f"{dataset} needs {file.path}: {error}") from error
     return paths
-
-
-def open_file(path: Path, mode: str = "rb") -> Any:
-    """Open ``path``, decompressing ``.gz``/``.xz``/``.bz2`` transparently."""
-    opener = COMPRESSED_SUFFIXES.get(path.suffix)
-    if opener is not None:
-        return opener(path, mode)
-    return open(path, mode)
-
-
-def read_bytes(path: Path) -> bytes:
-    with open_file(path, "rb") as handle:
-        return handle.read()
-
-
-def read_text(path: Path, encoding: str = "utf-8") -> str:
-    return read_bytes(path).decode(encoding)
-
-
-def text_stream(path: Path, encoding: str = "utf-8") -> io.TextIOBase:
-    return io.TextIOWrapper(open_file(path, "rb"), encoding=encoding)
 
 
 def cached(name: str, raw_paths: Sequence[Path], build: Callable[[], Any], *, version: str = "1") -> Any:

@@ -59,7 +59,7 @@ class DynamicEdgeConv(nn.Module):
     def reset_parameters(self) -> None:
         reset_module(self.nn)
 
-    def forward(self, x: Tensor, batch: Tensor | None = None) -> Tensor:
+    def forward(self, x: Tensor, *, batch: Tensor | None = None) -> Tensor:
         if x.dim() != 2:
             raise ValueError(f"x must have shape [N, C], got {list(x.shape)}")
         num_nodes = x.shape[0]

@@ -47,9 +47,7 @@ class MeshPool(nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor, face: Tensor, pos: Tensor, *,
                 node_ptr: Tensor | None = None, face_edge: Tensor | None = None) -> MeshPoolResult:
-        if edge_index.dim() != 2 or edge_index.shape[0] != 2:
-            raise ValueError(f"edge_index must have shape [2, M], got {list(edge_index.shape)}")
-        return mesh_pool(x, pos, face, edge_index.t(), self.target, node_ptr=node_ptr, face_edge=face_edge,
+        return mesh_pool(x, edge_index, face, pos, self.target, node_ptr=node_ptr, face_edge=face_edge,
                          window_factor=self.window_factor)
 
     def extra_repr(self) -> str:

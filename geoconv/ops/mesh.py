@@ -50,7 +50,8 @@ class MeshTopology(NamedTuple):
     """Edge structure of a triangle mesh (see the module docstring for the conventions).
 
     Fields:
-        edge: ``[M, 2]`` int64, smaller vertex first, MeshCNN's first-appearance order.
+        edge_index: ``[2, M]`` int64 each undirected edge once, smaller vertex first (row 0),
+            in MeshCNN's first-appearance order.
         neighbor: ``[M, 4]`` int64 one-ring neighbour edges ``(a, b, c, d)``; -1 where missing (boundary).
         edge_face: ``[M, 2]`` int64 first and second face of each edge; -1 for a boundary edge.
         edge_points: ``[M, 4]`` int64 vertices ``(u, v, w, x)``: ``e`` traversed ``u -> v`` by its
@@ -58,7 +59,7 @@ class MeshTopology(NamedTuple):
         face_edge: ``[F, 3]`` int64 the edge of each face side ``(f_0, f_1), (f_1, f_2), (f_2, f_0)``.
     """
 
-    edge: Tensor
+    edge_index: Tensor
     neighbor: Tensor
     edge_face: Tensor
     edge_points: Tensor
@@ -159,7 +160,7 @@ def _topology_from_half_edges(face: Tensor, edge_of_half: Tensor, num_edges: int
         return prev_of[h]
 
     u, v = src[h1], dst[h1]
-    edge = torch.stack([torch.minimum(u, v), torch.maximum(u, v)], dim=1)
+    edge_index = torch.stack([torch.minimum(u, v), torch.maximum(u, v)], dim=0)
     a, b = edge_of_half[next_half(h1)], edge_of_half[prev_half(h1)]
     # c must touch u: for a consistently oriented second face (v -> u) that is next(h2).
     flipped = src[h2] == u
@@ -174,7 +175,7 @@ def _topology_from_half_edges(face: Tensor, edge_of_half: Tensor, num_edges: int
     x = torch.where(interior, src[prev_half(h2)], w)
     edge_points = torch.stack([u, v, w, x], dim=1)
     face_edge = edge_of_half.view(num_faces, 3)
-    return MeshTopology(edge, neighbor, edge_face, edge_points, face_edge)
+    return MeshTopology(edge_index, neighbor, edge_face, edge_points, face_edge)
 
 
 def _next_prev(num_faces: int, device: torch.device) -> tuple[Tensor, Tensor]:

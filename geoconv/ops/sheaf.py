@@ -229,7 +229,7 @@ def _inverse_sqrt(values: Tensor) -> Tensor:
     return torch.where(positive, values.clamp(min=torch.finfo(values.dtype).tiny).rsqrt(), torch.zeros_like(values))
 
 
-def normalise_sheaf_laplacian(
+def normalize_sheaf_laplacian(
     laplacian: SheafLaplacian,
     *,
     augmented: bool = False,
@@ -304,14 +304,14 @@ def dense_sheaf_laplacian(
     restriction_maps: Tensor,
     num_nodes: int,
     *,
-    normalised: bool = False,
+    normalize: bool = False,
     augmented: bool = False,
 ) -> Tensor:
     r"""Reference ``[N d, N d]`` dense Laplacian built from the coboundary, for tests.
 
     Builds :math:`\delta` row block by row block (one per undirected edge, a
     pair of reverse edges), :math:`L = \delta^\top \delta`, and for
-    ``normalised`` :math:`D^{-1/2} L D^{-1/2}` with a dense matrix power.
+    ``normalize`` :math:`D^{-1/2} L D^{-1/2}` with a dense matrix power.
     Python loops: small graphs only.
     """
     reverse = reverse_edge_pairing(edge_index, num_nodes)
@@ -329,7 +329,7 @@ def dense_sheaf_laplacian(
         rows.append(row)
     delta = torch.cat(rows) if rows else maps.new_zeros(0, num_nodes * d)
     laplacian = delta.T @ delta
-    if not normalised:
+    if not normalize:
         return laplacian
     blocks = torch.block_diag(*[laplacian[i * d:(i + 1) * d, i * d:(i + 1) * d] for i in range(num_nodes)])
     if augmented:

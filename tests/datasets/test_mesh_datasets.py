@@ -108,7 +108,7 @@ def _segmentation_tree(base, name, meshes, bad_labels=False):
     for i, (pos, face) in enumerate(meshes):
         split = "train" if i % 2 == 0 else "test"
         write_obj(folder / split / f"m{i}.obj", pos, face)
-        edges = mesh_topology(face, pos.shape[0]).edge
+        edges = mesh_topology(face, pos.shape[0]).edge_index.t()
         # label by the height of the edge's midpoint: a function of the edge, so order matters
         height = (pos[edges[:, 0], 2] + pos[edges[:, 1], 2]) / 2
         labels = torch.bucketize(height, torch.tensor([-0.3, 0.3], dtype=pos.dtype)) + 1
@@ -145,7 +145,7 @@ def test_generated_shapes_are_closed_manifolds_with_the_right_topology():
         assert euler_characteristic(face, pos.shape[0]) == euler
         assert bool((mesh_topology(face, pos.shape[0]).neighbor[:, 2] >= 0).all())  # closed
     pos, face = decimate(*icosphere(3), 750)
-    assert check_mesh(pos, face).edge.shape[0] == 750
+    assert check_mesh(pos, face).edge_index.shape[1] == 750
 
 
 def test_offline_shape_classes_are_labelled_and_uniform(shared_data):
@@ -153,7 +153,7 @@ def test_offline_shape_classes_are_labelled_and_uniform(shared_data):
     assert names[-3:] == ["bunny (real)", "fandisk (real)", "armadillo (real)"]
     assert [label for _, _, label in samples] == list(range(len(names)))
     for pos, face, _ in samples:
-        edges = check_mesh(pos.double(), face).edge.shape[0]
+        edges = check_mesh(pos.double(), face).edge_index.shape[1]
         assert 560 <= edges <= 750  # T54 already has 750 edges; others are decimated to ~600
 
 
@@ -168,7 +168,7 @@ def test_augmentations_keep_a_valid_mesh():
     assert not torch.allclose(ratios, ratios[0].expand(3))  # anisotropic
     flipped = flip_edges(pos, face, 0.2, generator)
     check_mesh(pos, flipped)
-    edges = mesh_topology(face, pos.shape[0]).edge.shape[0]
+    edges = mesh_topology(face, pos.shape[0]).edge_index.shape[1]
     changed = (flipped != face).any(1).sum()
     assert 0.3 * edges <= changed <= 0.4 * edges  # two faces per flip, ~0.2 * M flips
     assert euler_characteristic(flipped, pos.shape[0]) == 2

@@ -25,7 +25,7 @@ SQUARE_FACE = torch.tensor([[0, 1, 2], [0, 2, 3]])
 def test_square_edges_neighbours_and_boundary():
     topology = mesh_topology(SQUARE_FACE, 4)
     # first appearance: face 0 gives (0,1) (1,2) (0,2); face 1 adds (2,3) (0,3)
-    assert topology.edge.tolist() == [[0, 1], [1, 2], [0, 2], [2, 3], [0, 3]]
+    assert topology.edge_index.t().tolist() == [[0, 1], [1, 2], [0, 2], [2, 3], [0, 3]]
     # diagonal e=(0,2) is traversed 2 -> 0 by face 0 (u=2, v=0, w=1): a=(0,1), b=(1,2); second face x=3: c=(2,3), d=(3,0)
     assert topology.neighbor[2].tolist() == [0, 1, 3, 4]
     assert topology.edge_points[2].tolist() == [2, 0, 1, 3]
@@ -37,7 +37,7 @@ def test_square_edges_neighbours_and_boundary():
 def _check_neighbour_geometry(face, num_nodes):
     """a, b share the first face with e; c, d the second; a and d touch v, b and c touch u."""
     topology = mesh_topology(face, num_nodes)
-    edge = topology.edge
+    edge = topology.edge_index.t()
     u, v, w, x = topology.edge_points.unbind(1)
     a, b, c, d = topology.neighbor.unbind(1)
 
@@ -64,7 +64,7 @@ def test_neighbours_do_not_depend_on_face_orientation():
     topology = _check_neighbour_geometry(flipped, pos.shape[0])
 
     def key_sets(top):
-        keys = [tuple(e) for e in top.edge.tolist()]
+        keys = [tuple(e) for e in top.edge_index.t().tolist()]
         return {keys[i]: (frozenset(keys[j] for j in n[:2]), frozenset(keys[j] for j in n[2:]))
                 for i, n in enumerate(top.neighbor.tolist())}
 
@@ -74,7 +74,7 @@ def test_neighbours_do_not_depend_on_face_orientation():
 def test_meshcnn_edge_order_on_real_mesh(shared_data):
     pos, face = read_mesh(shared_data / "meshes/shrec16_sample/T54.obj", dtype=torch.float64)
     topology = check_mesh(pos, face)
-    assert topology.edge.shape == (750, 2)
+    assert topology.edge_index.shape == (2, 750)
     # reference: walk the faces in order as MeshCNN's build_gemm does
     order, seen = [], set()
     for f in face.tolist():
@@ -83,12 +83,12 @@ def test_meshcnn_edge_order_on_real_mesh(shared_data):
             if key not in seen:
                 seen.add(key)
                 order.append(list(key))
-    assert topology.edge.tolist() == order
+    assert topology.edge_index.t().tolist() == order
     # swapping the two faces of every edge maps (a, b, c, d) to (c, d, a, b)
     reversed_faces = torch.flip(face, dims=[0])
     swapped = mesh_topology(reversed_faces, pos.shape[0])
-    lookup = {tuple(e): i for i, e in enumerate(swapped.edge.tolist())}
-    to_swapped = torch.tensor([lookup[tuple(e)] for e in topology.edge.tolist()])
+    lookup = {tuple(e): i for i, e in enumerate(swapped.edge_index.t().tolist())}
+    to_swapped = torch.tensor([lookup[tuple(e)] for e in topology.edge_index.t().tolist()])
     mapped = to_swapped[topology.neighbor]
     assert torch.equal(swapped.neighbor[to_swapped], mapped[:, [2, 3, 0, 1]])
 
@@ -192,14 +192,14 @@ def test_zero_area_face_and_repair():
 def test_real_meshes_are_manifold_after_repair(shared_data):
     for name, edges in (("trimesh_models/fandisk.obj.gz", 8625), ("shrec16_sample/T54.obj", 750)):
         pos, face = read_mesh(shared_data / "meshes" / name, dtype=torch.float64)
-        assert check_mesh(pos, face).edge.shape[0] == edges
+        assert check_mesh(pos, face).edge_index.shape[1] == edges
         assert euler_characteristic(face, pos.shape[0]) == 2
     pos, face = read_mesh(shared_data / "meshes/trimesh_models/bunny.ply.gz", dtype=torch.float64)
     with pytest.raises(MeshTopologyError, match="non-manifold edge"):
         check_mesh(pos, face)
     pos, face, kept = repair_mesh(pos, face)
     topology = check_mesh(pos, face)
-    assert 24000 < topology.edge.shape[0] < 24400 and kept.sum() == face.shape[0]
+    assert 24000 < topology.edge_index.shape[1] < 24400 and kept.sum() == face.shape[0]
 
 
 # Two triangles folded along the edge u v: u = (0,0,0), v = (2,0,0), w = (0.5,1,0) in z = 0, x = (1.5,-1,1); times s.
@@ -209,7 +209,7 @@ FOLD_FACE = torch.tensor([[0, 1, 2], [1, 0, 3]])
 
 
 def _fold_edge(topology, a, b):
-    return int(((topology.edge[:, 0] == a) & (topology.edge[:, 1] == b)).nonzero())
+    return int(((topology.edge_index[0] == a) & (topology.edge_index[1] == b)).nonzero())
 
 
 def _released_fold_values(s):
