@@ -11,10 +11,19 @@
   renamed into place (an interrupted or corrupt download never leaves a file
   that looks complete).  Offline or corrupt files raise
   :class:`DatasetError` naming the file, the URL and where to put a manual copy.
+* **Archives** are extracted into a temporary folder next to their target
+  and moved into place only when every member was read without error
+  (:func:`extract_archive`): a truncated or garbage tar/zip/gz/xz/bz2 raises
+  :class:`DatasetError` naming the file and leaves no folder that a later
+  load would accept.
+* **Offline**: with ``$GEOCONV_OFFLINE=1`` (set by ``geoconv train --offline``
+  for the scripts it runs) nothing is downloaded; a missing file raises
+  :class:`DatasetError` instead.
 * **Processed tensors** are cached under ``$GEOCONV_CACHE`` (default
   ``~/.cache/geoconv/processed``), never inside the data root (which may be
-  read-only or shared), keyed by the raw files' size and modification time,
-  so they are rebuilt when a raw file changes.
+  read-only or shared), keyed by every raw file's resolved path, size and
+  modification time, the loader's options and a format version, so they are
+  rebuilt when a raw file or an option changes.
 """
 
 from __future__ import annotations
@@ -26,18 +35,27 @@ import io
 import lzma
 import operator
 import os
+import shutil
+import tarfile
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
 from geoconv.data import Graph
 
 COMPRESSED_SUFFIXES = {".gz": gzip.open, ".xz": lzma.open, ".bz2": bz2.open}
+# What a damaged archive or compressed file raises while it is read (gzip.BadGzipFile is an OSError).
+DAMAGED_FILE_ERRORS = (tarfile.TarError, zipfile.BadZipFile, EOFError, lzma.LZMAError, zlib.error, OSError)
+# Bumped when the layout of every cache entry changes (part of every cache key).
+CACHE_FORMAT = "2"
+OFFLINE_VARIABLE = "GEOCONV_OFFLINE"
 
 
 class DatasetError(RuntimeError):
@@ -52,6 +70,16 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     if env:
         return Path(env).expanduser()
     return Path.home() / ".cache" / "geoconv"
+
+
+def offline() -> bool:
+    """True when ``$GEOCONV_OFFLINE`` is set to a true value (``1``, ``true``, ``yes``): never download."""
+    return os.environ.get(OFFLINE_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def downloads_allowed(download: bool) -> bool:
+    """A loader's ``download`` option, overruled by ``$GEOCONV_OFFLINE``."""
+    return download and not offline()
 
 
 def cache_dir() -> Path:
@@ -81,10 +109,23 @@ class RemoteFile:
 def sha256_of(path: Path, decompress: bool = False) -> str:
     digest = hashlib.sha256()
     opener = COMPRESSED_SUFFIXES.get(path.suffix) if decompress else None
-    with (opener(path, "rb") if opener else open(path, "rb")) as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with (opener(path, "rb") if opener else open(path, "rb")) as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except DAMAGED_FILE_ERRORS as error:
+        raise damaged_file_error(path, error) from None
     return digest.hexdigest()
+
+
+def damaged_file_error(path: Path, error: BaseException, source: str | None = None) -> "DatasetError":
+    """The :class:`DatasetError` for a file that cannot be read to its end (truncated or not the format)."""
+    where = f" from {source}" if source else ""
+    return DatasetError(
+        f"{path} is damaged or not a valid {''.join(path.suffixes[-2:]) or 'data'} file "
+        f"({type(error).__name__}: {error}). Delete it so that it is downloaded again, or replace it with a "
+        f"complete copy{where}."
+    )
 
 
 def _manual_copy_hint(file: RemoteFile, root: Path) -> str:
@@ -126,6 +167,11 @@ def verify(path: Path, file: RemoteFile, root: Path) -> None:
 def download(file: RemoteFile, root: Path, timeout: float = 60.0) -> Path:
     """Download ``file`` to ``root / file.path`` atomically and verify it."""
     target = root / file.path
+    if offline():
+        raise DatasetError(
+            f"{file.path} is not under the data root {root} and downloads are off (${OFFLINE_VARIABLE} is set). "
+            + _manual_copy_hint(file, root)
+        )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -160,8 +206,11 @@ def fetch(file: RemoteFile, root: str | os.PathLike | None = None, *, download_m
     root_path = data_root(root)
     local = locate(file, root_path)
     if local is None:
-        if not download_missing:
-            raise DatasetError(f"{file.path} is not under the data root {root_path}. " + _manual_copy_hint(file, root_path))
+        if not downloads_allowed(download_missing):
+            why = f" (downloads are off: ${OFFLINE_VARIABLE} is set)" if offline() and download_missing else ""
+            raise DatasetError(
+                f"{file.path} is not under the data root {root_path}{why}. " + _manual_copy_hint(file, root_path)
+            )
         local = download(file, root_path)
     verify(local, file, root_path)
     return local
@@ -170,14 +219,29 @@ def fetch(file: RemoteFile, root: str | os.PathLike | None = None, *, download_m
 def fetch_all(
     files: dict[str, RemoteFile], root: str | os.PathLike | None, *, download: bool, dataset: str
 ) -> dict[str, Path]:
-    """:func:`fetch` every file of a dataset; an error names the dataset and the file it needs."""
-    paths = {}
+    """:func:`fetch` every file of a dataset; one error names the dataset and every file that failed."""
+    root_path = data_root(root)
+    paths, failed = {}, []
     for part, file in files.items():
         try:
-            paths[part] = fetch(file, root, download_missing=download)
+            paths[part] = fetch(file, root_path, download_missing=download)
         except DatasetError as error:
-            raise DatasetError(f"{dataset} needs {file.path}: {error}") from error
-    return paths
+            failed.append((file, error))
+    if not failed:
+        return paths
+    if len(failed) == 1:
+        raise DatasetError(f"{dataset} needs {failed[0][0].path}: {failed[0][1]}")
+    lines = []
+    for file, error in failed:
+        state = "missing" if locate(file, root_path) is None else "unusable"
+        detail = str(error).split(". ")[0] if state == "unusable" else ("downloads are off" if offline() else "")
+        lines.append(f"  {file.path} ({state}{': ' + detail if detail else ''}) <- {file.url}")
+    raise DatasetError(
+        f"{dataset} needs {failed[0][0].path} and {len(failed) - 1} more files that are missing or unusable "
+        f"under the data root {root_path}:\n" + "\n".join(lines) + "\n"
+        f"Download each from the URL shown and place it at {root_path}/<path> (a .gz or .xz compressed copy also "
+        f"works), or set GEOCONV_DATA to a folder that holds them."
+    )
 
 
 def open_file(path: Path, mode: str = "rb") -> Any:
@@ -189,31 +253,106 @@ def open_file(path: Path, mode: str = "rb") -> Any:
 
 
 def read_bytes(path: Path) -> bytes:
-    with open_file(path, "rb") as handle:
-        return handle.read()
+    """The (decompressed) content of ``path``; a truncated or garbage compressed file raises :class:`DatasetError`."""
+    try:
+        with open_file(path, "rb") as handle:
+            return handle.read()
+    except DAMAGED_FILE_ERRORS as error:
+        raise damaged_file_error(path, error) from None
 
 
 def read_text(path: Path, encoding: str = "utf-8") -> str:
-    return read_bytes(path).decode(encoding)
+    try:
+        return read_bytes(path).decode(encoding)
+    except UnicodeDecodeError as error:
+        raise DatasetError(f"{path} is not {encoding} text ({error}); is it the right file?") from None
 
 
 def text_stream(path: Path, encoding: str = "utf-8") -> io.TextIOBase:
-    return io.TextIOWrapper(open_file(path, "rb"), encoding=encoding)
+    """``path`` as text; the whole file is decompressed first, so damage is reported before parsing starts."""
+    return io.StringIO(read_text(path, encoding))
 
 
-def cached(name: str, raw_paths: Sequence[Path], build: Callable[[], Any], *, version: str = "1") -> Any:
+def extract_archive(
+    archive: Path,
+    folders: Mapping[str, Path],
+    *,
+    source: str | None = None,
+    check: Callable[[str, Path], None] | None = None,
+) -> None:
+    """Extract the folders ``folders`` (archive member folder -> final path) of a tar or zip archive atomically.
+
+    Everything is extracted into a temporary folder beside the targets; each
+    named folder is checked (it must exist, and ``check(name, folder)`` may
+    raise :class:`DatasetError` on a wrong structure) and only then renamed
+    into place.  A truncated or garbage archive raises :class:`DatasetError`
+    naming the file and what to do, and leaves nothing behind.  Targets that
+    already exist are left as they are.
+    """
+    parents = {target.parent for target in folders.values()}
+    if len(parents) != 1:
+        raise ValueError("extract_archive: all targets must share one parent folder")
+    parent = parents.pop()
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{archive.name}.", suffix=".extracting", dir=parent))
+    except OSError as error:
+        raise DatasetError(f"cannot create a folder under {parent} to extract {archive}: {error}") from error
+    try:
+        try:
+            if zipfile.is_zipfile(archive):
+                with zipfile.ZipFile(archive) as bundle:
+                    bundle.extractall(staging)  # reads every member: a CRC error or truncation raises here
+            else:
+                with tarfile.open(archive, "r:*") as tar:
+                    tar.extractall(staging, filter="data")
+        except DAMAGED_FILE_ERRORS as error:
+            raise DatasetError(
+                f"cannot extract {archive}: it is truncated, damaged or not a tar/zip archive "
+                f"({type(error).__name__}: {error}); nothing was extracted. Delete it so that it is downloaded "
+                f"again, or replace it with a complete copy" + (f" from {source}." if source else ".")
+            ) from None
+        for name, target in folders.items():
+            unpacked = staging / name
+            if not unpacked.is_dir():
+                found = sorted(p.name for p in staging.iterdir())
+                raise DatasetError(f"{archive} does not contain the folder {name}/ (found: {found}); is it the right archive?")
+            if check is not None:
+                check(name, unpacked)
+        for name, target in folders.items():
+            if not target.exists():
+                os.replace(staging / name, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def cached(
+    name: str,
+    raw_paths: Sequence[Path],
+    build: Callable[[], Any],
+    *,
+    version: str = "1",
+    options: Mapping[str, Any] | None = None,
+) -> Any:
     """``build()``'s result, cached in :func:`cache_dir` under ``name``.
 
-    The cache key is ``version`` plus each raw file's resolved path, size and
-    modification time: touching or replacing a raw file rebuilds.  A cache
-    that cannot be written (read-only home) is skipped silently: the result
-    is still returned.
+    The cache key is :data:`CACHE_FORMAT`, the loader's ``version``, its
+    ``options`` (every choice that changes the result) and each raw file's
+    resolved path, size and modification time: touching, replacing, adding or
+    removing a raw file rebuilds, and so does another folder of the same
+    shape.  Pass every file the result is built from (all files of an
+    extracted folder, not a count).  A corrupt or foreign cache file is
+    rebuilt and replaced; a cache that cannot be written (read-only home) is
+    skipped: the result is still returned.
     """
+    if not raw_paths:
+        raise ValueError(f"cached({name!r}): no raw files given; the cache key must depend on the data")
     stats = []
-    for path in raw_paths:
-        stat = Path(path).stat()
-        stats.append(f"{Path(path).resolve()}:{stat.st_size}:{stat.st_mtime_ns}")
-    key = hashlib.sha256("\n".join([version, *stats]).encode()).hexdigest()
+    for path in (Path(p).resolve() for p in raw_paths):
+        stat = path.stat()
+        stats.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
+    described = repr(sorted((str(k), repr(v)) for k, v in (options or {}).items()))
+    key = hashlib.sha256("\n".join([CACHE_FORMAT, version, described, *stats]).encode()).hexdigest()
     target = cache_dir() / f"{name}.pt"
     if target.exists():
         try:

@@ -26,7 +26,6 @@ archives, so downloads are size-checked only by tar's own integrity checks.
 from __future__ import annotations
 
 import os
-import tarfile
 from pathlib import Path
 from typing import Callable
 
@@ -35,7 +34,7 @@ import torch
 from geoconv.data.graph import Graph
 from geoconv.data.mesh import EDGE_LABELS, mesh_graph
 from geoconv.data.mesh_io import MESH_SUFFIXES, read_mesh
-from geoconv.datasets.base import DatasetError, GraphDataset, RemoteFile, cached, data_root, fetch
+from geoconv.datasets.base import DatasetError, GraphDataset, RemoteFile, cached, data_root, extract_archive, fetch
 
 __all__ = ["MESHCNN_ARCHIVES", "MeshClassificationDataset", "MeshSegmentationDataset", "SOFT_LABELS"]
 
@@ -66,16 +65,38 @@ def _dataset_folder(name: str, root: str | os.PathLike | None, download: bool) -
     base = data_root(root) / "meshcnn"
     target = base / folder
     if target.is_dir():
+        check_structure(target)  # a copy made by hand (or by an older, non-atomic extraction) is checked too
         return target
-    archive = fetch(MESHCNN_ARCHIVES[archive_name], root, download_missing=download)
-    try:
-        with tarfile.open(archive, "r:*") as tar:
-            tar.extractall(base, filter="data")
-    except (tarfile.TarError, OSError) as error:
-        raise DatasetError(f"cannot extract {archive} into {base}: {error}; delete the archive to download it again") from error
-    if not target.is_dir():
-        raise DatasetError(f"{archive} does not contain the folder {folder}/ (found: {sorted(p.name for p in base.iterdir())})")
+    remote = MESHCNN_ARCHIVES[archive_name]
+    archive = fetch(remote, root, download_missing=download)
+    members = [member for member, (archive_of, _) in _FOLDERS.items() if archive_of == archive_name]
+    extract_archive(archive, {_FOLDERS[m][1]: base / _FOLDERS[m][1] for m in members}, source=remote.url,
+                    check=lambda _, unpacked: check_structure(unpacked, archive))
     return target
+
+
+def check_structure(folder: Path, archive: Path | None = None) -> None:
+    """Raise :class:`DatasetError` unless ``folder`` has MeshCNN's layout with train and test meshes.
+
+    Classification sets: every class folder holds ``train/`` and ``test/`` meshes.  Segmentation
+    sets: ``train/`` and ``test/`` meshes and one ``seg/<mesh>.eseg`` label file per mesh.
+    """
+    where = f" (extracted from {archive})" if archive is not None else ""
+    if (folder / "train").is_dir() or (folder / "seg").is_dir():
+        problems = [f"{split}/ holds no meshes" for split in ("train", "test") if not _mesh_files(folder / split)]
+        unlabelled = [p.name for split in ("train", "test") for p in _mesh_files(folder / split)
+                      if not (folder / "seg" / (p.stem + ".eseg")).is_file()]
+        if unlabelled:
+            problems.append(f"{len(unlabelled)} meshes have no seg/<name>.eseg label file (e.g. {unlabelled[0]})")
+    else:
+        classes = [p for p in folder.iterdir() if p.is_dir()]
+        problems = [] if classes else ["no class folders"]
+        problems += [f"{cls.name}/{split}/ holds no meshes" for cls in sorted(classes) for split in ("train", "test")
+                     if not _mesh_files(cls / split)]
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise DatasetError(f"{folder}{where} is incomplete or not a MeshCNN dataset: {shown}. "
+                           f"Delete it (and its archive) to download it again, or replace it with a complete copy.")
 
 
 def _mesh_files(folder: Path) -> list[Path]:

@@ -13,7 +13,10 @@ Two releases are read:
 
 Both archives are read in place (no extraction); an already extracted folder next to
 the archive (``modelnet/ModelNet40/...``, ``modelnet/modelnet40_ply_hdf5_2048/...``) is
-used instead when present.  Neither source publishes checksums, so they are not pinned.
+used instead when present.  Neither source publishes checksums, so they are not pinned; zip's
+own CRC of every member is checked as it is read, and a truncated, damaged or garbage zip raises
+:class:`~geoconv.datasets.base.DatasetError` naming the file.  The processed cache is keyed by
+every file of the extracted folder (or the zip), not by a count.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ import torch
 from geoconv.data import Graph
 from geoconv.data.mesh_io import read_mesh
 from geoconv.data.pointcloud_transforms import normalize_to_unit_sphere, sample_points
-from geoconv.datasets.base import DatasetError, GraphDataset, RemoteFile, cached, data_root, fetch
+from geoconv.datasets.base import (
+    DAMAGED_FILE_ERRORS, DatasetError, GraphDataset, RemoteFile, cached, damaged_file_error, data_root, fetch,
+)
 
 OFF_URLS = {
     "10": "http://vision.princeton.edu/projects/2014/3DShapeNets/ModelNet10.zip",
@@ -54,10 +59,22 @@ class ArchiveFolder:
         folder: path of the extracted top folder.
     """
 
-    def __init__(self, archive: Path | None, folder: Path) -> None:
+    def __init__(self, archive: Path | None, folder: Path, source: str | None = None) -> None:
         self.folder = folder if folder.is_dir() else None
-        self.zip = None if self.folder is not None else zipfile.ZipFile(archive)
+        self.archive, self.source = archive, source
+        self.zip = None
+        if self.folder is None:
+            try:
+                self.zip = zipfile.ZipFile(archive)
+            except DAMAGED_FILE_ERRORS as error:
+                raise damaged_file_error(archive, error, source) from None
         self.prefix = folder.name + "/"
+
+    def raw_files(self) -> list[Path]:
+        """The files the data comes from: every file of the extracted folder, or the zip (for cache keys)."""
+        if self.folder is not None:
+            return [self.folder / name for name in self.names()]
+        return [self.archive]
 
     def names(self) -> list[str]:
         """Relative paths (``/``-separated, below the top folder) of all files, sorted."""
@@ -75,12 +92,15 @@ class ArchiveFolder:
         if self.folder is not None:
             return (self.folder / name).read_bytes()
         try:
-            return self.zip.read(self.prefix + name)
-        except KeyError:
-            matches = [n for n in self.zip.namelist() if n.endswith("/" + self.prefix + name)]
-            if not matches:
-                raise
-            return self.zip.read(matches[0])
+            try:
+                return self.zip.read(self.prefix + name)
+            except KeyError:
+                matches = [n for n in self.zip.namelist() if n.endswith("/" + self.prefix + name)]
+                if not matches:
+                    raise
+                return self.zip.read(matches[0])
+        except DAMAGED_FILE_ERRORS as error:  # a member's CRC or compressed stream is wrong
+            raise damaged_file_error(self.archive, error, self.source) from None
 
     def close(self) -> None:
         if self.zip is not None:
@@ -96,7 +116,7 @@ def open_release(root: str | os.PathLike | None, archive_path: str, url: str, fo
     archive = fetch(RemoteFile(archive_path, url), root)
     if archive.suffix != ".zip":
         raise DatasetError(f"{archive}: expected the .zip archive itself (compressed copies of a zip are not read)")
-    return ArchiveFolder(archive, folder), archive
+    return ArchiveFolder(archive, folder, url), archive
 
 
 def read_hdf5_arrays(files: ArchiveFolder, names: list[str], keys: tuple[str, ...]) -> dict[str, torch.Tensor]:
@@ -172,8 +192,8 @@ class ModelNet(GraphDataset):
                                                          self.classes.index(cls), Path(workdir)))
                 return graphs
 
-            graphs = cached(f"modelnet{name}_{split}_{num_points}", [raw] if raw.is_file() else [],
-                            build, version=f"1:{len(chosen)}")
+            graphs = cached(f"modelnet{name}_{split}_{num_points}", files.raw_files(), build, version="2",
+                            options={"name": name, "split": split, "num_points": num_points})
         finally:
             files.close()
         super().__init__(graphs, transform)

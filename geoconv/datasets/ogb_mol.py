@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
-import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -35,7 +33,10 @@ from torch import Tensor
 
 from geoconv._optional import require
 from geoconv.data import Graph
-from geoconv.datasets.base import DatasetError, GraphDataset, RemoteFile, cached, data_root, fetch, locate, open_file
+from geoconv.datasets.base import (
+    DAMAGED_FILE_ERRORS, damaged_file_error, DatasetError, GraphDataset, RemoteFile, cached, data_root, downloads_allowed, extract_archive, fetch, locate,
+    open_file,
+)
 from geoconv.datasets.moleculenet import SPECS, MoleculeNet, moleculenet_file
 
 OGB_URL = "http://snap.stanford.edu/ogb/data/graphproppred/csv_mol_download/{download_name}.zip"
@@ -47,8 +48,11 @@ SOURCES = ("auto", "ogb", "moleculenet")
 
 def _read_csv(path: Path, dtype, *, header: bool = False):
     pandas = require("pandas", "reading OGB csv files")
-    with open_file(path, "rb") as handle:
-        frame = pandas.read_csv(handle, header=0 if header else None, skip_blank_lines=False)
+    try:
+        with open_file(path, "rb") as handle:
+            frame = pandas.read_csv(handle, header=0 if header else None, skip_blank_lines=False)
+    except DAMAGED_FILE_ERRORS as error:
+        raise damaged_file_error(path, error) from None
     return frame if header else frame.to_numpy(dtype=dtype, copy=True)  # writable (pandas copy-on-write views are not)
 
 
@@ -111,13 +115,15 @@ class OGBMolDataset(GraphDataset):
         have_ogb = (folder / "raw" / "edge.csv.gz").exists()
         have_csv = locate(moleculenet_file(key), root_path) is not None
         if source == "auto":
-            source = "ogb" if have_ogb else ("moleculenet" if have_csv or not download else "ogb")
+            source = "ogb" if have_ogb else ("moleculenet" if have_csv or not downloads_allowed(download) else "ogb")
         self.name, self.root = name, root_path
         if source == "ogb":
             if not have_ogb:
-                if not download:
-                    raise DatasetError(f"{name}: OGB files not found under {folder}; download "
-                                       f"{OGB_URL.format(download_name=download_name)} and unzip it there")
+                if not downloads_allowed(download) or folder.exists():
+                    raise DatasetError(f"{name}: OGB files not found under {folder}"
+                                       + (" (the folder exists but lacks raw/edge.csv.gz; delete it or complete it)"
+                                          if folder.exists() else "")
+                                       + f"; download {OGB_URL.format(download_name=download_name)} and unzip it there")
                 _download_ogb(folder, download_name, root_path)
             paths = sorted(p for p in folder.rglob("*.csv.gz"))
             tensors = cached(f"ogb_{name}", paths, lambda: read_ogb_raw(folder), version="1")
@@ -207,15 +213,16 @@ def ogb_metadata(name: str) -> tuple[int, str]:
 
 
 def _download_ogb(folder: Path, download_name: str, root: Path) -> None:
-    """Download OGB's zip and unpack ``<download_name>/`` into ``folder``."""
-    archive = fetch(RemoteFile(f"ogb/{download_name}.zip", OGB_URL.format(download_name=download_name)), root)
-    staging = folder.parent / f".{download_name}.unzip"
-    shutil.rmtree(staging, ignore_errors=True)
-    with zipfile.ZipFile(archive) as bundle:
-        bundle.extractall(staging)
-    unpacked = staging / download_name
-    if not (unpacked / "raw").exists():
-        raise DatasetError(f"{archive} does not hold {download_name}/raw/")
-    shutil.rmtree(folder, ignore_errors=True)
-    shutil.move(str(unpacked), str(folder))
-    shutil.rmtree(staging, ignore_errors=True)
+    """Download OGB's zip and unpack ``<download_name>/`` into ``folder`` (atomically, structure checked)."""
+    url = OGB_URL.format(download_name=download_name)
+    archive = fetch(RemoteFile(f"ogb/{download_name}.zip", url), root)
+
+    def check(name: str, unpacked: Path) -> None:
+        expected = [f"raw/{part}.csv.gz" for part in RAW_FILES] + ["mapping/mol.csv.gz"]
+        expected += [f"split/scaffold/{part}.csv.gz" for part in ("train", "valid", "test")]
+        missing = [path for path in expected if not (unpacked / path).is_file()]
+        if missing:
+            raise DatasetError(f"{archive} is not OGB's {download_name}.zip: {name}/ lacks {', '.join(missing)}. "
+                               f"Delete it so that it is downloaded again from {url}.")
+
+    extract_archive(archive, {download_name: folder}, source=url, check=check)

@@ -53,7 +53,10 @@ import torch
 from torch import Tensor
 
 from geoconv.data import Graph
-from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch, locate, open_file, read_text
+from geoconv.datasets.base import (
+    DAMAGED_FILE_ERRORS, DatasetError, RemoteFile, cached, damaged_file_error, data_root, fetch, locate, open_file,
+    read_text,
+)
 
 TARGETS = ("mu", "alpha", "homo", "lumo", "gap", "r2", "zpve", "U0", "U", "H", "G", "cv")
 UNITS = ("D", "a0^3", "meV", "meV", "meV", "a0^2", "meV", "meV", "meV", "meV", "meV", "cal/(mol K)")
@@ -141,6 +144,8 @@ def build_from_csv(path: Path, max_molecules: int | None = None) -> dict[str, Te
                                     dtype={"Elements": str, "XYZ_Ang": str})
         except ValueError as error:
             raise DatasetError(f"{path} is not the QM9 CSV: {error}") from error
+        except DAMAGED_FILE_ERRORS as error:
+            raise damaged_file_error(path, error, CSV_FILE.url) from None
     counts = frame["N_atoms"].to_numpy(np.int64)
     symbols = "".join(frame["Elements"]).translate({ord(c): None for c in "[]', "})
     z = _element_codes(symbols.encode())
@@ -187,14 +192,17 @@ def build_from_xyz(archive: Path, uncharacterized: Path, max_molecules: int | No
     """Parse the official ``dsgdb9nsd.xyz.tar.bz2``, dropping the uncharacterized molecules."""
     skip = read_uncharacterized(uncharacterized)
     molecules = []
-    with tarfile.open(archive, "r:*") as tar:
-        for member in tar:
-            if not member.isfile() or not member.name.endswith(".xyz"):
-                continue
-            handle = tar.extractfile(member)
-            parsed = parse_xyz(io.TextIOWrapper(handle, encoding="utf-8").read())
-            if parsed[0] not in skip:
-                molecules.append(parsed)
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            for member in tar:
+                if not member.isfile() or not member.name.endswith(".xyz"):
+                    continue
+                handle = tar.extractfile(member)
+                parsed = parse_xyz(io.TextIOWrapper(handle, encoding="utf-8").read())
+                if parsed[0] not in skip:
+                    molecules.append(parsed)
+    except (*DAMAGED_FILE_ERRORS, UnicodeDecodeError) as error:
+        raise damaged_file_error(archive, error, XYZ_FILE.url) from None
     molecules.sort(key=lambda item: item[0])
     if max_molecules is not None:
         molecules = molecules[:max_molecules]
