@@ -123,7 +123,7 @@ def damaged_file_error(path: Path, error: BaseException, source: str | None = No
     where = f" from {source}" if source else ""
     return DatasetError(
         f"{path} is damaged or not a valid {''.join(path.suffixes[-2:]) or 'data'} file "
-        f"({type(error).__name__}: {error}). Delete it so that it is downloaded again, or replace it with a "
+        f"({type(error).__name__}: {' '.join(str(error).split())}). Delete it so that it is downloaded again, or replace it with a "
         f"complete copy{where}."
     )
 
@@ -309,7 +309,7 @@ def extract_archive(
         except DAMAGED_FILE_ERRORS as error:
             raise DatasetError(
                 f"cannot extract {archive}: it is truncated, damaged or not a tar/zip archive "
-                f"({type(error).__name__}: {error}); nothing was extracted. Delete it so that it is downloaded "
+                f"({type(error).__name__}: {' '.join(str(error).split())}); nothing was extracted. Delete it so that it is downloaded "
                 f"again, or replace it with a complete copy" + (f" from {source}." if source else ".")
             ) from None
         for name, target in folders.items():
