@@ -373,25 +373,120 @@ def cached(
     return data
 
 
-class GraphDataset(torch.utils.data.Dataset):
-    """An in-memory list of :class:`Graph` objects with an optional per-item transform."""
+SPLIT_NAMES = ("train", "val", "test")
+RELEASED_PARTS = ("train", "test")
 
-    def __init__(self, graphs: Sequence[Graph], transform: Callable[[Graph], Graph] | None = None) -> None:
-        self.graphs = list(graphs)
+
+def split_indices(train: Any, val: Any, test: Any) -> dict[str, torch.Tensor]:
+    """The one split format of every dataset: ``{"train", "val", "test"}`` -> int64 index tensors.
+
+    Accepts boolean masks (-> ascending indices) or index sequences (order kept: a split procedure's
+    order, e.g. the scaffold groups, is part of what makes a training run reproducible).  See the
+    table in ``datasets/README.md``.
+    """
+    out = {}
+    for name, value in zip(SPLIT_NAMES, (train, val, test)):
+        value = torch.as_tensor(value)
+        if value.dtype == torch.bool:
+            value = value.nonzero().view(-1)
+        out[name] = value.to(torch.long).view(-1)
+    return out
+
+
+def mask_splits(graph: Graph, index: int = 0) -> dict[str, torch.Tensor]:
+    """:func:`split_indices` of a one-graph node dataset from its ``train_mask`` / ``val_mask`` / ``test_mask``.
+
+    Masks are ``[N]`` (one split: ``index`` must be 0) or ``[N, S]`` (``S`` splits, column ``index``).
+    """
+    if "train_mask" not in graph:
+        raise NotImplementedError(f"{type(graph).__name__} {getattr(graph, 'name', '')!s} has no published split".replace("  ", " "))
+    masks = [getattr(graph, f"{name}_mask") for name in SPLIT_NAMES]
+    num_splits = 1 if masks[0].dim() == 1 else masks[0].shape[1]
+    if not -num_splits <= index < num_splits:
+        raise IndexError(f"split {index} out of range: the graph has {num_splits} split{'s' if num_splits > 1 else ''}")
+    return split_indices(*(mask if mask.dim() == 1 else mask[:, index] for mask in masks))
+
+
+class GraphDataset(torch.utils.data.Dataset):
+    """A list of :class:`Graph` objects with an optional per-item transform.
+
+    Graphs are held in memory (``graphs``), or made on access by a subclass
+    that overrides :meth:`__len__` and :meth:`get` (QM9 builds each radius
+    graph when it is read).  Indexing with a slice, a list or a tensor gives a
+    dataset of the chosen items with the same transform.
+
+    Every dataset answers :meth:`splits` the same way (``{"train", "val",
+    "test"}`` -> index tensors; see ``datasets/README.md``).  Datasets read from
+    a release with train and test files take ``split="train"``, ``"test"`` or
+    ``"all"`` (both, train first); ``parts`` records where each item came from.
+    """
+
+    def __init__(self, graphs: Sequence[Graph] | None = None, transform: Callable[[Graph], Graph] | None = None) -> None:
+        self.graphs = list(graphs) if graphs is not None else []
         self.transform = transform
+        self.parts: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.graphs)
 
+    def get(self, index: int) -> Graph:
+        """Item ``index`` before the transform."""
+        return self.graphs[index]
+
     def __getitem__(self, index: int | slice | Sequence[int] | torch.Tensor) -> Any:
-        if not isinstance(index, (slice, torch.Tensor, list, tuple)):
-            graph = self.graphs[operator.index(index)]
+        single = not isinstance(index, (slice, list, tuple, range)) and (
+            not hasattr(index, "__len__") or getattr(index, "ndim", 1) == 0)  # int, numpy or 0-d tensor
+        if single:
+            position = operator.index(index)
+            if not -len(self) <= position < len(self):
+                raise IndexError(f"index {position} out of range for a dataset of {len(self)} items")
+            graph = self.get(position % len(self))
             return self.transform(graph) if self.transform else graph
         if isinstance(index, slice):
-            indices = range(len(self.graphs))[index]
-        elif isinstance(index, torch.Tensor):
-            indices = index.tolist()
+            indices = list(range(len(self))[index])
+        elif hasattr(index, "dtype"):  # a tensor or a numpy array of indices or a boolean mask
+            index = torch.as_tensor(index)
+            indices = (index.nonzero().view(-1) if index.dtype == torch.bool else index.view(-1)).tolist()
         else:
             indices = list(index)
-        subset = GraphDataset([self.graphs[i] for i in indices], self.transform)
-        return subset
+        return self.subset(indices)
+
+    def subset(self, indices: Sequence[int]) -> "GraphDataset":
+        """The items ``indices`` (before their transform) as a dataset with the same transform."""
+        return GraphDataset([self.get(i) for i in indices], self.transform)
+
+    def splits(self) -> dict[str, torch.Tensor]:
+        """``{"train", "val", "test"}`` -> item indices: the released part each item was read from.
+
+        Releases with train and test files only have no validation part: ``"val"`` is empty.
+        """
+        if self.parts is None:
+            raise NotImplementedError(f"{type(self).__name__} has no published split")
+        parts = self.parts
+        return split_indices(*([i for i, part in enumerate(parts) if part == name] for name in SPLIT_NAMES))
+
+    def _load_parts(self, load: Callable[[str], "GraphDataset"], parts: Sequence[str] = RELEASED_PARTS,
+                    split: str = "all") -> None:
+        """Fill ``self`` with the released ``parts`` in order, each loaded by ``load(part)``."""
+        loaded = {part: load(part) for part in parts}
+        self.__dict__.update(loaded[parts[0]].__dict__)
+        self.graphs = [graph for part in parts for graph in loaded[part].graphs]
+        self.parts = [part for part in parts for _ in range(len(loaded[part]))]
+        self.split = split
+
+
+class DatasetView(GraphDataset):
+    """The items ``indices`` of ``parent``, read from it on access (nothing is copied), with ``transform``."""
+
+    def __init__(self, parent: GraphDataset, indices: Sequence[int], transform: Callable[[Graph], Graph] | None = None) -> None:
+        super().__init__(None, transform)
+        self.parent, self.indices = parent, [operator.index(i) for i in indices]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def get(self, index: int) -> Graph:
+        return self.parent.get(self.indices[index])
+
+    def subset(self, indices: Sequence[int]) -> "DatasetView":
+        return DatasetView(self.parent, [self.indices[i] for i in indices], self.transform)

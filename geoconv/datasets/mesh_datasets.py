@@ -108,7 +108,7 @@ class MeshClassificationDataset(GraphDataset):
 
     Args:
         name: ``"shrec16"`` or ``"cubes"``.
-        split: ``"train"`` or ``"test"``.
+        split: ``"train"``, ``"test"`` or ``"all"`` (both; :meth:`splits` tells them apart).
         root: data root (see :func:`~geoconv.datasets.base.data_root`).
         train_per_class: SHREC'16 only: 16 (the released split) or 10 (10/10 split drawn with ``seed``).
         seed: seed of the split-10 draw.
@@ -127,10 +127,15 @@ class MeshClassificationDataset(GraphDataset):
                  transform: Callable[[Graph], Graph] | None = None, repair: bool = True) -> None:
         if name not in ("shrec16", "cubes"):
             raise ValueError(f"name must be 'shrec16' or 'cubes', got {name!r}")
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        if split not in ("train", "test", "all"):
+            raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
         if train_per_class not in (16, 10) or (name == "cubes" and train_per_class != 16):
             raise ValueError("train_per_class must be 16 (the released split) or 10 (SHREC'16 only)")
+        if split == "all":
+            self._load_parts(lambda part: MeshClassificationDataset(
+                name, part, root=root, train_per_class=train_per_class, seed=seed, download=download,
+                transform=transform, repair=repair))
+            return
         folder = _dataset_folder(name, root, download)
         self.classes = sorted(p.name for p in folder.iterdir() if p.is_dir())
         if not self.classes:
@@ -157,6 +162,7 @@ class MeshClassificationDataset(GraphDataset):
         graphs = cached(f"meshcnn_{tag}", [path for path, _ in files], build, version="1")
         super().__init__(graphs, transform)
         self.name, self.split, self.num_classes = name, split, len(self.classes)
+        self.parts = [split] * len(graphs)
 
 
 class MeshSegmentationDataset(GraphDataset):
@@ -175,8 +181,12 @@ class MeshSegmentationDataset(GraphDataset):
                  download: bool = True, transform: Callable[[Graph], Graph] | None = None) -> None:
         if name not in ("coseg_aliens", "coseg_chairs", "coseg_vases", "human_seg"):
             raise ValueError(f"name must be one of coseg_aliens, coseg_chairs, coseg_vases, human_seg; got {name!r}")
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        if split not in ("train", "test", "all"):
+            raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
+        if split == "all":
+            self._load_parts(lambda part: MeshSegmentationDataset(name, part, root=root, download=download,
+                                                                  transform=transform))
+            return
         folder = _dataset_folder(name, root, download)
         files = _mesh_files(folder / split)
         if not files:
@@ -210,7 +220,7 @@ class MeshSegmentationDataset(GraphDataset):
         raw = files + seg + [p for p in sseg if p.is_file()] + ([classes_file] if classes_file.is_file() else [])
         graphs = cached(f"meshcnn_{name}_{split}", raw, build, version="1")
         super().__init__(graphs, transform)
-        self.name, self.split = name, split
+        self.name, self.split, self.parts = name, split, [split] * len(graphs)
         observed = int(max(int(g.edge_y.max()) for g in graphs)) + 1
         self.num_classes = max(observed, _read_table(classes_file).shape[0]) if classes_file.is_file() else observed
 

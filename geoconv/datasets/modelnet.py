@@ -43,7 +43,7 @@ OFF_URLS = {
     "40": "http://modelnet.cs.princeton.edu/ModelNet40.zip",
 }
 HDF5_URL = "https://shapenet.cs.stanford.edu/media/modelnet40_ply_hdf5_2048.zip"
-SPLITS = ("train", "test")
+SPLITS = ("train", "test", "all")
 
 
 def _check_split(split: str, allowed: tuple[str, ...] = SPLITS) -> None:
@@ -150,8 +150,8 @@ class ModelNet(GraphDataset):
 
     Args:
         name: ``"10"`` or ``"40"``.
-        split: ``"train"`` or ``"test"`` (the official split: 9,843 / 2,468 shapes for ModelNet40,
-            3,991 / 908 for ModelNet10).
+        split: ``"train"``, ``"test"`` (the official split: 9,843 / 2,468 shapes for ModelNet40,
+            3,991 / 908 for ModelNet10) or ``"all"`` (both; :meth:`splits` tells them apart).
         root: data root; the archive is ``modelnet/ModelNet40.zip`` (downloaded if missing).
         num_points: points sampled from every mesh (area-weighted, seeded by the shape's index).
         transform: optional per-item transform.
@@ -172,6 +172,9 @@ class ModelNet(GraphDataset):
         if name not in OFF_URLS:
             raise ValueError(f"name must be '10' or '40', got {name!r}")
         _check_split(split)
+        if split == "all":
+            self._load_parts(lambda part: ModelNet(name, part, root=root, num_points=num_points, transform=transform))
+            return
         files, raw = open_release(root, f"modelnet/ModelNet{name}.zip", OFF_URLS[name], f"ModelNet{name}")
         try:
             entries = []
@@ -197,7 +200,7 @@ class ModelNet(GraphDataset):
         finally:
             files.close()
         super().__init__(graphs, transform)
-        self.name, self.split = name, split
+        self.name, self.split, self.parts = name, split, [split] * len(graphs)
 
     @property
     def num_classes(self) -> int:
@@ -208,7 +211,7 @@ class ModelNetHDF5(GraphDataset):
     """ModelNet40 as the 2048-point HDF5 release (``modelnet40_ply_hdf5_2048``) used by PointNet and DGCNN.
 
     Args:
-        split: ``"train"`` (9,840 clouds) or ``"test"`` (2,468).
+        split: ``"train"`` (9,840 clouds), ``"test"`` (2,468) or ``"all"`` (both; see :meth:`splits`).
         root: data root; the archive is ``modelnet/modelnet40_ply_hdf5_2048.zip``.
         num_points: keep the first ``num_points`` of the 2048 points (as DGCNN's loader does).
         transform: optional per-item transform.
@@ -228,6 +231,9 @@ class ModelNetHDF5(GraphDataset):
         _check_split(split)
         if not 1 <= num_points <= 2048:
             raise ValueError(f"num_points must be in 1..2048 for the 2048-point release, got {num_points}")
+        if split == "all":
+            self._load_parts(lambda part: ModelNetHDF5(part, root=root, num_points=num_points, transform=transform))
+            return
         files, raw = open_release(root, "modelnet/modelnet40_ply_hdf5_2048.zip", HDF5_URL, "modelnet40_ply_hdf5_2048")
         try:
             names = files.names()
@@ -250,7 +256,7 @@ class ModelNetHDF5(GraphDataset):
         if self.classes is None:
             self.classes = [str(c) for c in range(int(labels.max()) + 1)]
         super().__init__(graphs, transform)
-        self.split = split
+        self.split, self.parts = split, [split] * len(graphs)
 
     @property
     def num_classes(self) -> int:

@@ -34,7 +34,7 @@ from torch import Tensor
 from geoconv._optional import require
 from geoconv.data import Graph
 from geoconv.datasets.base import (
-    DAMAGED_FILE_ERRORS, damaged_file_error, DatasetError, GraphDataset, RemoteFile, cached, data_root, downloads_allowed, extract_archive, fetch, locate,
+    DAMAGED_FILE_ERRORS, damaged_file_error, DatasetError, GraphDataset, RemoteFile, cached, data_root, downloads_allowed, extract_archive, fetch, locate, split_indices,
     open_file,
 )
 from geoconv.datasets.moleculenet import SPECS, MoleculeNet, moleculenet_file
@@ -77,9 +77,9 @@ def read_ogb_raw(folder: Path) -> dict:
     edge_index = np.repeat(edges.T, 2, axis=1)
     edge_index[0, 1::2], edge_index[1, 1::2] = edges[:, 1], edges[:, 0]
     mapping = _read_csv(folder / "mapping" / "mol.csv.gz", None, header=True)
-    splits = {}
-    for part in ("train", "valid", "test"):
-        splits[part] = torch.from_numpy(np.array(_read_csv(folder / "split" / "scaffold" / f"{part}.csv.gz", np.int64).reshape(-1)))
+    released = [np.array(_read_csv(folder / "split" / "scaffold" / f"{part}.csv.gz", np.int64).reshape(-1))
+                for part in ("train", "valid", "test")]  # OGB's file names; geoconv's keys are train/val/test
+    splits = split_indices(*released)
     return {
         "x": torch.from_numpy(node_feat), "edge_index": torch.from_numpy(edge_index),
         "edge_attr": torch.from_numpy(np.repeat(edge_feat, 2, axis=0)),
@@ -103,7 +103,7 @@ class OGBMolDataset(GraphDataset):
     ``eval_metric``, ``task_type``, ``smiles``, ``num_invalid``.
     """
 
-    def __init__(self, name: str = "ogbg-molhiv", root: str | os.PathLike | None = None, *, source: str = "auto",
+    def __init__(self, name: str = "ogbg-molhiv", *, root: str | os.PathLike | None = None, source: str = "auto",
                  download: bool = True, transform: Callable[[Graph], Graph] | None = None) -> None:
         if name not in OGB_MOLECULES:
             raise ValueError(f"unknown OGB molecule dataset {name!r}; choose from {sorted(OGB_MOLECULES)}")
@@ -126,7 +126,7 @@ class OGBMolDataset(GraphDataset):
                                        + f"; download {OGB_URL.format(download_name=download_name)} and unzip it there")
                 _download_ogb(folder, download_name, root_path)
             paths = sorted(p for p in folder.rglob("*.csv.gz"))
-            tensors = cached(f"ogb_{name}", paths, lambda: read_ogb_raw(folder), version="1")
+            tensors = cached(f"ogb_{name}", paths, lambda: read_ogb_raw(folder), version="2")
             from geoconv.datasets.moleculenet import graphs_from_tensors
 
             graphs = graphs_from_tensors(tensors, tensors["smiles"])
@@ -134,7 +134,7 @@ class OGBMolDataset(GraphDataset):
             self.source, self.source_path, self.num_invalid = "ogb-files", folder, 0
             self._molecules = None
         else:
-            molecules = MoleculeNet(key, root_path, features="ogb", download=download)
+            molecules = MoleculeNet(key, root=root_path, features="ogb", download=download)
             graphs = molecules.graphs
             self.smiles, self._splits, self.y = molecules.smiles, None, molecules.y
             self.source, self.source_path, self.num_invalid = "moleculenet-csv", molecules.source, molecules.num_invalid
@@ -145,10 +145,20 @@ class OGBMolDataset(GraphDataset):
         if self.y.shape[1] != self.num_tasks:
             raise DatasetError(f"{name}: {self.y.shape[1]} label columns, OGB expects {self.num_tasks}")
 
-    def split(self) -> dict[str, Tensor]:
-        """OGB's scaffold split: from the released files, or recomputed (same procedure) from the CSV."""
+    def splits(self, kind: str = "scaffold", *, seed: int = 0) -> dict[str, Tensor]:
+        """``{"train", "val", "test"}`` -> graph indices.
+
+        ``"scaffold"``: OGB's scaffold split, from the released files (``split/scaffold/``) or recomputed
+        with the same procedure from the CSV.  ``"random"``: an 80/10/10 split drawn with ``seed``.
+        """
+        if kind == "random":
+            from geoconv.chem.scaffold import random_split
+
+            return split_indices(*random_split(len(self), (0.8, 0.1, 0.1), seed=seed))
+        if kind != "scaffold":
+            raise ValueError(f"split kind must be 'scaffold' or 'random', got {kind!r}")
         if self._splits is None:
-            self._splits = self._molecules.split("scaffold")
+            self._splits = self._molecules.splits("scaffold")
         return dict(self._splits)
 
     def evaluator(self):

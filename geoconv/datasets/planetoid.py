@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from geoconv.data import Graph
-from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch_all, read_bytes, read_text
+from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch_all, mask_splits, read_bytes, read_text
 from geoconv.ops import remove_self_loops, to_undirected
 
 URL = "https://github.com/kimiyoung/planetoid/raw/master/data/ind.{name}.{part}"
@@ -181,7 +181,7 @@ class Planetoid(Graph):
     Cite: Yang, Cohen, Salakhutdinov, ICML 2016; Sen et al., AI Magazine 2008.
     """
 
-    def __init__(self, name: str, root: str | os.PathLike | None = None, *, download: bool = True) -> None:
+    def __init__(self, name: str, *, root: str | os.PathLike | None = None, download: bool = True) -> None:
         key = name.lower()
         if key not in NUM_CLASSES:
             raise ValueError(f"unknown Planetoid dataset {name!r}; choose from {sorted(NUM_CLASSES)}")
@@ -196,6 +196,10 @@ class Planetoid(Graph):
         )
         object.__setattr__(self, "name", key)
         object.__setattr__(self, "num_classes", NUM_CLASSES[key])
+
+    def splits(self, index: int = 0) -> dict[str, torch.Tensor]:
+        """The public split (the only one: ``index`` 0) as ``{"train", "val", "test"}`` -> node indices."""
+        return mask_splits(self, index)
 
     def __len__(self) -> int:
         return 1
