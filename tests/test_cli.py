@@ -268,3 +268,21 @@ def test_dataset_chosen_by_the_profile_is_checked(tmp_path, capsys):
     code, _, err = run_main(capsys, "train", "point-cloud", "--full", "--offline", "--dry-run", "--data-root", str(tmp_path))
     assert code == cli.EXIT_DATASET
     assert "dataset 'modelnet40_hdf5'" in err and "modelnet/modelnet40_ply_hdf5_2048.zip" in err
+
+
+def test_run_script_prints_a_dataset_error_once_for_scripts_and_modules(tmp_path):
+    (tmp_path / "failing_task.py").write_text(
+        "from geoconv.datasets.base import DatasetError\n"
+        "try:\n    raise DatasetError('inner: qm9/qm9.csv is missing')\n"
+        "except DatasetError as error:\n    raise DatasetError(f'QM9 needs it: {error}') from error\n"
+    )
+    (tmp_path / "broken_task.py").write_text("raise ValueError('not a dataset problem')\n")
+    env = {**__import__("os").environ, "PYTHONPATH": f"{tmp_path}:{REPO}"}
+    for target in (["failing_task.py"], ["-m", "failing_task"]):
+        result = subprocess.run([sys.executable, "-m", "geoconv._run_script", *target], capture_output=True, text=True,
+                                cwd=tmp_path, env=env, timeout=120)
+        assert result.returncode == cli.EXIT_DATASET, result.stderr
+        assert result.stderr.count("qm9/qm9.csv is missing") == 1 and "Traceback" not in result.stderr, result.stderr
+    result = subprocess.run([sys.executable, "-m", "geoconv._run_script", "broken_task.py"], capture_output=True,
+                            text=True, cwd=tmp_path, env=env, timeout=120)
+    assert result.returncode == 1 and "Traceback" in result.stderr and "ValueError: not a dataset problem" in result.stderr

@@ -77,7 +77,9 @@ SPLIT_SEED = 0
 CSV_FILE = RemoteFile(
     "qm9/qm9.csv",
     "https://pypi.org/project/qm9pack/1.0.3/ (qm9pack/data/qm9_part{1,2,3}.csv concatenated, see datasets/README.md)",
-    None,  # derived file: no upstream checksum to pin (qm9.csv.xz: sha256 2a5e3fb6..., see MANIFEST)
+    # the derived file of ../shared/data/MANIFEST.md: qm9.csv (130,589,109 bytes) and its xz copy
+    "689343c6efcb1b3ba2f56c59aaa62b44756591a7a639ddfc385d77d6879dbdeb",
+    ("2a5e3fb6b141f13673fba3a55ac77452f17bb336dd698813a23e5893619d1e20",),
 )
 XYZ_FILE = RemoteFile("qm9/dsgdb9nsd.xyz.tar.bz2", "https://ndownloader.figshare.com/files/3195389")
 UNCHARACTERIZED_FILE = RemoteFile("qm9/uncharacterized.txt", "https://ndownloader.figshare.com/files/3195404")

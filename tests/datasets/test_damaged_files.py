@@ -253,3 +253,14 @@ def test_every_missing_planetoid_file_is_listed(tmp_path, monkeypatch):
     for part in ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index"):
         assert f"planetoid/ind.cora.{part} (missing" in message, part
     assert message.count("\n") < 12  # one line per file, not a traceback's worth
+
+
+def test_qm9_csv_is_pinned_so_a_short_copy_is_refused(tmp_path, shared_data):
+    # A well-formed but cut qm9.csv.xz (the header and two molecules) used to load as a 2-molecule QM9.
+    with lzma.open(shared_data / "qm9" / "qm9.csv.xz", "rt") as handle:
+        head = "".join(next(handle) for _ in range(3))
+    (tmp_path / "qm9").mkdir()
+    with lzma.open(tmp_path / "qm9" / "qm9.csv.xz", "wt") as handle:
+        handle.write(head)
+    with pytest.raises(DatasetError, match=r"qm9\.csv\.xz is corrupt: sha256 .* does not match the expected 689343c6"):
+        qm9.QM9(root=tmp_path, download=False)
