@@ -42,7 +42,7 @@ VARIANTS = {"diag": DiagSheafDiffusion, "bundle": BundleSheafDiffusion, "general
 
 
 def load(args):
-    graph = normalize_features(GeomGCNGraph("film", root=args.data_root)).split(0)
+    graph = normalize_features(GeomGCNGraph("film", root=args.data_root)).with_split(0)
     return graph
 
 

@@ -50,11 +50,11 @@ MODELS = ("nfp", "morgan-mlp", "gcn", "gcn-virtual")
 def load(args):
     """(dataset, task_type, evaluate(y_true, y_pred) -> float, higher_is_better)."""
     if args.dataset.startswith("ogbg-"):
-        dataset = OGBMolDataset(args.dataset, args.data_root)
+        dataset = OGBMolDataset(args.dataset, root=args.data_root)
         higher = dataset.eval_metric != "rmse"
         return dataset, dataset.task_type, dataset.evaluate, higher
     features = args.features or ("duvenaud" if args.model == "nfp" else "ogb")
-    dataset = MoleculeNet(args.dataset, args.data_root, features=features)
+    dataset = MoleculeNet(args.dataset, root=args.data_root, features=features)
     if dataset.task_type == "regression":
         return dataset, "regression", rmse, False
     return dataset, "classification", mean_roc_auc, True
@@ -150,7 +150,8 @@ def train_model(args, model, dataset, split, parts, evaluate, higher, seed: int,
 def run_seed(args, dataset, evaluate, higher, seed: int, fingerprints=None) -> dict:
     """Train ``args.ensemble`` models on seed ``seed``'s split; with more than one, the scores are those of
     the mean of the members' predictions, each member taken at its own best validation epoch."""
-    split = dataset.split() if isinstance(dataset, OGBMolDataset) else dataset.split(args.split, seed=seed)
+    split = dataset.splits() if isinstance(dataset, OGBMolDataset) else dataset.splits(args.split, seed=seed)
+    split = {"train": split["train"], "valid": split["val"], "test": split["test"]}  # this script's record keys
     y = dataset.y
     train_y = y[split["train"]]
     if args.task_type == "regression":

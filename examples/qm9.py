@@ -158,8 +158,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     setup(args)
 
-    dataset = QM9(args.data_root, cutoff=args.cutoff, max_molecules=args.max_molecules)
-    standard = dataset.split()
+    dataset = QM9(root=args.data_root, cutoff=args.cutoff, max_molecules=args.max_molecules)
+    standard = dataset.splits()
     splits = {
         "train": standard["train"][:args.train_size],
         "val": standard["val"][:args.val_size],

@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> dict:
     graph = normalize_features(dataset)
     results = []
     for split in range(args.splits):
-        split_graph = dataset.split(split).replace(x=graph.x).to(args.device)
+        split_graph = dataset.with_split(split).replace(x=graph.x).to(args.device)
         for seed in range(args.seeds):
             results.append(train_split(split_graph, dataset.num_classes, args, split, seed=split * 1000 + seed))
             print(f"split {split} seed {seed}: test {results[-1]['test']:.2f} val {results[-1]['val']:.2f} "

@@ -115,7 +115,7 @@ def dataset_status(info: DatasetInfo, root: Path) -> tuple[list[Path], list[str]
 
 
 def missing_dataset_message(info: DatasetInfo, missing: Sequence[str], root: Path) -> str:
-    shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+    shown = ", ".join(missing)  # every file: a user copying them by hand needs the whole list
     return (
         f"dataset '{info.name}' is not under the data root {root} (missing: {shown}). It is downloaded from "
         f"{info.source}. To use a manual copy, place the files at {root}/<path above> (a .gz/.xz compressed copy "
@@ -184,6 +184,9 @@ def last_json_line(text: str) -> dict | None:
 
 def explain_failure(code: int, stderr: str, what: str) -> CLIError:
     """Turn a failed script's stderr into a message that says what to do."""
+    if code == EXIT_DATASET:  # geoconv._run_script printed the DatasetError's message once, above
+        return CLIError(f"{what} stopped because a dataset is missing or corrupt (see the message above). "
+                        f"`geoconv datasets` lists sources and local paths.", EXIT_DATASET)
     dataset = re.findall(r"DatasetError: (.+)", stderr)
     if dataset:
         return CLIError(
@@ -235,14 +238,21 @@ def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthroug
         return None
 
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(repo), *filter(None, [env.get("PYTHONPATH")])])
+    # the repository's scripts, run with the geoconv this command line comes from (geoconv._run_script is in it)
+    package_parent = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([str(repo), package_parent, *filter(None, [env.get("PYTHONPATH")])]))
+    if args.offline:
+        from geoconv.datasets.base import OFFLINE_VARIABLE
+
+        env[OFFLINE_VARIABLE] = "1"  # every loader's download (geoconv.datasets.base.fetch) honours it
     if args.data_root:
         env["GEOCONV_DATA"] = str(Path(args.data_root).expanduser())
     if args.threads:
         env.setdefault("OMP_NUM_THREADS", str(args.threads))
     print(f"geoconv: running {kind} '{item.name}' ({profile} profile): {' '.join(_quote(p) for p in command[1:])}", file=sys.stderr)
     start, cpu_start = time.perf_counter(), _children_cpu_seconds()
-    code, stdout, stderr = run_script(command, env=env, cwd=repo)
+    # through geoconv._run_script: a DatasetError is printed once, as its message, with exit code 3
+    code, stdout, stderr = run_script([command[0], "-m", "geoconv._run_script", *command[1:]], env=env, cwd=repo)
     elapsed, cpu = time.perf_counter() - start, _children_cpu_seconds() - cpu_start
     what = f"{'example' if kind == 'task' else 'benchmark'} {item.script}"
     if code != 0:
@@ -461,7 +471,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--results-dir", default="results", help="where records are written (default results/)")
         sub.add_argument("--data-root", default=None, help="data root (default $GEOCONV_DATA, else ~/.cache/geoconv)")
         sub.add_argument("--threads", type=int, default=None, help="torch CPU threads for the script")
-        sub.add_argument("--offline", action="store_true", help="fail (exit 3) instead of downloading a missing dataset")
+        sub.add_argument("--offline", action="store_true", help="never download: a missing dataset fails with exit 3 "
+                         "(sets $GEOCONV_OFFLINE for the script, which every loader honours)")
         sub.add_argument("--no-progress", action="store_true", help="no progress bars")
         sub.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
         return sub
@@ -526,11 +537,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.handler not in (cmd_train, cmd_bench) and passthrough:
         parser.error(f"unrecognized arguments: {' '.join(passthrough)}")
+    from geoconv.datasets.base import DatasetError
+
     try:
         return args.handler(args, passthrough)
     except CLIError as error:
         print(f"geoconv: error: {error}", file=sys.stderr)
         return error.code
+    except DatasetError as error:  # a loader run in this process: its message once, no traceback
+        print(f"geoconv: dataset error: {error}", file=sys.stderr)
+        return EXIT_DATASET
 
 
 # ---------------------------------------------------------------- helpers

@@ -107,6 +107,8 @@ def test_missing_dataset_offline_says_where_from_and_where_to(tmp_path, capsys):
     assert "dataset 'cora' is not under the data root" in err
     assert "https://github.com/kimiyoung/planetoid" in err  # where it is downloaded from
     assert f"{tmp_path}/<path above>" in err and "planetoid/ind.cora.x" in err  # where a manual copy goes
+    for part in ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index"):  # every missing file, not the first few
+        assert f"planetoid/ind.cora.{part}" in err, part
 
 
 def test_dataset_error_inside_the_script_exits_3(tmp_path, capsys):
@@ -117,9 +119,48 @@ def test_dataset_error_inside_the_script_exits_3(tmp_path, capsys):
     code, _, err = run_main(capsys, "--repo", str(repo), "train", "node-classification", "--data-root", str(REPO.parent / "shared" / "data"),
                             "--results-dir", str(tmp_path / "results"))
     assert code == cli.EXIT_DATASET
-    assert "a dataset is missing or corrupt: planetoid/ind.cora.x is not under the data root /nowhere" in err
+    # printed once, as its message: no traceback, no chained or repeated copies
+    assert err.count("planetoid/ind.cora.x is not under the data root /nowhere") == 1, err
+    assert "Traceback" not in err and "a dataset is missing or corrupt" in err
     assert "geoconv datasets" in err
     assert not (tmp_path / "results").exists()  # a failed run leaves no record
+
+
+def test_offline_reaches_the_loaders_inside_the_script(tmp_path, capsys):
+    # The script downloads a file the pre-flight check does not know about; --offline must stop that download.
+    source = tmp_path / "server" / "extra.csv"
+    source.parent.mkdir()
+    source.write_text("a,b\n")
+    repo = fake_repo(tmp_path, "examples/node_classification.py", f"""
+        import json
+        from geoconv.datasets.base import RemoteFile, fetch
+        fetch(RemoteFile("extra/extra.csv", {source.as_uri()!r}), {str(tmp_path / "root")!r})
+        print(json.dumps({{"dataset": "extra", "model": "none"}}))
+    """)
+    shared = str(REPO.parent / "shared" / "data")
+    code, _, err = run_main(capsys, "--repo", str(repo), "train", "node-classification", "--offline",
+                            "--data-root", shared, "--results-dir", str(tmp_path / "results"))
+    assert code == cli.EXIT_DATASET, err
+    assert err.count("extra/extra.csv is not under the data root") == 1 and "downloads are off" in err
+    assert not (tmp_path / "root" / "extra").exists() and not (tmp_path / "results").exists()
+    # without --offline the same script downloads the file (its toy JSON line is then refused as a record: not our concern)
+    code, _, err = run_main(capsys, "--repo", str(repo), "train", "node-classification",
+                            "--data-root", shared, "--results-dir", str(tmp_path / "results"))
+    assert code != cli.EXIT_DATASET and "downloads are off" not in err, err
+    assert (tmp_path / "root" / "extra" / "extra.csv").read_text() == "a,b\n"
+
+
+def test_molecules_bbbp_offline_never_downloads_and_says_so_once(tmp_path):
+    # The finding: `geoconv train molecules --dataset bbbp --offline` still tried to download BBBP.csv.
+    result = subprocess.run(
+        [sys.executable, "-m", "geoconv", "train", "molecules", "--dataset", "bbbp", "--offline", "--quick",
+         "--data-root", str(tmp_path), "--results-dir", str(tmp_path / "results")],
+        capture_output=True, text=True, cwd=REPO, timeout=300,
+    )
+    assert result.returncode == cli.EXIT_DATASET, result.stderr
+    assert "downloads are off" in result.stderr and "could not download" not in result.stderr
+    assert result.stderr.count("moleculenet/BBBP.csv is not under the data root") == 1, result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_missing_optional_package_inside_the_script_exits_4_with_pip_command(tmp_path, capsys):
@@ -227,3 +268,21 @@ def test_dataset_chosen_by_the_profile_is_checked(tmp_path, capsys):
     code, _, err = run_main(capsys, "train", "point-cloud", "--full", "--offline", "--dry-run", "--data-root", str(tmp_path))
     assert code == cli.EXIT_DATASET
     assert "dataset 'modelnet40_hdf5'" in err and "modelnet/modelnet40_ply_hdf5_2048.zip" in err
+
+
+def test_run_script_prints_a_dataset_error_once_for_scripts_and_modules(tmp_path):
+    (tmp_path / "failing_task.py").write_text(
+        "from geoconv.datasets.base import DatasetError\n"
+        "try:\n    raise DatasetError('inner: qm9/qm9.csv is missing')\n"
+        "except DatasetError as error:\n    raise DatasetError(f'QM9 needs it: {error}') from error\n"
+    )
+    (tmp_path / "broken_task.py").write_text("raise ValueError('not a dataset problem')\n")
+    env = {**__import__("os").environ, "PYTHONPATH": f"{tmp_path}:{REPO}"}
+    for target in (["failing_task.py"], ["-m", "failing_task"]):
+        result = subprocess.run([sys.executable, "-m", "geoconv._run_script", *target], capture_output=True, text=True,
+                                cwd=tmp_path, env=env, timeout=120)
+        assert result.returncode == cli.EXIT_DATASET, result.stderr
+        assert result.stderr.count("qm9/qm9.csv is missing") == 1 and "Traceback" not in result.stderr, result.stderr
+    result = subprocess.run([sys.executable, "-m", "geoconv._run_script", "broken_task.py"], capture_output=True,
+                            text=True, cwd=tmp_path, env=env, timeout=120)
+    assert result.returncode == 1 and "Traceback" in result.stderr and "ValueError: not a dataset problem" in result.stderr

@@ -26,7 +26,6 @@ archives, so downloads are size-checked only by tar's own integrity checks.
 from __future__ import annotations
 
 import os
-import tarfile
 from pathlib import Path
 from typing import Callable
 
@@ -35,7 +34,7 @@ import torch
 from geoconv.data.graph import Graph
 from geoconv.data.mesh import EDGE_LABELS, mesh_graph
 from geoconv.data.mesh_io import MESH_SUFFIXES, read_mesh
-from geoconv.datasets.base import DatasetError, GraphDataset, RemoteFile, cached, data_root, fetch
+from geoconv.datasets.base import DatasetError, GraphDataset, RemoteFile, cached, data_root, extract_archive, fetch
 from geoconv.ops.mesh import MESH_FEATURES
 
 __all__ = ["MESHCNN_ARCHIVES", "MeshClassificationDataset", "MeshSegmentationDataset", "SOFT_LABELS"]
@@ -67,16 +66,38 @@ def _dataset_folder(name: str, root: str | os.PathLike | None, download: bool) -
     base = data_root(root) / "meshcnn"
     target = base / folder
     if target.is_dir():
+        check_structure(target)  # a copy made by hand (or by an older, non-atomic extraction) is checked too
         return target
-    archive = fetch(MESHCNN_ARCHIVES[archive_name], root, download_missing=download)
-    try:
-        with tarfile.open(archive, "r:*") as tar:
-            tar.extractall(base, filter="data")
-    except (tarfile.TarError, OSError) as error:
-        raise DatasetError(f"cannot extract {archive} into {base}: {error}; delete the archive to download it again") from error
-    if not target.is_dir():
-        raise DatasetError(f"{archive} does not contain the folder {folder}/ (found: {sorted(p.name for p in base.iterdir())})")
+    remote = MESHCNN_ARCHIVES[archive_name]
+    archive = fetch(remote, root, download_missing=download)
+    members = [member for member, (archive_of, _) in _FOLDERS.items() if archive_of == archive_name]
+    extract_archive(archive, {_FOLDERS[m][1]: base / _FOLDERS[m][1] for m in members}, source=remote.url,
+                    check=lambda _, unpacked: check_structure(unpacked, archive))
     return target
+
+
+def check_structure(folder: Path, archive: Path | None = None) -> None:
+    """Raise :class:`DatasetError` unless ``folder`` has MeshCNN's layout with train and test meshes.
+
+    Classification sets: every class folder holds ``train/`` and ``test/`` meshes.  Segmentation
+    sets: ``train/`` and ``test/`` meshes and one ``seg/<mesh>.eseg`` label file per mesh.
+    """
+    where = f" (extracted from {archive})" if archive is not None else ""
+    if (folder / "train").is_dir() or (folder / "seg").is_dir():
+        problems = [f"{split}/ holds no meshes" for split in ("train", "test") if not _mesh_files(folder / split)]
+        unlabelled = [p.name for split in ("train", "test") for p in _mesh_files(folder / split)
+                      if not (folder / "seg" / (p.stem + ".eseg")).is_file()]
+        if unlabelled:
+            problems.append(f"{len(unlabelled)} meshes have no seg/<name>.eseg label file (e.g. {unlabelled[0]})")
+    else:
+        classes = [p for p in folder.iterdir() if p.is_dir()]
+        problems = [] if classes else ["no class folders"]
+        problems += [f"{cls.name}/{split}/ holds no meshes" for cls in sorted(classes) for split in ("train", "test")
+                     if not _mesh_files(cls / split)]
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise DatasetError(f"{folder}{where} is incomplete or not a MeshCNN dataset: {shown}. "
+                           f"Delete it (and its archive) to download it again, or replace it with a complete copy.")
 
 
 def _mesh_files(folder: Path) -> list[Path]:
@@ -93,7 +114,7 @@ class MeshClassificationDataset(GraphDataset):
 
     Args:
         name: ``"shrec16"`` or ``"cubes"``.
-        split: ``"train"`` or ``"test"``.
+        split: ``"train"``, ``"test"`` or ``"all"`` (both; :meth:`splits` tells them apart).
         root: data root (see :func:`~geoconv.datasets.base.data_root`).
         train_per_class: SHREC'16 only: 16 (the released split) or 10 (10/10 split drawn with ``seed``).
         seed: seed of the split-10 draw.
@@ -117,10 +138,15 @@ class MeshClassificationDataset(GraphDataset):
         if name not in ("shrec16", "cubes"):
             raise ValueError(f"name must be 'shrec16' or 'cubes', got {name!r}")
         _check_features(features)
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        if split not in ("train", "test", "all"):
+            raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
         if train_per_class not in (16, 10) or (name == "cubes" and train_per_class != 16):
             raise ValueError("train_per_class must be 16 (the released split) or 10 (SHREC'16 only)")
+        if split == "all":
+            self._load_parts(lambda part: MeshClassificationDataset(
+                name, part, root=root, train_per_class=train_per_class, seed=seed, download=download,
+                transform=transform, repair=repair, features=features))
+            return
         folder = _dataset_folder(name, root, download)
         self.classes = sorted(p.name for p in folder.iterdir() if p.is_dir())
         if not self.classes:
@@ -147,6 +173,7 @@ class MeshClassificationDataset(GraphDataset):
         graphs = cached(f"meshcnn_{tag}", [path for path, _ in files], build, version=f"1:{features}")
         super().__init__(graphs, transform)
         self.name, self.split, self.num_classes = name, split, len(self.classes)
+        self.parts = [split] * len(graphs)
 
 
 class MeshSegmentationDataset(GraphDataset):
@@ -177,8 +204,12 @@ class MeshSegmentationDataset(GraphDataset):
         if name not in ("coseg_aliens", "coseg_chairs", "coseg_vases", "human_seg"):
             raise ValueError(f"name must be one of coseg_aliens, coseg_chairs, coseg_vases, human_seg; got {name!r}")
         _check_features(features)
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        if split not in ("train", "test", "all"):
+            raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
+        if split == "all":
+            self._load_parts(lambda part: MeshSegmentationDataset(name, part, root=root, download=download,
+                                                                  transform=transform, features=features))
+            return
         folder = _dataset_folder(name, root, download)
         files = _mesh_files(folder / split)
         if not files:
@@ -212,7 +243,7 @@ class MeshSegmentationDataset(GraphDataset):
         raw = files + seg + [p for p in sseg if p.is_file()] + ([classes_file] if classes_file.is_file() else [])
         graphs = cached(f"meshcnn_{name}_{split}_{features}", raw, build, version=f"1:{features}")
         super().__init__(graphs, transform)
-        self.name, self.split = name, split
+        self.name, self.split, self.parts = name, split, [split] * len(graphs)
         observed = int(max(int(g.edge_y.max()) for g in graphs)) + 1
         self.num_classes = max(observed, _read_table(classes_file).shape[0]) if classes_file.is_file() else observed
 
