@@ -71,7 +71,7 @@ class DynamicEdgeConv(nn.Module):
         num_nodes = x.shape[0]
         if torch.compiler.is_compiling():
             return self._forward_static(x, batch)
-        edge_index = knn_graph(x.detach(), self.k, batch, loop=True, cosine=self.cosine)
+        edge_index = knn_graph(_search_features(x), self.k, batch, loop=True, cosine=self.cosine)
         src, dst = edge_index
         # Sorted by centre with at most k per centre: E = N k means exactly k each, a dense block.
         regular = edge_index.shape[1] == num_nodes * self.k
@@ -88,7 +88,7 @@ class DynamicEdgeConv(nn.Module):
         every point gets ``k`` slots (:func:`~geoconv.ops.knn.knn_neighbours`); the slots past a small
         cloud's size hold the point itself and are masked out of the reduction."""
         num_nodes = x.shape[0]
-        neighbours = knn_neighbours(x, self.k, batch, cosine=self.cosine)
+        neighbours = knn_neighbours(_search_features(x), self.k, batch, cosine=self.cosine)
         valid = neighbours >= 0
         centre = torch.arange(num_nodes, device=x.device).view(-1, 1).expand(-1, self.k)
         src = torch.where(valid, neighbours, centre).reshape(-1)
@@ -105,3 +105,10 @@ class DynamicEdgeConv(nn.Module):
 
     def extra_repr(self) -> str:
         return f"k={self.k}, aggr={self.aggr!r}, cosine={self.cosine}"
+
+
+def _search_features(x: Tensor) -> Tensor:
+    """The features the neighbours are chosen on: detached, and float32 for float16/bfloat16 inputs
+    (rounded distances would pick other neighbours than full precision does)."""
+    x = x.detach()
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x

@@ -146,7 +146,14 @@ def _use_kdtree(backend: str, x: Tensor, count_x: list[int], count_y: list[int],
     return True
 
 
-def _knn_search(
+def _knn_search(x: Tensor, y: Tensor, k: int, batch_x: Tensor | None, batch_y: Tensor | None,
+                **options) -> tuple[Tensor, Tensor, Tensor]:
+    """:func:`_search` with autocast off: distances rounded to bfloat16 would pick other neighbours."""
+    with torch.autocast(x.device.type, enabled=False):
+        return _search(x, y, k, batch_x, batch_y, **options)
+
+
+def _search(
     x: Tensor,
     y: Tensor,
     k: int,
