@@ -150,7 +150,8 @@ class ESCN(nn.Module):
             raise ValueError(f"atomic numbers must be an int64 tensor of shape [N], got {z.dtype} {list(z.shape)}")
         if pos is None or pos.shape != (z.shape[0], 3):
             raise ValueError(f"pos must have shape [N={z.shape[0]}, 3], got {None if pos is None else list(pos.shape)}")
-        if z.numel() and (int(z.min()) < 0 or int(z.max()) >= self.in_channels):
+        # Host sync: eager mode only (skipped while torch.compile traces).
+        if z.numel() and not torch.compiler.is_compiling() and (int(z.min()) < 0 or int(z.max()) >= self.in_channels):
             raise ValueError(f"atomic numbers must be in [0, in_channels={self.in_channels}), got range [{int(z.min())}, {int(z.max())}]")
         src, dst = edge_index
         edge_vec = pos[dst] - pos[src]

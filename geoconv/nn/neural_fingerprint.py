@@ -110,7 +110,10 @@ class NeuralFingerprint(nn.Module):
         src, dst = edge_index
         node_degree = degree(dst, num_nodes, dtype=torch.long).clamp(max=self.max_degree)
         # atoms grouped by degree once; each group is multiplied by its own block of H
-        groups = [(d, (node_degree == d).nonzero().view(-1)) for d in range(self.max_degree + 1)]
+        # (torch.compile: the group sizes are data-dependent, so compiled code multiplies every atom by
+        # every block and picks its own, the same numbers at max_degree + 1 times the matmul work)
+        compiling = torch.compiler.is_compiling()
+        groups = [] if compiling else [(d, (node_degree == d).nonzero().view(-1)) for d in range(self.max_degree + 1)]
         groups = [(d, index) for d, index in groups if index.numel() > 0]
         fingerprint = self._write(x, 0, batch, num_graphs)
         for layer, weight in enumerate(self.degree_weights):
@@ -120,7 +123,11 @@ class NeuralFingerprint(nn.Module):
             summed = scatter(neighbours, dst, 0, num_nodes, "sum")
             v = torch.cat([x, summed], dim=-1)
             width = self.widths[layer]
-            h = v.new_zeros(num_nodes, width)
+            if compiling:
+                every_block = (v @ weight).view(num_nodes, self.max_degree + 1, width)
+                h = every_block.gather(1, node_degree.view(-1, 1, 1).expand(-1, 1, width)).squeeze(1)
+            else:
+                h = v.new_zeros(num_nodes, width)
             for d, index in groups:
                 h = h.index_copy(0, index, v.index_select(0, index) @ weight[:, d * width:(d + 1) * width])
             h = h + self.biases[layer]
