@@ -192,6 +192,15 @@ LAYERS = {
     "MeshConv": _mesh_conv,
     "MeshUnpool": lambda: (gnn.MeshUnpool(), lambda n, s: (
         torch.randn(n, 3), torch.stack([torch.arange(2 * n) % n, torch.arange(2 * n)]), 2 * n)),
+    "DegreeLinear": lambda: (gnn.DegreeLinear(4, 5, lmax=2), lambda n, s: (torch.randn(n, 9, 4),)),
+    "DegreeNorm": lambda: (gnn.DegreeNorm(4, lmax=2), lambda n, s: (torch.randn(n, 9, 4),)),
+    "NodeFeedForward": lambda: (gnn.NodeFeedForward(4, 6, lmax=2), lambda n, s: (torch.randn(n, 9, 4),)),
+    "MeshNorm": lambda: (gnn.MeshNorm(8, "group", groups=4), lambda n, s: (
+        torch.randn(2 * n + 1, 8), torch.repeat_interleave(torch.arange(2), torch.tensor([n, n + 1])), 2)),
+    "MeshResBlock": lambda: (gnn.MeshResBlock(5, 7), lambda n, s: (
+        torch.randn(mesh(1 if n < 10 else 2).num_edges, 5), mesh(1 if n < 10 else 2).edge_neighbors)),
+    "GlobalPool": lambda: (gnn.GlobalPool(("mean", "max")), lambda n, s: (
+        torch.randn(2 * n + 1, 4), torch.repeat_interleave(torch.arange(3), torch.tensor([n, 0, n + 1])), 3)),
     "CategoricalEncoder": lambda: (gnn.CategoricalEncoder([3, 4], 5), lambda n, s: (torch.randint(0, 3, (n, 2)),)),
 }
 
