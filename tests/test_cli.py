@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -10,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from geoconv import cli, records
+from geoconv import cli
 from geoconv.catalogue import SUITES, TASKS
+from geoconv.tasks import TASKS as TASK_MODULES
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -78,16 +80,13 @@ def test_train_node_classification_quick_writes_a_record(tmp_path, shared_data, 
         "--threads", "1", "--no-progress", "--epochs", "10", "--seeds", "1",
     )
     assert code == 0, err
-    paths = list((results / "train" / "node-classification").glob("cora-gcn-quick-*.json"))
-    assert len(paths) == 1
-    records.load(paths[0])  # a valid schema record
-    record = json.loads(paths[0].read_text())
+    records = list((results / "train" / "node-classification").glob("cora-gcn-quick-*.json"))
+    assert len(records) == 1
+    record = json.loads(records[0].read_text())
     # The user's options come after the profile's, so they win: 10 epochs, 1 seed.
     assert record["task"] == "node_classification" and record["dataset"] == "cora" and record["model"] == "gcn"
-    assert record["hyperparameters"]["epochs"] == 10 and record["seeds"] == [0] and record["num_seeds"] == 1
-    assert record["metric"] == "test_acc" and record["higher_is_better"] and record["mean"] == pytest.approx(record["test_acc_mean"], abs=0.01)
-    assert record["data_root"] == str(shared_data)
-    assert record["profile"] == "quick" and record["command"][:2] == ["python", "examples/node_classification.py"]
+    assert record["hyperparameters"]["epochs"] == 10 and record["seeds"] == 1
+    assert record["profile"] == "quick" and record["command"][:3] == ["python", "-m", "geoconv.tasks.node_classification"]
     assert 30.0 < record["test_acc_mean"] <= 100.0  # well above the 7-class majority rate after 10 epochs
     assert json.loads(out.strip().splitlines()[-1])["test_acc_mean"] == record["test_acc_mean"]  # the script's line is echoed
 
@@ -109,12 +108,19 @@ def test_missing_dataset_offline_says_where_from_and_where_to(tmp_path, capsys):
     assert f"{tmp_path}/<path above>" in err and "planetoid/ind.cora.x" in err  # where a manual copy goes
 
 
-def test_dataset_error_inside_the_script_exits_3(tmp_path, capsys):
-    repo = fake_repo(tmp_path, "examples/node_classification.py", """
+def fake_task(tmp_path: Path, monkeypatch, task: str, body: str) -> None:
+    """Point ``task`` of the registry at a module in ``tmp_path`` holding ``body`` (found through PYTHONPATH)."""
+    (tmp_path / "fake_task_module.py").write_text(textwrap.dedent(body))
+    monkeypatch.setitem(TASK_MODULES, task, "fake_task_module")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+
+
+def test_dataset_error_inside_the_task_exits_3(tmp_path, monkeypatch, capsys):
+    fake_task(tmp_path, monkeypatch, "node-classification", """
         from geoconv.datasets.base import DatasetError
         raise DatasetError("planetoid/ind.cora.x is not under the data root /nowhere. Download it from https://example.org/x")
     """)
-    code, _, err = run_main(capsys, "--repo", str(repo), "train", "node-classification", "--data-root", str(REPO.parent / "shared" / "data"),
+    code, _, err = run_main(capsys, "train", "node-classification", "--data-root", str(REPO.parent / "shared" / "data"),
                             "--results-dir", str(tmp_path / "results"))
     assert code == cli.EXIT_DATASET
     assert "a dataset is missing or corrupt: planetoid/ind.cora.x is not under the data root /nowhere" in err
@@ -134,16 +140,29 @@ def test_missing_optional_package_inside_the_script_exits_4_with_pip_command(tmp
 
 def test_missing_optional_package_before_running_exits_4(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(cli, "installed", lambda module: module != "e3nn")  # as if e3nn were not installed
-    repo = fake_repo(tmp_path, "examples/qm9.py", "print('never run')\n")
-    code, _, err = run_main(capsys, "--repo", str(repo), "train", "qm9", "--dry-run")
+    code, _, err = run_main(capsys, "train", "qm9", "--dry-run")
     assert code == cli.EXIT_EXTRA
     assert "needs the optional package(s) e3nn" in err and "pip install 'geoconv[equivariant]'" in err
 
 
-def test_missing_script_says_the_repository_is_needed(tmp_path, capsys):
-    code, _, err = run_main(capsys, "--repo", str(tmp_path), "train", "node-classification", "--dry-run")
+def test_missing_benchmark_script_says_the_repository_is_needed(tmp_path, capsys):
+    code, _, err = run_main(capsys, "--repo", str(tmp_path), "bench", "gcn", "--dry-run")
     assert code == cli.EXIT_NO_SCRIPT
-    assert "examples/node_classification.py was not found" in err and "--repo" in err and "pip install -e ." in err
+    assert "benchmarks/gcn.py was not found" in err and "--repo" in err and "pip install -e ." in err
+    assert "`geoconv train` needs no clone" in err
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_train_quick_resolves_every_task_to_its_package_module(tmp_path, capsys, name):
+    # Run from a folder without examples/ (and with --repo pointing at it): the task comes from the package.
+    code, out, err = run_main(capsys, "--repo", str(tmp_path), "train", name, "--quick", "--dry-run")
+    assert code == 0, err
+    command = out.split()
+    module = TASK_MODULES[name]
+    assert command[command.index("-m") + 1] == module and module.startswith("geoconv.tasks.")
+    assert command[command.index(module) + 1:] == list(TASKS[name].quick)
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and Path(spec.origin).parent == Path(cli.__file__).parent / "tasks"
 
 
 def test_script_without_json_record_exits_1(tmp_path, capsys):
@@ -160,36 +179,19 @@ def test_failing_script_exits_1_and_points_at_its_error(tmp_path, capsys):
     assert "ValueError: boom" in err and "failed with exit code 1" in err
 
 
-def test_bench_stores_the_schema_record_of_the_benchmark(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", str(REPO))  # the fake script imports this checkout's geoconv
+def test_bench_wraps_the_benchmark_line_in_a_record(tmp_path, capsys):
     repo = fake_repo(tmp_path, "benchmarks/gcn.py", """
-        import sys
-        from geoconv import records
-        from geoconv.records import Comparison
+        import json, sys
         print("warming up")
-        record = records.make(kind="benchmark", task="gcn", dataset="random", model="GCNConv", extra={"args": sys.argv[1:]},
-                              comparisons=[Comparison("forward+backward", "geoconv", "torch_geometric", 0.4, 1.6, 4.0)])
-        print(records.dumps(record))
+        print(json.dumps({"benchmark": "gcn", "args": sys.argv[1:], "ratio_geoconv_over_pyg": 0.25}))
     """)
     code, _, err = run_main(capsys, "--repo", str(repo), "bench", "gcn", "--quick", "--results-dir", str(tmp_path / "results"))
     assert code == 0, err
     (path,) = (tmp_path / "results" / "bench").glob("gcn-quick-*.json")
-    record = records.load(path)
-    assert record.kind == "benchmark" and record.task == "gcn" and record.profile == "quick"
-    assert record.command == ["python", "benchmarks/gcn.py", *SUITES["gcn"].quick]
-    assert record.extra["args"] == list(SUITES["gcn"].quick) and record.extra["process_cpu_time_s"] >= 0
-    assert record.comparisons[0].ratio == 4.0 and "torch" in record.versions
-
-
-def test_script_whose_last_line_is_not_a_schema_record_exits_1(tmp_path, capsys):
-    repo = fake_repo(tmp_path, "benchmarks/gcn.py", """
-        import json
-        print(json.dumps({"benchmark": "gcn", "ratio_geoconv_over_pyg": 0.25}))
-    """)
-    code, _, err = run_main(capsys, "--repo", str(repo), "bench", "gcn", "--results-dir", str(tmp_path / "results"))
-    assert code == cli.EXIT_FAILED
-    assert "not a schema record" in err and "missing field(s) kind, task" in err
-    assert not (tmp_path / "results").exists()  # nothing recorded
+    record = json.loads(path.read_text())
+    assert record["kind"] == "benchmark" and record["suite"] == "gcn" and record["profile"] == "quick"
+    assert record["result"]["args"] == list(SUITES["gcn"].quick)
+    assert record["result"]["ratio_geoconv_over_pyg"] == 0.25 and "torch" in record["versions"]
 
 
 def test_datasets_lists_present_and_missing(tmp_path, shared_data, capsys):
