@@ -211,7 +211,8 @@ def run_seed(args, dataset, evaluate, higher, seed: int, fingerprints=None) -> d
 
 def build_parser() -> argparse.ArgumentParser:
     parser = task_parser(__doc__, epochs=150, seeds=5, hidden_channels=None, num_layers=None, lr=1e-3,
-                         model_help="None: 300 (gcn), 128 (nfp); 5 (gcn), 4 (nfp)")
+                         hidden_help="hidden width (default: 300 gcn, 128 nfp)",
+                         layers_help="message-passing layers (default: 5 gcn, 4 nfp)")
     parser.add_argument("--dataset", default="esol")
     parser.add_argument("--model", default="nfp", choices=MODELS)
     parser.add_argument("--split", default="random", choices=["random", "scaffold"],

@@ -26,20 +26,20 @@ def add_option(parser: argparse.ArgumentParser, name: str, *, aliases: Sequence[
 
 def task_parser(description: str, *, epochs: int, seeds: int = 1, hidden_channels: int | None,
                 num_layers: int | None, lr: float | None, hidden_aliases: Sequence[str] = ("--hidden",),
-                layer_aliases: Sequence[str] = ("--layers",), model_help: str = "",
+                layer_aliases: Sequence[str] = ("--layers",), hidden_help: str = "", layers_help: str = "",
+                lr_help: str = "",
                 has_num_layers: bool = True) -> argparse.ArgumentParser:
     """:func:`geoconv.experiment.base_parser` plus ``--hidden-channels``, ``--num-layers`` and ``--lr``.
 
-    A default of ``None`` means "chosen by the task" (per model or per dataset); say which in ``model_help``.
+    A default of ``None`` means "chosen by the task" (per model or per dataset); say which in ``*_help``.
     ``has_num_layers=False`` leaves ``--num-layers`` out, for a model whose depth is fixed (rather than
     accepting a value it would ignore).
     """
     parser = base_parser(description, epochs=epochs, seeds=seeds)
-    suffix = f" ({model_help})" if model_help else ""
     add_option(parser, "--hidden-channels", aliases=hidden_aliases, type=int, default=hidden_channels,
-               help=f"hidden width (default {hidden_channels}{suffix})")
+               help=hidden_help or f"hidden width (default {hidden_channels})")
     if has_num_layers:
         add_option(parser, "--num-layers", aliases=layer_aliases, type=int, default=num_layers,
-                   help=f"number of layers (default {num_layers}{suffix})")
-    parser.add_argument("--lr", type=float, default=lr, help=f"learning rate (default {lr}{suffix})")
+                   help=layers_help or f"number of layers (default {num_layers})")
+    parser.add_argument("--lr", type=float, default=lr, help=lr_help or f"learning rate (default {lr})")
     return parser
