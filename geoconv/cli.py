@@ -18,7 +18,7 @@ suites, datasets and published numbers come from :mod:`geoconv.catalogue`.
 Exit codes: 0 success; 1 the script failed (its error is printed above);
 2 usage error; 3 a dataset is missing; 4 an optional package is missing;
 5 the benchmark script is not found (installed without the repository);
-6 no records to report.
+6 no records to report, or a file under the results folder that is not a schema record.
 """
 
 from __future__ import annotations
@@ -262,28 +262,26 @@ def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthroug
     result = last_json_line(stdout)
     if result is None:
         raise CLIError(f"{what} finished but printed no JSON record as its last line; nothing was recorded.", EXIT_FAILED)
+    from dataclasses import replace
 
-    finished = datetime.now(timezone.utc)
-    stamp = finished.strftime("%Y%m%dT%H%M%SZ")
+    from geoconv import records
+
+    try:
+        record = records.validate(result, source=f"the last line of {' '.join(shown)}")
+    except records.RecordError as error:
+        raise CLIError(f"{what} printed a last line that is not a schema record ({error}); nothing was recorded.",
+                       EXIT_FAILED) from None
+
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     results_dir = Path(args.results_dir)
-    if kind == "task":
-        record = dict(result)
-        models = record.get("model") or "_".join(record.get("results") or record.get("modes") or ["x"])
-        name = f"{_slug(str(record.get('dataset', 'x')))}-{_slug(str(models))}"
-        target = results_dir / "train" / item.name / f"{name}-{profile}-{stamp}.json"
-    else:
-        from geoconv.experiment import git_commit, versions
-
-        record = {"kind": "benchmark", "suite": item.name, "result": result, "versions": versions(), "git_commit": git_commit()}
-        target = results_dir / "bench" / f"{item.name}-{profile}-{stamp}.json"
-    record.update({
-        "profile": profile, "command": [*shown, *command[len(launcher):]],
-        "finished_at": finished.isoformat(timespec="seconds"), "process_wall_time_s": round(elapsed, 2),
-        # CPU seconds of the script (user + system): on a shared machine, a better measure of cost than wall time.
-        "process_cpu_time_s": round(cpu, 2),
-    })
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(record, indent=1) + "\n")
+    name = f"{_slug(record.dataset)}-{_slug(record.model)}" if kind == "task" else item.name
+    target = results_dir / ("train" if kind == "task" else "bench") / (item.name if kind == "task" else "") / f"{name}-{profile}-{stamp}.json"
+    record = replace(
+        record, profile=profile, command=[*shown, *command[len(launcher):]],
+        # The whole script (interpreter start and imports included), beside the record's own run time.
+        extra={**record.extra, "process_wall_time_s": round(elapsed, 2), "process_cpu_time_s": round(cpu, 2)},
+    )
+    records.write(target, record)
     print(f"geoconv: record written to {target}", file=sys.stderr)
     return target
 
@@ -330,6 +328,7 @@ def cmd_suite(args: argparse.Namespace, passthrough: list[str]) -> int:
     args.out = None
     args.keep_all = False
     args.no_plots = False
+    args.skip_invalid = False
     code_report = cmd_report(args, [])
     return max(code_train, code_bench, code_report)
 
@@ -424,7 +423,8 @@ def cmd_report(args: argparse.Namespace, passthrough: list[str]) -> int:
     sources = args.records or [args.results_dir]
     out = Path(args.out) if args.out else Path(args.results_dir)
     try:
-        report, table, images = reporting.write(sources, out, keep_all=args.keep_all, plots=not args.no_plots)
+        report, table, images = reporting.write(sources, out, keep_all=args.keep_all, plots=not args.no_plots,
+                                                skip_invalid=args.skip_invalid)
     except reporting.ReportError as error:
         raise CLIError(str(error), EXIT_NO_RECORDS) from error
     print(table.read_text(), end="")
@@ -523,6 +523,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default=None, help="folder for results.md and the PNGs (default: --results-dir)")
     report.add_argument("--keep-all", action="store_true", help="one row per record instead of the newest per setting")
     report.add_argument("--no-plots", action="store_true", help="only the markdown table")
+    report.add_argument("--skip-invalid", action="store_true",
+                        help="report without the files that are not schema records (listed on stderr) instead of stopping")
     report.set_defaults(handler=cmd_report)
     return parser
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from geoconv import cli
+from geoconv import cli, records
 from geoconv.catalogue import SUITES, TASKS
 from geoconv.tasks import TASKS as TASK_MODULES
 
@@ -80,12 +80,15 @@ def test_train_node_classification_quick_writes_a_record(tmp_path, shared_data, 
         "--threads", "1", "--no-progress", "--epochs", "10", "--seeds", "1",
     )
     assert code == 0, err
-    records = list((results / "train" / "node-classification").glob("cora-gcn-quick-*.json"))
-    assert len(records) == 1
-    record = json.loads(records[0].read_text())
+    paths = list((results / "train" / "node-classification").glob("cora-gcn-quick-*.json"))
+    assert len(paths) == 1
+    records.load(paths[0])  # a valid schema record
+    record = json.loads(paths[0].read_text())
     # The user's options come after the profile's, so they win: 10 epochs, 1 seed.
     assert record["task"] == "node_classification" and record["dataset"] == "cora" and record["model"] == "gcn"
-    assert record["hyperparameters"]["epochs"] == 10 and record["seeds"] == 1
+    assert record["hyperparameters"]["epochs"] == 10 and record["seeds"] == [0] and record["num_seeds"] == 1
+    assert record["metric"] == "test_acc" and record["higher_is_better"] and record["mean"] == pytest.approx(record["test_acc_mean"], abs=0.01)
+    assert record["data_root"] == str(shared_data)
     assert record["profile"] == "quick" and record["command"][:3] == ["python", "-m", "geoconv.tasks.node_classification"]
     assert 30.0 < record["test_acc_mean"] <= 100.0  # well above the 7-class majority rate after 10 epochs
     assert json.loads(out.strip().splitlines()[-1])["test_acc_mean"] == record["test_acc_mean"]  # the script's line is echoed
@@ -179,19 +182,36 @@ def test_failing_script_exits_1_and_points_at_its_error(tmp_path, capsys):
     assert "ValueError: boom" in err and "failed with exit code 1" in err
 
 
-def test_bench_wraps_the_benchmark_line_in_a_record(tmp_path, capsys):
+def test_bench_stores_the_schema_record_of_the_benchmark(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(REPO))  # the fake script imports this checkout's geoconv
     repo = fake_repo(tmp_path, "benchmarks/gcn.py", """
-        import json, sys
+        import sys
+        from geoconv import records
+        from geoconv.records import Comparison
         print("warming up")
-        print(json.dumps({"benchmark": "gcn", "args": sys.argv[1:], "ratio_geoconv_over_pyg": 0.25}))
+        record = records.make(kind="benchmark", task="gcn", dataset="random", model="GCNConv", extra={"args": sys.argv[1:]},
+                              comparisons=[Comparison("forward+backward", "geoconv", "torch_geometric", 0.4, 1.6, 4.0)])
+        print(records.dumps(record))
     """)
     code, _, err = run_main(capsys, "--repo", str(repo), "bench", "gcn", "--quick", "--results-dir", str(tmp_path / "results"))
     assert code == 0, err
     (path,) = (tmp_path / "results" / "bench").glob("gcn-quick-*.json")
-    record = json.loads(path.read_text())
-    assert record["kind"] == "benchmark" and record["suite"] == "gcn" and record["profile"] == "quick"
-    assert record["result"]["args"] == list(SUITES["gcn"].quick)
-    assert record["result"]["ratio_geoconv_over_pyg"] == 0.25 and "torch" in record["versions"]
+    record = records.load(path)
+    assert record.kind == "benchmark" and record.task == "gcn" and record.profile == "quick"
+    assert record.command == ["python", "benchmarks/gcn.py", *SUITES["gcn"].quick]
+    assert record.extra["args"] == list(SUITES["gcn"].quick) and record.extra["process_cpu_time_s"] >= 0
+    assert record.comparisons[0].ratio == 4.0 and "torch" in record.versions
+
+
+def test_script_whose_last_line_is_not_a_schema_record_exits_1(tmp_path, capsys):
+    repo = fake_repo(tmp_path, "benchmarks/gcn.py", """
+        import json
+        print(json.dumps({"benchmark": "gcn", "ratio_geoconv_over_pyg": 0.25}))
+    """)
+    code, _, err = run_main(capsys, "--repo", str(repo), "bench", "gcn", "--results-dir", str(tmp_path / "results"))
+    assert code == cli.EXIT_FAILED
+    assert "not a schema record" in err and "missing field(s) kind, task" in err
+    assert not (tmp_path / "results").exists()  # nothing recorded
 
 
 def test_datasets_lists_present_and_missing(tmp_path, shared_data, capsys):

@@ -61,6 +61,7 @@ from torch import Tensor, nn
 
 from geoconv.data import Graph
 from geoconv.experiment import finish, mean_std, progress, set_seed, setup
+from geoconv.metrics import roc_auc
 from geoconv.nn import GCNConv
 from geoconv.ops import SparseAdjacency, add_self_loops, gcn_norm, remove_self_loops
 from geoconv.sampling import (
@@ -144,24 +145,6 @@ def adjacency(graph: Graph, edge_norm: Tensor | None = None) -> SparseAdjacency:
     edge_index, weight = add_self_loops(graph.edge_index, weight, num_nodes=graph.num_nodes)
     weight[graph.num_edges:] = graph.loop_weight
     return SparseAdjacency(edge_index, weight, graph.num_nodes)
-
-
-def roc_auc(score: Tensor, label: Tensor) -> float:
-    """Area under the ROC curve = P(score of a positive > score of a negative), ties counted 1/2."""
-    order = torch.argsort(score)
-    sorted_score = score[order]
-    ranks = torch.empty_like(score, dtype=torch.float64)
-    ranks[order] = torch.arange(1, score.numel() + 1, dtype=torch.float64)
-    # Average ranks over ties.
-    _, inverse, counts = torch.unique(sorted_score, return_inverse=True, return_counts=True)
-    first = torch.cumsum(counts, 0) - counts + 1
-    average = (first + (counts - 1) / 2.0).double()
-    ranks[order] = average[inverse]
-    positive = label == 1
-    num_pos, num_neg = int(positive.sum()), int((~positive).sum())
-    if num_pos == 0 or num_neg == 0:
-        return float("nan")
-    return float((ranks[positive].sum() - num_pos * (num_pos + 1) / 2) / (num_pos * num_neg))
 
 
 @torch.no_grad()
@@ -358,12 +341,18 @@ def record(args: argparse.Namespace, results: dict[str, list[dict]], world_size:
         for name, value in per_mode.items():
             if name != "full_batch":
                 value["gap_to_full_batch"] = round(value["test_mean"] - full, 2)
+    names = list(per_mode)
     return finish(args, {
         "task": "node_classification_graphsaint",
         "dataset": args.dataset,
-        "model": "gcn",
+        # One result per mode: the first is the record's own, the others its variants.
+        "model": f"gcn/{names[0]}",
+        "metric": f"test_{args.metric}",
+        "higher_is_better": True,
+        "values": per_mode[names[0]]["test_per_seed"],
+        "variants": [{"model": f"gcn/{name}", "values": per_mode[name]["test_per_seed"]} for name in names[1:]],
         "seeds": args.seeds,
-        "metric": f"test {args.metric} (%) at the best validation epoch, full-batch evaluation",
+        "metric_description": f"test {args.metric} (%) at the best validation epoch, full-batch evaluation",
         "world_size": world_size,
         "metrics": metrics,
         "modes": per_mode,

@@ -38,7 +38,7 @@ from geoconv.experiment import finish, mean_std, progress, set_seed, setup
 from geoconv.models import MeshCNNClassifier
 from geoconv.tasks.options import task_parser
 
-PUBLISHED = {"shrec16": 98.6, "shrec10": 91.0, "cubes": 92.16}
+# Published accuracies: geoconv.catalogue.PUBLISHED (what `geoconv report` compares with).
 
 
 def ints(text: str) -> tuple[int, ...]:
@@ -174,10 +174,9 @@ def record(args: argparse.Namespace, train, test, names: Sequence[str], descript
         "test_acc_mean": round(test_mean, 2),
         "test_acc_std": round(test_std, 2),
         "train_acc_mean": round(train_mean, 2),
-        "test_acc_per_seed": [round(r["test"], 2) for r in results],
+        "values": [round(r["test"], 2) for r in results],
         "chance_acc": round(100.0 / len(names), 2),
-        "metric": "accuracy (%) of the last epoch on the test split",
-        "published": PUBLISHED.get(args.dataset, "none: generated data set"),
+        "metric_description": "accuracy (%) of the last epoch on the test split",
     })
 
 

@@ -38,16 +38,12 @@ from geoconv.chem import morgan_fingerprints
 from geoconv.data import DataLoader
 from geoconv.datasets import MoleculeNet, OGBMolDataset
 from geoconv.experiment import finish, mean_std, progress, set_seed, setup
+from geoconv.metrics import mean_roc_auc
 from geoconv.models import FingerprintMLP, NeuralFingerprintNet, OGBMolGNN
 from geoconv.tasks.options import task_parser
 
 MODELS = ("nfp", "morgan-mlp", "gcn", "gcn-virtual")
-PUBLISHED = {
-    ("esol", "nfp"): "RMSE 0.52 +- 0.07 (Duvenaud et al. 2015, Table 2; random splits)",
-    ("ogbg-molhiv", "gcn"): "ROC-AUC 0.7606 +- 0.0097 (OGB leaderboard, GCN, 10 seeds)",
-    ("ogbg-molhiv", "gcn-virtual"): "ROC-AUC 0.7599 +- 0.0119 (OGB leaderboard, GCN + virtual node)",
-    ("ogbg-molhiv", "morgan-mlp"): "fingerprint + random forest 0.8208 +- 0.0037 (OGB leaderboard)",
-}
+# Published numbers: geoconv.catalogue.PUBLISHED (what `geoconv report` compares with).
 
 
 def load(args):
@@ -66,18 +62,6 @@ def load(args):
 def rmse(y_true: torch.Tensor, y_pred: torch.Tensor) -> float:
     mask = ~torch.isnan(y_true)
     return math.sqrt(float(((y_true[mask] - y_pred[mask]) ** 2).mean()))
-
-
-def mean_roc_auc(y_true: torch.Tensor, y_pred: torch.Tensor) -> float:
-    from sklearn.metrics import roc_auc_score
-
-    scores = []
-    for task in range(y_true.shape[1]):
-        mask = ~torch.isnan(y_true[:, task])
-        labels = y_true[mask, task]
-        if labels.numel() and 0 < labels.sum() < labels.numel():
-            scores.append(roc_auc_score(labels.numpy(), y_pred[mask, task].numpy()))
-    return float(sum(scores) / len(scores))
 
 
 def masked_loss(out: torch.Tensor, y: torch.Tensor, task_type: str, mean: torch.Tensor, std: torch.Tensor):
@@ -275,7 +259,8 @@ def record(args: argparse.Namespace, dataset, seeds: Sequence[int], results: Seq
         "task": "molecular_property",
         "dataset": args.dataset,
         "model": args.model,
-        "metric": metric,
+        "metric": f"test_{metric}",
+        "higher_is_better": metric != "rmse",
         "split": "ogb-scaffold" if isinstance(dataset, OGBMolDataset) else args.split,
         "data_source": getattr(dataset, "source", None),
         "num_molecules": len(dataset),
@@ -286,7 +271,7 @@ def record(args: argparse.Namespace, dataset, seeds: Sequence[int], results: Seq
         "train_time_s_per_seed": [r["train_time_s"] for r in results],
         "test_mean": round(test_mean, 4),
         "test_std": round(test_std, 4),
-        "test_per_seed": [round(v, 4) for v in test],
+        "values": [round(v, 4) for v in test],
         "valid_per_seed": [round(r["valid"], 4) for r in results],
         "best_epoch_per_seed": [r["epoch"] for r in results],
         **({"ensemble": args.ensemble,
@@ -294,7 +279,6 @@ def record(args: argparse.Namespace, dataset, seeds: Sequence[int], results: Seq
             "member_test_mean": round(mean_std([v for r in results for v in r["member_test"]])[0], 4)}
            if args.ensemble > 1 else {}),
         "prepare_time_s": round(prepare_time, 1),
-        "published": PUBLISHED.get((args.dataset, args.model)),
     })
 
 

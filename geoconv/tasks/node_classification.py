@@ -26,7 +26,7 @@ from geoconv.experiment import finish, mean_std, progress, set_seed, setup
 from geoconv.models import GCN
 from geoconv.tasks.options import task_parser
 
-PUBLISHED = {"cora": 81.5, "citeseer": 70.3, "pubmed": 79.0}
+# Published accuracies: geoconv.catalogue.PUBLISHED (what `geoconv report` compares with).
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,9 +99,8 @@ def record(args: argparse.Namespace, results: Sequence[dict[str, float]]) -> dic
         "test_acc_mean": round(test_mean, 2),
         "test_acc_std": round(test_std, 2),
         "val_acc_mean": round(val_mean, 2),
-        "test_acc_per_seed": [round(v, 2) for v in test],
-        "metric": "accuracy (%) of the last epoch on the public split",
-        "published": PUBLISHED[args.dataset],
+        "values": [round(v, 2) for v in test],
+        "metric_description": "accuracy (%) of the last epoch on the public split",
     })
 
 

@@ -189,17 +189,21 @@ def record(args: argparse.Namespace, splits: dict[str, torch.Tensor], runs: dict
         mean, std = mean_std([run["test_mae"] for run in runs[name]])
         results[name] = {"test_mae_mean": round(mean, 3), "test_mae_std": round(std, 3), "runs": runs[name]}
     target = TARGETS.index(args.target)
-    published = {"U0": {"SchNet": 14.0, "DimeNet": 8.02, "DimeNet++": 6.32, "PaiNN": 5.85}}  # meV, full split
+    # Published full-split numbers (SchNet, PaiNN): geoconv.catalogue.PUBLISHED.
+    per_model = {name: [round(run["test_mae"], 3) for run in results[name]["runs"]] for name in names}
     return finish(args, {
         "task": "qm9_regression",
-        "dataset": "QM9",
+        "dataset": f"QM9/{args.target}",
+        "model": names[0],
+        "seeds": args.seeds,
+        "values": per_model[names[0]],
+        "variants": [{"model": name, "values": per_model[name]} for name in names[1:]],
         "target": args.target,
         "unit": UNITS[target],
         "split": {k: int(v.numel()) for k, v in splits.items()},
         "results": results,
         "test_mae": {name: results[name]["test_mae_mean"] for name in names},
-        "metric": f"test MAE ({UNITS[target]}) at the epoch with the best validation MAE",
-        "published_full_split": published.get(args.target),
+        "metric_description": f"test MAE ({UNITS[target]}) at the epoch with the best validation MAE",
     })
 
 
