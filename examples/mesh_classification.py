@@ -35,7 +35,7 @@ from geoconv.tasks import mesh as task  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> dict:
-    # --dataset, --channels (per layer), --pool (edges left after each pooling), --lr, --epochs, --augment, ...
+    # --dataset, --hidden-channels (per layer), --pool (edges left after each pooling), --lr, --epochs, ...
     args = task.apply_dataset_defaults(task.build_parser().parse_args(argv))
     setup(args)
 
@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> dict:
 
         # 2. Model: mesh convolutions with residual blocks and group norm, a pooling after each width,
         #    a mean over the remaining edges, then an MLP classifier.
-        model = MeshCNNClassifier(5, len(names), channels=task.ints(args.channels), pool_targets=task.ints(args.pool),
-                                  hidden=args.hidden_channels, blocks=args.blocks, norm=args.norm, groups=args.groups)
+        model = MeshCNNClassifier(5, len(names), channels=task.ints(args.hidden_channels),
+                                  pool_targets=task.ints(args.pool), hidden=args.head_channels, blocks=args.blocks, norm=args.norm, groups=args.groups)
         optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999))
 
         # 3. Training: shuffled mini-batches of meshes; with --augment, the training meshes are re-drawn

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> dict:
         if args.model == "nfp":
             model = NeuralFingerprintNet(
                 dataset[0].x.shape[1], dataset[0].edge_attr.shape[1], num_targets, hidden_channels=args.hidden_channels,
-                fingerprint_length=args.fingerprint_length, num_layers=args.num_layers, mlp_hidden=args.mlp_hidden,
+                fingerprint_length=args.fingerprint_length, num_layers=args.num_layers, mlp_hidden=args.head_channels,
                 categorical=dataset[0].x.dtype == torch.long, dropout=args.dropout,
                 normalize=not args.no_batch_norm)
         else:

@@ -32,7 +32,7 @@ from geoconv.tasks import point_cloud as task  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> dict:
-    # --dataset, --num-points, --k, --hidden-channels (embedding size), --lr, --epochs, --batch-size, ...
+    # --dataset, --num-points, --k, --embedding-channels, --lr, --epochs, --batch-size, ...
     args = task.build_parser().parse_args(argv)
     setup(args)
 
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> dict:
     for seed in range(args.seeds):
         set_seed(seed)
         # 2. Model: four EdgeConv layers on dynamic k-NN graphs, then pooling and an MLP classifier.
-        model = DGCNN(3, len(classes), k=args.k, embedding_dim=args.hidden_channels,
+        model = DGCNN(3, len(classes), k=args.k, embedding_dim=args.embedding_channels,
                       dropout=args.dropout).to(args.device)
         if args.optimizer == "sgd":  # the paper: SGD with momentum, cosine annealing to lr / 100
             optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=args.weight_decay)

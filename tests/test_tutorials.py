@@ -24,7 +24,7 @@ CASES = {
     "molecular_property.py": ("molecules", ["--dataset", "esol", "--model", "gcn", "--split", "scaffold", "--seeds", "1",
                                             "--epochs", "1", "--hidden-channels", "16", "--num-layers", "2"]),
     "point_cloud_classification.py": ("point_cloud", ["--dataset", "shapes", "--num-points", "64", "--k", "5",
-                                                      "--hidden-channels", "32", "--epochs", "2", "--batch-size", "8",
+                                                      "--embedding-channels", "32", "--epochs", "2", "--batch-size", "8",
                                                       "--shapes-per-class", "3"]),
     "mesh_classification.py": ("mesh", ["--dataset", "offline", "--per-class", "2", "--edges", "450", "--channels", "8,16",
                                         "--pool", "360,270", "--epochs", "2"]),

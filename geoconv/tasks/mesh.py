@@ -36,7 +36,7 @@ from geoconv.datasets.base import data_root
 from geoconv.datasets.mesh_shapes import offline_shape_classes
 from geoconv.experiment import finish, mean_std, progress, set_seed, setup
 from geoconv.models import MeshCNNClassifier
-from geoconv.tasks.options import task_parser
+from geoconv.tasks.options import add_option, task_parser
 
 # Published accuracies: geoconv.catalogue.PUBLISHED (what `geoconv report` compares with).
 
@@ -104,8 +104,8 @@ def train_one_seed(train, test, num_classes: int, args, seed: int) -> dict:
     mean, std = features.mean(0), features.std(0).clamp(min=1e-6)
     train_graphs = to_graphs(train, None, None, mean, std)
     test_graphs = to_graphs(test, None, None, mean, std)
-    model = MeshCNNClassifier(5, num_classes, channels=ints(args.channels), pool_targets=ints(args.pool),
-                              hidden=args.hidden_channels, blocks=args.blocks, norm=args.norm, groups=args.groups)
+    model = MeshCNNClassifier(5, num_classes, channels=ints(args.hidden_channels), pool_targets=ints(args.pool),
+                              hidden=args.head_channels, blocks=args.blocks, norm=args.norm, groups=args.groups)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999))
     augment = MeshAugment() if args.augment else None
     for epoch in progress(range(args.epochs), disable=args.no_progress, desc=f"seed {seed}"):
@@ -123,13 +123,17 @@ def train_one_seed(train, test, num_classes: int, args, seed: int) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = task_parser(__doc__, epochs=30, seeds=1, hidden_channels=100, num_layers=None, lr=None,
-                         has_num_layers=False, hidden_help="width of the classifier's hidden layer (default 100)",
+    parser = task_parser(__doc__, epochs=30, seeds=1, hidden_channels=None, num_layers=None, lr=None,
+                         has_hidden_channels=False, has_num_layers=False,
                          lr_help="Adam learning rate (default 1e-3 offline, 2e-4 MeshCNN)")
     parser.add_argument("--dataset", default="offline", choices=["offline", "shrec16", "shrec10", "cubes"])
     parser.add_argument("--per-class", type=int, default=16, help="offline set: meshes per class (default 16)")
     parser.add_argument("--edges", type=int, default=750, help="offline set: edges per mesh (default 750)")
-    parser.add_argument("--channels", default=None, help="comma-separated widths (default: 32,64,128 offline; 64,128,256,256 otherwise)")
+    add_option(parser, "--hidden-channels", aliases=("--channels",), default=None,
+               help="comma-separated widths of the mesh convolutions, one per pooling (default: 32,64,128 offline; "
+                    "64,128,256,256 otherwise)")
+    add_option(parser, "--head-channels", aliases=("--hidden",), type=int, default=100,
+               help="width of the classifier's hidden layer (default 100)")
     parser.add_argument("--pool", default=None, help="comma-separated edge targets (default: 600,450,300 offline; 600,450,300,180 SHREC; 600,450,300,210 Cubes)")
     parser.add_argument("--blocks", type=int, default=1)
     parser.add_argument("--norm", default="group", choices=["group", "batch", "none"])
@@ -141,9 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def apply_dataset_defaults(args: argparse.Namespace) -> argparse.Namespace:
-    """Fill --channels, --pool and --lr left unset with the dataset's defaults."""
+    """Fill --hidden-channels, --pool and --lr left unset with the dataset's defaults."""
     offline = args.dataset == "offline"
-    args.channels = args.channels or ("32,64,128" if offline else "64,128,256,256")
+    args.hidden_channels = args.hidden_channels or ("32,64,128" if offline else "64,128,256,256")
     args.pool = args.pool or ("600,450,300" if offline else ("600,450,300,210" if args.dataset == "cubes" else "600,450,300,180"))
     args.lr = args.lr or (1e-3 if offline else 2e-4)
     return args

@@ -40,7 +40,7 @@ from geoconv.datasets import MoleculeNet, OGBMolDataset
 from geoconv.experiment import finish, mean_std, progress, set_seed, setup
 from geoconv.metrics import mean_roc_auc
 from geoconv.models import FingerprintMLP, NeuralFingerprintNet, OGBMolGNN
-from geoconv.tasks.options import task_parser
+from geoconv.tasks.options import add_option, task_parser
 
 MODELS = ("nfp", "morgan-mlp", "gcn", "gcn-virtual")
 # Published numbers: geoconv.catalogue.PUBLISHED (what `geoconv report` compares with).
@@ -76,7 +76,7 @@ def build_model(args, dataset, num_tasks: int):
         categorical = dataset[0].x.dtype == torch.long
         return NeuralFingerprintNet(
             dataset[0].x.shape[1], dataset[0].edge_attr.shape[1], num_tasks, hidden_channels=args.hidden_channels,
-            fingerprint_length=args.fingerprint_length, num_layers=args.num_layers, mlp_hidden=args.mlp_hidden,
+            fingerprint_length=args.fingerprint_length, num_layers=args.num_layers, mlp_hidden=args.head_channels,
             categorical=categorical, dropout=args.dropout, normalize=not args.no_batch_norm)
     return OGBMolGNN(num_tasks, num_layers=args.num_layers, channels=args.hidden_channels, dropout=args.dropout,
                      virtual_node=args.model == "gcn-virtual")
@@ -171,7 +171,7 @@ def run_seed(args, dataset, evaluate, higher, seed: int, fingerprints=None) -> d
         member_seed = seed if member == 0 else 1000 * seed + member  # member 0 is the single-model run
         set_seed(member_seed)
         if args.model == "morgan-mlp":
-            model = FingerprintMLP(fingerprints.shape[1], num_tasks, hidden_channels=args.mlp_hidden,
+            model = FingerprintMLP(fingerprints.shape[1], num_tasks, hidden_channels=args.head_channels,
                                    dropout=args.dropout)
         else:
             model = build_model(args, dataset, num_tasks)
@@ -211,7 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--first-seed", type=int, default=0, help="run seeds first-seed .. first-seed + seeds - 1")
     parser.add_argument("--time-limit", type=float, default=None,
                         help="stop a seed's training after this many minutes (the record lists the epochs run)")
-    parser.add_argument("--mlp-hidden", type=int, default=None, help="default: 100 (nfp), 512 (morgan-mlp)")
+    add_option(parser, "--head-channels", aliases=("--mlp-hidden",), type=int, default=None,
+               help="width of the MLP after the readout (default: 100 nfp, 512 morgan-mlp)")
     parser.add_argument("--ema", type=float, default=None, metavar="DECAY",
                         help="score an exponential moving average of the weights (e.g. 0.99) instead of the weights")
     parser.add_argument("--no-batch-norm", action="store_true", help="nfp: no batch normalisation in the layers")
@@ -228,7 +229,7 @@ def apply_model_defaults(args: argparse.Namespace) -> argparse.Namespace:
         "batch_size": 32 if gcn else (64 if args.model == "nfp" else 128),
         "dropout": 0.5 if gcn else (0.0 if args.model == "nfp" else 0.2),
         "hidden_channels": 300 if gcn else 128, "num_layers": 5 if gcn else 4,
-        "mlp_hidden": 512 if args.model == "morgan-mlp" else 100,
+        "head_channels": 512 if args.model == "morgan-mlp" else 100,
     }
     for name, value in defaults.items():
         if getattr(args, name) is None:

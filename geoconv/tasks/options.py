@@ -28,16 +28,18 @@ def task_parser(description: str, *, epochs: int, seeds: int = 1, hidden_channel
                 num_layers: int | None, lr: float | None, hidden_aliases: Sequence[str] = ("--hidden",),
                 layer_aliases: Sequence[str] = ("--layers",), hidden_help: str = "", layers_help: str = "",
                 lr_help: str = "",
-                has_num_layers: bool = True) -> argparse.ArgumentParser:
+                has_hidden_channels: bool = True, has_num_layers: bool = True) -> argparse.ArgumentParser:
     """:func:`geoconv.experiment.base_parser` plus ``--hidden-channels``, ``--num-layers`` and ``--lr``.
 
     A default of ``None`` means "chosen by the task" (per model or per dataset); say which in ``*_help``.
-    ``has_num_layers=False`` leaves ``--num-layers`` out, for a model whose depth is fixed (rather than
-    accepting a value it would ignore).
+    ``has_hidden_channels=False`` / ``has_num_layers=False`` leave the option out, for a task that defines
+    it differently (a list of widths) or a model whose depth is fixed (rather than accepting a value it
+    would ignore).
     """
     parser = base_parser(description, epochs=epochs, seeds=seeds)
-    add_option(parser, "--hidden-channels", aliases=hidden_aliases, type=int, default=hidden_channels,
-               help=hidden_help or f"hidden width (default {hidden_channels})")
+    if has_hidden_channels:
+        add_option(parser, "--hidden-channels", aliases=hidden_aliases, type=int, default=hidden_channels,
+                   help=hidden_help or f"hidden width (default {hidden_channels})")
     if has_num_layers:
         add_option(parser, "--num-layers", aliases=layer_aliases, type=int, default=num_layers,
                    help=layers_help or f"number of layers (default {num_layers})")

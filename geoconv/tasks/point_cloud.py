@@ -38,7 +38,7 @@ from geoconv.datasets.modelnet import ModelNet, ModelNetHDF5
 from geoconv.datasets.sampled_shapes import SampledShapes
 from geoconv.experiment import finish, mean_std, progress, set_seed, setup
 from geoconv.models import DGCNN
-from geoconv.tasks.options import task_parser
+from geoconv.tasks.options import add_option, task_parser
 
 DATASETS = ("modelnet40", "modelnet10", "modelnet40_hdf5", "shapes")
 # Published accuracies (DGCNN, Wang et al. 2019, Table 2): geoconv.catalogue.PUBLISHED.
@@ -86,7 +86,7 @@ def evaluate(model, loader, num_classes: int, device: str) -> dict[str, float]:
 
 def train_one_seed(train, test, num_classes: int, args, seed: int) -> dict[str, float]:
     set_seed(seed)
-    model = DGCNN(3, num_classes, k=args.k, embedding_dim=args.hidden_channels, dropout=args.dropout).to(args.device)
+    model = DGCNN(3, num_classes, k=args.k, embedding_dim=args.embedding_channels, dropout=args.dropout).to(args.device)
     if args.optimizer == "sgd":
         optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=args.weight_decay)
     else:  # the reference code's alternative: Adam with lr / 100
@@ -119,8 +119,12 @@ def train_one_seed(train, test, num_classes: int, args, seed: int) -> dict[str, 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = task_parser(__doc__, epochs=250, seeds=1, hidden_channels=1024, num_layers=None, lr=0.1,
-                         hidden_aliases=("--emb-dims",), has_num_layers=False)
+    # DGCNN's EdgeConv widths are the paper's (64, 64, 128, 256); the size of the point embedding before
+    # pooling is an option.
+    parser = task_parser(__doc__, epochs=250, seeds=1, hidden_channels=None, num_layers=None, lr=0.1,
+                         has_hidden_channels=False, has_num_layers=False)
+    add_option(parser, "--embedding-channels", aliases=("--emb-dims",), type=int, default=1024,
+               help="point embedding size before pooling (default 1024)")
     parser.add_argument("--dataset", default="modelnet40", choices=DATASETS)
     parser.add_argument("--num-points", type=int, default=1024)
     parser.add_argument("--k", type=int, default=20, help="neighbours per point, self included (default 20)")
