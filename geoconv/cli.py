@@ -1,22 +1,23 @@
 """The ``geoconv`` command line: train, bench, datasets, info, report, suite.
 
     geoconv train node-classification --quick          # a small run, record under results/
-    geoconv train sheaf-diffusion --dataset wisconsin  # options after TASK go to the example script
+    geoconv train sheaf-diffusion --dataset wisconsin  # options after TASK go to the task
     geoconv bench gcn --quick                          # speed vs torch_geometric, record under results/
     geoconv datasets                                   # supported / present under the data root
     geoconv info                                       # versions, optional packages, device
     geoconv report                                     # results/results.md and PNG plots
     geoconv suite --quick                              # every task and benchmark, then the report
 
-``train`` and ``bench`` run the scripts of the repository's ``examples/`` and
-``benchmarks/`` folders as subprocesses (the scripts are the documented,
-stand-alone way to reproduce each result; the command line only chooses their
-arguments and keeps their records).  Tasks, suites, datasets and published
-numbers come from :mod:`geoconv.catalogue`.
+``train`` runs a task module of the installed package (``python -m
+geoconv.tasks.<name>``, see :mod:`geoconv.tasks`) as a subprocess, so it needs
+no clone of the repository; ``bench`` runs the scripts of the repository's
+``benchmarks/`` folder, which a clone has and an installed wheel has not.  The
+command line only chooses their arguments and keeps their records.  Profiles,
+suites, datasets and published numbers come from :mod:`geoconv.catalogue`.
 
 Exit codes: 0 success; 1 the script failed (its error is printed above);
 2 usage error; 3 a dataset is missing; 4 an optional package is missing;
-5 the example/benchmark script is not found (installed without the repository);
+5 the benchmark script is not found (installed without the repository);
 6 no records to report, or a file under the results folder that is not a schema record.
 """
 
@@ -52,7 +53,7 @@ class CLIError(Exception):
 
 
 def default_repo() -> Path:
-    """The repository that holds this package (examples/ and benchmarks/ beside geoconv/)."""
+    """The folder that holds this package: a clone's root (benchmarks/ beside geoconv/), or site-packages."""
     import geoconv
 
     return Path(geoconv.__file__).resolve().parent.parent
@@ -63,13 +64,14 @@ def repo_of(args: argparse.Namespace) -> Path:
 
 
 def script_path(repo: Path, relative: str) -> Path:
-    """The example/benchmark script, or a :class:`CLIError` saying how to get it."""
+    """The benchmark script, or a :class:`CLIError` saying how to get it."""
     path = repo / relative
     if not path.is_file():
         raise CLIError(
-            f"{relative} was not found under {repo}. The example and benchmark scripts live in the geoconv "
-            f"repository, not in the installed package: clone it (git clone <geoconv repository>), install it with "
-            f"`pip install -e .` from the clone, or pass --repo PATH_TO_CLONE.",
+            f"{relative} was not found under {repo}. `geoconv bench` runs the scripts of the repository's "
+            f"benchmarks/ folder, which is not part of the installed package (`geoconv train` needs no clone): "
+            f"clone the geoconv repository, install it with `pip install -e .` from the clone, or pass "
+            f"--repo PATH_TO_CLONE.",
             EXIT_NO_SCRIPT,
         )
     return path
@@ -204,8 +206,18 @@ def explain_failure(code: int, stderr: str, what: str) -> CLIError:
 
 def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthrough: list[str]) -> Path | None:
     """Check, run and record one task or suite; return the record path (None for --dry-run)."""
-    repo = repo_of(args)
-    script = script_path(repo, item.script)
+    if kind == "task":
+        from geoconv.tasks import module_name
+
+        # A module of the installed package: no clone needed. -P (Python 3.11+) keeps the working directory off
+        # sys.path, so a geoconv/ folder there cannot shadow the package this command line runs from.
+        module = module_name(item.name)
+        launcher = [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else []), "-m", module]
+        shown, what, cwd = ["python", "-m", module], f"task {module}", Path.cwd()
+    else:
+        repo = repo_of(args)
+        script = script_path(repo, item.script)
+        launcher, shown, what, cwd = [sys.executable, str(script)], ["python", item.script], f"benchmark {item.script}", repo
     absent = missing_extras(item.extras)
     if absent:
         raise CLIError(
@@ -225,7 +237,7 @@ def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthroug
                 raise CLIError(message, EXIT_DATASET)
             print(f"geoconv: note: {message} The script will try to download it.", file=sys.stderr)
 
-    command = [sys.executable, str(script), *profile_args]
+    command = [*launcher, *profile_args]
     if args.data_root and kind == "task":
         command += ["--data-root", str(args.data_root)]
     if args.threads and kind == "task":
@@ -238,9 +250,11 @@ def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthroug
         return None
 
     env = dict(os.environ)
-    # the repository's scripts, run with the geoconv this command line comes from (geoconv._run_script is in it)
+    # The subprocess imports the same geoconv as this process (a clone's, or the installed wheel's);
+    # a benchmark also needs the repository it lives in.
     package_parent = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([str(repo), package_parent, *filter(None, [env.get("PYTHONPATH")])]))
+    paths = [package_parent, *([] if kind == "task" else [str(repo)]), *filter(None, [env.get("PYTHONPATH")])]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     if args.offline:
         from geoconv.datasets.base import OFFLINE_VARIABLE
 
@@ -249,12 +263,13 @@ def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthroug
         env["GEOCONV_DATA"] = str(Path(args.data_root).expanduser())
     if args.threads:
         env.setdefault("OMP_NUM_THREADS", str(args.threads))
-    print(f"geoconv: running {kind} '{item.name}' ({profile} profile): {' '.join(_quote(p) for p in command[1:])}", file=sys.stderr)
+    print(f"geoconv: running {kind} '{item.name}' ({profile} profile): {' '.join(_quote(p) for p in [*shown, *command[len(launcher):]])}", file=sys.stderr)
     start, cpu_start = time.perf_counter(), _children_cpu_seconds()
     # through geoconv._run_script: a DatasetError is printed once, as its message, with exit code 3
-    code, stdout, stderr = run_script([command[0], "-m", "geoconv._run_script", *command[1:]], env=env, cwd=repo)
+    interpreter = launcher[:2] if launcher[1:2] == ["-P"] else launcher[:1]
+    wrapped = [*interpreter, "-m", "geoconv._run_script", *command[len(interpreter):]]
+    code, stdout, stderr = run_script(wrapped, env=env, cwd=cwd)
     elapsed, cpu = time.perf_counter() - start, _children_cpu_seconds() - cpu_start
-    what = f"{'example' if kind == 'task' else 'benchmark'} {item.script}"
     if code != 0:
         raise explain_failure(code, stderr, what)
     result = last_json_line(stdout)
@@ -265,7 +280,7 @@ def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthroug
     from geoconv import records
 
     try:
-        record = records.validate(result, source=f"the last line of {item.script}")
+        record = records.validate(result, source=f"the last line of {' '.join(shown)}")
     except records.RecordError as error:
         raise CLIError(f"{what} printed a last line that is not a schema record ({error}); nothing was recorded.",
                        EXIT_FAILED) from None
@@ -275,7 +290,7 @@ def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthroug
     name = f"{_slug(record.dataset)}-{_slug(record.model)}" if kind == "task" else item.name
     target = results_dir / ("train" if kind == "task" else "bench") / (item.name if kind == "task" else "") / f"{name}-{profile}-{stamp}.json"
     record = replace(
-        record, profile=profile, command=["python", item.script, *command[2:]],
+        record, profile=profile, command=[*shown, *command[len(launcher):]],
         # The whole script (interpreter start and imports included), beside the record's own run time.
         extra={**record.extra, "process_wall_time_s": round(elapsed, 2), "process_cpu_time_s": round(cpu, 2)},
     )
@@ -390,7 +405,7 @@ def cmd_info(args: argparse.Namespace, passthrough: list[str]) -> int:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         devices.append("mps")
     repo = repo_of(args)
-    scripts = {item.script: (repo / item.script).is_file() for item in [*TASKS.values(), *SUITES.values()]}
+    scripts = {item.script: (repo / item.script).is_file() for item in SUITES.values()}
     info = {
         "geoconv": geoconv.__version__, "python": platform.python_version(), "platform": platform.platform(),
         "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "devices": devices,
@@ -407,7 +422,7 @@ def cmd_info(args: argparse.Namespace, passthrough: list[str]) -> int:
         print(f"  {module:16s} {version}" if version else f"  {module:16s} missing -> {pip_command(module)}")
     print(f"data root: {info['data_root']}")
     print(f"processed cache: {info['cache_dir']}")
-    print(f"repository: {repo}  ({info['scripts_found']}/{info['scripts_expected']} example and benchmark scripts found)")
+    print(f"repository: {repo}  ({info['scripts_found']}/{info['scripts_expected']} benchmark scripts found; tasks need none)")
     for script, present in scripts.items():
         if not present:
             print(f"  missing: {script}")
@@ -459,7 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n\n", 3)[3],
     )
     parser.add_argument("--version", action="version", version=f"geoconv {geoconv.__version__}")
-    parser.add_argument("--repo", default=None, help="repository holding examples/ and benchmarks/ (default: the one this package is in)")
+    parser.add_argument("--repo", default=None, help="repository holding benchmarks/ for `geoconv bench` (default: the one this package is in)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def runner(name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
@@ -478,10 +493,10 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     train = runner(
-        "train", "Train and evaluate an example task; its JSON record goes under --results-dir/train/.",
-        _profile_epilog(TASKS) + "\n\nAny other option is passed to the example script, e.g.\n"
-        "  geoconv train node-classification --dataset citeseer --seeds 3\n"
-        "(`python examples/<script>.py --help` lists them).",
+        "train", "Train and evaluate a task (geoconv.tasks); its JSON record goes under --results-dir/train/.",
+        _profile_epilog(TASKS) + "\n\nAny other option is passed to the task, e.g.\n"
+        "  geoconv train node-classification --dataset citeseer --hidden-channels 32 --seeds 3\n"
+        "(`python -m geoconv.tasks.<task> --help` lists them, e.g. geoconv.tasks.node_classification).",
     )
     train.add_argument("task", choices=[*TASKS, "all"], metavar="TASK", help="one of: " + ", ".join(TASKS) + ", all")
     train.set_defaults(handler=cmd_train)

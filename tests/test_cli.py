@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 
 from geoconv import cli, records
 from geoconv.catalogue import SUITES, TASKS
+from geoconv.tasks import TASKS as TASK_MODULES
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -87,7 +89,7 @@ def test_train_node_classification_quick_writes_a_record(tmp_path, shared_data, 
     assert record["hyperparameters"]["epochs"] == 10 and record["seeds"] == [0] and record["num_seeds"] == 1
     assert record["metric"] == "test_acc" and record["higher_is_better"] and record["mean"] == pytest.approx(record["test_acc_mean"], abs=0.01)
     assert record["data_root"] == str(shared_data)
-    assert record["profile"] == "quick" and record["command"][:2] == ["python", "examples/node_classification.py"]
+    assert record["profile"] == "quick" and record["command"][:3] == ["python", "-m", "geoconv.tasks.node_classification"]
     assert 30.0 < record["test_acc_mean"] <= 100.0  # well above the 7-class majority rate after 10 epochs
     assert json.loads(out.strip().splitlines()[-1])["test_acc_mean"] == record["test_acc_mean"]  # the script's line is echoed
 
@@ -111,12 +113,19 @@ def test_missing_dataset_offline_says_where_from_and_where_to(tmp_path, capsys):
         assert f"planetoid/ind.cora.{part}" in err, part
 
 
-def test_dataset_error_inside_the_script_exits_3(tmp_path, capsys):
-    repo = fake_repo(tmp_path, "examples/node_classification.py", """
+def fake_task(tmp_path: Path, monkeypatch, task: str, body: str) -> None:
+    """Point ``task`` of the registry at a module in ``tmp_path`` holding ``body`` (found through PYTHONPATH)."""
+    (tmp_path / "fake_task_module.py").write_text(textwrap.dedent(body))
+    monkeypatch.setitem(TASK_MODULES, task, "fake_task_module")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+
+
+def test_dataset_error_inside_the_task_exits_3(tmp_path, monkeypatch, capsys):
+    fake_task(tmp_path, monkeypatch, "node-classification", """
         from geoconv.datasets.base import DatasetError
         raise DatasetError("planetoid/ind.cora.x is not under the data root /nowhere. Download it from https://example.org/x")
     """)
-    code, _, err = run_main(capsys, "--repo", str(repo), "train", "node-classification", "--data-root", str(REPO.parent / "shared" / "data"),
+    code, _, err = run_main(capsys, "train", "node-classification", "--data-root", str(REPO.parent / "shared" / "data"),
                             "--results-dir", str(tmp_path / "results"))
     assert code == cli.EXIT_DATASET
     # printed once, as its message: no traceback, no chained or repeated copies
@@ -175,16 +184,29 @@ def test_missing_optional_package_inside_the_script_exits_4_with_pip_command(tmp
 
 def test_missing_optional_package_before_running_exits_4(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(cli, "installed", lambda module: module != "e3nn")  # as if e3nn were not installed
-    repo = fake_repo(tmp_path, "examples/qm9.py", "print('never run')\n")
-    code, _, err = run_main(capsys, "--repo", str(repo), "train", "qm9", "--dry-run")
+    code, _, err = run_main(capsys, "train", "qm9", "--dry-run")
     assert code == cli.EXIT_EXTRA
     assert "needs the optional package(s) e3nn" in err and "pip install 'geoconv[equivariant]'" in err
 
 
-def test_missing_script_says_the_repository_is_needed(tmp_path, capsys):
-    code, _, err = run_main(capsys, "--repo", str(tmp_path), "train", "node-classification", "--dry-run")
+def test_missing_benchmark_script_says_the_repository_is_needed(tmp_path, capsys):
+    code, _, err = run_main(capsys, "--repo", str(tmp_path), "bench", "gcn", "--dry-run")
     assert code == cli.EXIT_NO_SCRIPT
-    assert "examples/node_classification.py was not found" in err and "--repo" in err and "pip install -e ." in err
+    assert "benchmarks/gcn.py was not found" in err and "--repo" in err and "pip install -e ." in err
+    assert "`geoconv train` needs no clone" in err
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_train_quick_resolves_every_task_to_its_package_module(tmp_path, capsys, name):
+    # Run from a folder without examples/ (and with --repo pointing at it): the task comes from the package.
+    code, out, err = run_main(capsys, "--repo", str(tmp_path), "train", name, "--quick", "--dry-run")
+    assert code == 0, err
+    command = out.split()
+    module = TASK_MODULES[name]
+    assert command[command.index("-m") + 1] == module and module.startswith("geoconv.tasks.")
+    assert command[command.index(module) + 1:] == list(TASKS[name].quick)
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and Path(spec.origin).parent == Path(cli.__file__).parent / "tasks"
 
 
 def test_script_without_json_record_exits_1(tmp_path, capsys):
