@@ -137,23 +137,24 @@ def test_dataset_error_inside_the_task_exits_3(tmp_path, monkeypatch, capsys):
 
 def test_offline_reaches_the_loaders_inside_the_script(tmp_path, capsys):
     # The script downloads a file the pre-flight check does not know about; --offline must stop that download.
+    # (A benchmark script of the repository: tasks run the installed package's modules, the same way.)
     source = tmp_path / "server" / "extra.csv"
     source.parent.mkdir()
     source.write_text("a,b\n")
-    repo = fake_repo(tmp_path, "examples/node_classification.py", f"""
+    repo = fake_repo(tmp_path, "benchmarks/gcn.py", f"""
         import json
         from geoconv.datasets.base import RemoteFile, fetch
         fetch(RemoteFile("extra/extra.csv", {source.as_uri()!r}), {str(tmp_path / "root")!r})
         print(json.dumps({{"dataset": "extra", "model": "none"}}))
     """)
     shared = str(REPO.parent / "shared" / "data")
-    code, _, err = run_main(capsys, "--repo", str(repo), "train", "node-classification", "--offline",
+    code, _, err = run_main(capsys, "--repo", str(repo), "bench", "gcn", "--offline",
                             "--data-root", shared, "--results-dir", str(tmp_path / "results"))
     assert code == cli.EXIT_DATASET, err
     assert err.count("extra/extra.csv is not under the data root") == 1 and "downloads are off" in err
     assert not (tmp_path / "root" / "extra").exists() and not (tmp_path / "results").exists()
     # without --offline the same script downloads the file (its toy JSON line is then refused as a record: not our concern)
-    code, _, err = run_main(capsys, "--repo", str(repo), "train", "node-classification",
+    code, _, err = run_main(capsys, "--repo", str(repo), "bench", "gcn",
                             "--data-root", shared, "--results-dir", str(tmp_path / "results"))
     assert code != cli.EXIT_DATASET and "downloads are off" not in err, err
     assert (tmp_path / "root" / "extra" / "extra.csv").read_text() == "a,b\n"

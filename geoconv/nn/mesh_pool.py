@@ -61,4 +61,4 @@ class MeshPool(nn.Module):
 
 
 # torch.compile runs the collapse rounds eagerly (see MeshPool).
-_mesh_pool_eager = torch.compiler.disable(mesh_pool)
+_mesh_pool_eager = torch._disable_dynamo(mesh_pool)  # imports dynamo only when first called
