@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> dict:
         "task": "molecular_property",
         "dataset": args.dataset,
         "model": args.model,
-        "metric": f"test_{metric}",
+        "metric": "test_" + {"rocauc": "roc_auc"}.get(metric, metric),  # one spelling: test_roc_auc
         "higher_is_better": higher,
         "split": "ogb-scaffold" if isinstance(dataset, OGBMolDataset) else args.split,
         "data_source": getattr(dataset, "source", None),
