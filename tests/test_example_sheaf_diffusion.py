@@ -161,7 +161,7 @@ def test_released_configuration_runs_on_synthetic_geom_gcn_files(tmp_path, datas
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == record == json.loads(out.read_text())
     released = RELEASED[dataset]
     assert record["dataset"] == dataset and record["model"] == released["model"] and record["stop_on"] == "acc"
-    assert "validation acc" in record["metric"]
+    assert "validation acc" in record["metric_description"]
     config = record["config"]
     assert config == {key: (20 if key == "epochs" else released[key]) for key in config}
     assert config["second_linear"] is True and config["patience"] == 100
