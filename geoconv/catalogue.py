@@ -302,11 +302,11 @@ PUBLISHED: dict[tuple[str, str, str], Published] = {
     ("molecular_property", "esol", "nfp"): Published(
         0.52, "test RMSE (log mol/L)", "Duvenaud et al., NeurIPS 2015, Table 2", std=0.07, higher_is_better=False, key="test_rmse"),
     ("molecular_property", "ogbg-molhiv", "gcn"): Published(
-        0.7606, "test ROC-AUC", "OGB leaderboard, GCN (Hu et al., NeurIPS 2020)", std=0.0097, key="test_rocauc"),
+        0.7606, "test ROC-AUC", "OGB leaderboard, GCN (Hu et al., NeurIPS 2020)", std=0.0097, key="test_roc_auc"),
     ("molecular_property", "ogbg-molhiv", "gcn-virtual"): Published(
-        0.7599, "test ROC-AUC", "OGB leaderboard, GCN + virtual node", std=0.0119, key="test_rocauc"),
+        0.7599, "test ROC-AUC", "OGB leaderboard, GCN + virtual node", std=0.0119, key="test_roc_auc"),
     ("molecular_property", "ogbg-molhiv", "morgan-mlp"): Published(
-        0.8208, "test ROC-AUC", "OGB leaderboard, Morgan fingerprint + random forest (not an MLP)", std=0.0037, key="test_rocauc"),
+        0.8208, "test ROC-AUC", "OGB leaderboard, Morgan fingerprint + random forest (not an MLP)", std=0.0037, key="test_roc_auc"),
     # QM9 U0 on the full 110k split (GPU training); eSCN itself reports no QM9 number.
     ("qm9_regression", "qm9/u0", "invariant"): Published(
         14.0, "test MAE (meV)", "SchNet (Schütt et al. 2017), full 110k split", higher_is_better=False, key="test_mae"),

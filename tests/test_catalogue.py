@@ -12,6 +12,8 @@ from geoconv.catalogue import DATASETS, PUBLISHED, SUITES, TASKS, published_for,
 from geoconv.tasks import load as load_task
 
 REPO = Path(__file__).resolve().parent.parent
+# Options every benchmark gets from geoconv.benchmarking.add_arguments.
+BENCHMARK_OPTIONS = {"--device", "--threads", "--repeats", "--warmup", "--out"}
 
 
 def script_options(path: Path) -> set[str]:
@@ -38,7 +40,8 @@ def test_suite_profiles_use_options_of_the_benchmark(name):
     path = REPO / suite.script
     assert path.is_file(), f"{suite.script} is missing"
     used = {arg for arg in (*suite.quick, *suite.full) if arg.startswith("--")}
-    assert used <= script_options(path)
+    assert used <= script_options(path) | BENCHMARK_OPTIONS
+    assert "benchmarking.add_arguments(parser" in path.read_text()  # the shared flags: every ratio measured one way
     assert all(dataset in DATASETS for dataset in suite.datasets)
 
 

@@ -262,7 +262,7 @@ def record(args: argparse.Namespace, dataset, seeds: Sequence[int], results: Seq
         "task": "molecular_property",
         "dataset": args.dataset,
         "model": args.model,
-        "metric": f"test_{metric}",
+        "metric": "test_" + {"rocauc": "roc_auc"}.get(metric, metric),  # one spelling: test_roc_auc
         "higher_is_better": metric != "rmse",
         "split": "ogb-scaffold" if isinstance(dataset, OGBMolDataset) else args.split,
         "data_source": getattr(dataset, "source", None),
