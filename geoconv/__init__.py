@@ -4,7 +4,12 @@
 where they are used (see :func:`geoconv._optional.require`).
 """
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+try:  # one source for the version: the installed distribution's metadata (pyproject.toml)
+    __version__ = _metadata.version("geoconv")
+except _metadata.PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 from geoconv import data, ops  # noqa: E402
 from geoconv.data import Batch, DataLoader, Graph  # noqa: E402

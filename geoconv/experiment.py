@@ -1,23 +1,17 @@
-"""Shared plumbing for the example scripts: arguments, seeding, progress bars, the final JSON record.
+"""Shared plumbing for the tasks: arguments, seeding, progress bars, the final record.
 
-Every example prints, as its last line, one JSON object (its metrics and
-settings) and writes the same object to ``--out`` when given.  The record
-carries what is needed to reproduce and report it: task, dataset, model,
-hyper-parameters, seeds, metrics (mean and std), wall time, versions and git
-commit.
+Every task prints, as its last line, its record (the schema of
+:mod:`geoconv.records`: task, dataset, model, metric and direction, per-run
+values, mean, std, seeds, hyper-parameters, data root, versions, commit, wall and
+CPU time, command) and writes the same object atomically to ``--out`` when given.
 """
 
 from __future__ import annotations
 
-import contextlib
-
 import argparse
-import json
 import os
-import platform
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,6 +19,9 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 import torch
+
+from geoconv.benchmarking import peak_rss_mb  # noqa: F401  (re-exported: older scripts import it from here)
+from geoconv.records import git_commit, versions  # noqa: F401  (re-exported)
 
 
 def base_parser(description: str, *, epochs: int, seeds: int = 1) -> argparse.ArgumentParser:
@@ -41,10 +38,11 @@ def base_parser(description: str, *, epochs: int, seeds: int = 1) -> argparse.Ar
 
 
 def setup(args: argparse.Namespace) -> None:
-    """Apply ``--threads`` and remember the start time."""
+    """Apply ``--threads`` and remember the start (wall and CPU) time."""
     if getattr(args, "threads", None):
         torch.set_num_threads(args.threads)
     args._start_time = time.perf_counter()
+    args._start_cpu = time.process_time()
 
 
 def set_seed(seed: int) -> None:
@@ -54,9 +52,23 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def progress_wanted() -> bool:
+    """Whether progress bars are shown: when stderr is a terminal, or when ``GEOCONV_PROGRESS=1`` asks for them.
+
+    Redirected to a file or a CI log, a run prints its summary and record only, not
+    thousands of carriage-return updates; ``GEOCONV_PROGRESS=0`` silences them on a terminal too.
+    """
+    asked = os.environ.get("GEOCONV_PROGRESS", "").strip().lower()
+    if asked in ("1", "true", "yes", "on"):
+        return True
+    if asked in ("0", "false", "no", "off"):
+        return False
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
 def progress(iterable: Iterable, *, disable: bool = False, **kwargs: Any) -> Iterable:
-    """A tqdm progress bar on stderr (plain iteration when tqdm is missing or disabled)."""
-    if disable:
+    """A tqdm progress bar on stderr when :func:`progress_wanted` (plain iteration otherwise, or without tqdm)."""
+    if disable or not progress_wanted():
         return iterable
     try:
         from tqdm.auto import tqdm
@@ -73,85 +85,81 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
-def git_commit() -> str | None:
-    try:
-        root = Path(__file__).resolve().parent.parent
-        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
-        return result.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def versions() -> dict[str, str]:
-    import geoconv
-
-    found = {"python": platform.python_version(), "torch": torch.__version__, "geoconv": geoconv.__version__}
-    for module in ("torch_geometric", "e3nn", "rdkit", "ogb", "trimesh"):
-        try:
-            found[module] = __import__(module).__version__
-        except (ImportError, AttributeError):
-            pass
-    return found
+# Keys of a finish() dict that are schema fields (the rest is the task's own detail, kept as extra keys).
+_SCHEMA_ARGUMENTS = (
+    "kind", "task", "dataset", "model", "metric", "higher_is_better", "values", "seeds", "splits", "variants",
+    "curves", "comparisons", "figures", "series", "data_variant", "profile", "command",
+)
 
 
 def complete(args: argparse.Namespace, record: dict[str, Any]) -> dict[str, Any]:
-    """``record`` with the run's provenance added: hyper-parameters, wall time so far, versions, commit, device."""
+    """The schema record (:mod:`geoconv.records`) of a run, as the JSON object :func:`finish` prints and writes.
+
+    ``record`` holds the schema fields the task knows (``task``, ``dataset``, ``model``,
+    ``metric``, ``higher_is_better``, ``values`` per run, ``seeds`` as a list or a count,
+    optionally ``splits``, ``variants``, ``curves``, ``data_variant``) and any other keys of
+    its own (kept at the top level, e.g. ``test_acc_mean``). A task that gives no
+    ``metric`` gets the one its catalogue entry declares (:class:`geoconv.catalogue.Task`).
+    Added here: hyper-parameters (``args``), the resolved data root, versions, commit,
+    device, wall and CPU time since :func:`setup`, peak memory and the command.
+    """
+    from geoconv import records
+    from geoconv.catalogue import task_for_record
+    from geoconv.datasets.base import data_root
+
+    given = dict(record)
+    schema = {key: given.pop(key) for key in _SCHEMA_ARGUMENTS if key in given}
+    if "metric" not in schema:
+        declared = task_for_record(str(schema.get("task", "")))
+        if declared is None or not declared.metric:
+            raise records.RecordError(
+                f"finish(): the record of task {schema.get('task')!r} names no metric and the catalogue declares none; "
+                f"pass 'metric' and 'higher_is_better'"
+            )
+        schema["metric"] = declared.metric
+        schema.setdefault("higher_is_better", declared.higher_is_better)
+    if schema["metric"] is not None and not schema.get("values"):
+        raise records.RecordError(
+            f"finish(): the record of task {schema.get('task')!r} has metric {schema['metric']!r} but no 'values' "
+            f"(one value per run; mean and std are computed from them)"
+        )
+    if "seeds" not in schema and isinstance(getattr(args, "seeds", None), int):
+        schema["seeds"] = args.seeds  # the shared --seeds flag: seeds 0..N-1
     hyper = {k: v for k, v in vars(args).items() if not k.startswith("_") and k not in ("out", "no_progress")}
-    full = dict(record)
-    full.setdefault("hyperparameters", hyper)
-    start = getattr(args, "_start_time", None)
-    if start is not None:
-        full.setdefault("wall_time_s", round(time.perf_counter() - start, 3))
-    full.setdefault("versions", versions())
-    full.setdefault("git_commit", git_commit())
-    full.setdefault("device", str(getattr(args, "device", "cpu")))
-    return full
-
-
-def _write_line(path: Path, line: str) -> None:
-    # Through a temporary file, so a run stopped mid-write never leaves half a record.
-    if path.parent != Path(""):
-        path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(line + "\n")
-    os.replace(temporary, path)
+    start, cpu_start = getattr(args, "_start_time", None), getattr(args, "_start_cpu", None)
+    schema.setdefault("command", getattr(args, "_command", None))
+    if schema["command"] is None:
+        del schema["command"]
+    built = records.make(
+        **schema,
+        hyperparameters=given.pop("hyperparameters", hyper),
+        data_root=str(data_root(getattr(args, "data_root", None))),
+        device=str(getattr(args, "device", "cpu")),
+        wall_time_s=None if start is None else round(time.perf_counter() - start, 3),
+        cpu_time_s=None if cpu_start is None else round(time.process_time() - cpu_start, 3),
+        peak_memory_mb=round(peak_rss_mb(), 1),
+        extra=given,
+    )
+    return built.to_dict()
 
 
 def write_record(path: Path, record: dict[str, Any]) -> None:
-    """Write ``record`` to ``path`` as one JSON line, atomically (the format of :func:`finish`'s ``--out``)."""
-    _write_line(path, json.dumps(record, default=_json_default))
+    """Validate ``record`` (a schema record, as :func:`complete` returns) and write it to ``path`` atomically."""
+    from geoconv import records
+
+    records.write(path, records.validate(record, source=str(path)))
 
 
 def finish(args: argparse.Namespace, record: dict[str, Any]) -> dict[str, Any]:
-    """Complete ``record`` (see :func:`complete`), print it as the last line, write ``--out``."""
+    """Complete ``record`` (see :func:`complete`), write ``--out`` atomically, print it as the last line."""
+    from geoconv import records
+
     full = complete(args, record)
-    line = json.dumps(full, default=_json_default)
+    line = records.dumps(records.validate(full))
     if getattr(args, "out", None):
-        _write_line(Path(args.out), line)
+        write_record(Path(args.out), full)
     sys.stdout.flush()
     print(line, flush=True)
     return full
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory in MB (Linux VmHWM, which unlike ru_maxrss is not
-    inherited across fork + exec; ru_maxrss elsewhere)."""
-    # No /proc (macOS, Windows, some sandboxes): fall through to ru_maxrss.
-    with contextlib.suppress(OSError), open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return usage / 1024.0 if sys.platform != "darwin" else usage / 2**20
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, torch.Tensor):
-        return value.tolist()
-    if isinstance(value, (np.generic,)):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot serialise {type(value).__name__} to JSON")

@@ -26,7 +26,7 @@ def test_node_classification_example(tmp_path, shared_data):
     )
     for key in ("dataset", "model", "test_acc_mean", "test_acc_std", "seeds"):
         assert key in record
-    assert record["dataset"] == "cora" and record["model"] == "gcn" and record["seeds"] == 2
+    assert record["dataset"] == "cora" and record["model"] == "gcn" and record["seeds"] == [0, 1] and record["num_seeds"] == 2
     # 30 epochs already learn Cora far above the 7-class chance level (~30% for the majority class).
     assert record["test_acc_mean"] > 60.0
     assert json.loads(out.read_text()) == record
@@ -46,7 +46,7 @@ def test_molecular_property_example_ensemble_and_ema(tmp_path, shared_data):
         "--seeds", "1", "--ensemble", "2", "--ema", "0.9", "--threads", "1", "--data-root", str(shared_data),
         "--no-progress", "--out", str(tmp_path / "esol.json"),
     )
-    assert record["dataset"] == "esol" and record["metric"] == "rmse" and record["ensemble"] == 2
+    assert record["dataset"] == "esol" and record["metric"] == "test_rmse" and record["higher_is_better"] is False and record["ensemble"] == 2
     members = record["member_test_per_seed"][0]
     assert len(members) == 2
     # RMSE is a norm, so the RMSE of the mean prediction is at most the mean of the members' RMSEs

@@ -14,6 +14,8 @@ featurisations:
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from typing import Iterable
 
@@ -77,13 +79,26 @@ def mol_from_smiles(smiles: str):
     new stereo perception is switched on.
     """
     Chem = _chem()
-    if _needs_full_parse(smiles) or not Chem.GetUseLegacyStereoPerception():
-        return Chem.MolFromSmiles(smiles)
-    mol = Chem.MolFromSmiles(smiles, sanitize=False)
-    if mol is None or Chem.SanitizeMol(mol, catchErrors=True) != Chem.SanitizeFlags.SANITIZE_NONE:
-        return None
-    Chem.AssignStereochemistry(mol, cleanIt=True, force=True)
-    return mol
+    with _rdkit_log_blocked():
+        if _needs_full_parse(smiles) or not Chem.GetUseLegacyStereoPerception():
+            return Chem.MolFromSmiles(smiles)
+        mol = Chem.MolFromSmiles(smiles, sanitize=False)
+        if mol is None or Chem.SanitizeMol(mol, catchErrors=True) != Chem.SanitizeFlags.SANITIZE_NONE:
+            return None
+        Chem.AssignStereochemistry(mol, cleanIt=True, force=True)
+        return mol
+
+
+def _rdkit_log_blocked():
+    """A context in which RDKit's parse and sanitisation messages are not printed.
+
+    An invalid SMILES already raises :class:`InvalidSmilesError` naming it, and a data set
+    with a few unparsable rows would otherwise fill the terminal. ``GEOCONV_RDKIT_LOG=1``
+    lets RDKit print them (to see why a molecule was rejected).
+    """
+    if os.environ.get("GEOCONV_RDKIT_LOG", "").strip().lower() in ("1", "true", "yes", "on"):
+        return contextlib.nullcontext()
+    return require("rdkit.rdBase", "molecule featurisation").BlockLogs()
 
 
 def parse_smiles(smiles: str):

@@ -29,7 +29,10 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return x
     if x.is_sparse:
         x = x.coalesce()
-        return torch.sparse_coo_tensor(x.indices(), dropout(x.values(), p, True), x.shape)
+        # The indices come from a coalesced tensor, so they are valid: say so, which also keeps torch from
+        # warning that its invariant checks are off.
+        return torch.sparse_coo_tensor(x.indices(), dropout(x.values(), p, True), x.shape,
+                                       is_coalesced=True, check_invariants=False)
     if x.device.type != "cpu" or p == 1.0 or not x.is_floating_point():
         return F.dropout(x, p, training)
     # rand >= p in place gives 1.0 / 0.0 in x's dtype; scaling in place avoids another temporary
