@@ -123,7 +123,7 @@ def test_dgcnn_learns_sphere_versus_plane(single_thread):
     generator = torch.Generator().manual_seed(0)
     train = Batch.from_graphs([_sphere_or_plane(i % 2, 32, generator) for i in range(16)])
     test = Batch.from_graphs([_sphere_or_plane(i % 2, 32, generator) for i in range(20)])
-    model = DGCNN(3, 2, k=8, channels=(16, 16), embedding_dim=32, head=(16,), dropout=0.0)
+    model = DGCNN(3, (16, 16), 2, k=8, embedding_channels=32, head_channels=(16,), dropout=0.0)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     model.train()
     for _ in range(30):
