@@ -37,3 +37,7 @@ from geoconv.nn.mesh_pool import MeshPool  # noqa: E402
 from geoconv.nn.mesh_unpool import MeshUnpool  # noqa: E402
 
 __all__ += ["MeshConv", "MeshPool", "MeshUnpool"]
+
+from geoconv.nn.sage_conv import SAGEConv  # noqa: E402
+
+__all__ += ["SAGEConv"]
