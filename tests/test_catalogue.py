@@ -22,11 +22,11 @@ def script_options(path: Path) -> set[str]:
 @pytest.mark.parametrize("name", sorted(TASKS))
 def test_task_profiles_use_options_of_the_example(name):
     task = TASKS[name]
-    assert task.script.startswith("examples/")
+    assert task.script.startswith(("examples/", "geoconv/tasks/"))
     path = REPO / task.script
     assert path.is_file(), f"{task.script} is missing"
     known = script_options(path) | BASE_OPTIONS
-    used = {arg for arg in (*task.quick, *task.full) if arg.startswith("--")}
+    used = {arg for arg in (*task.args, *task.quick, *task.full) if arg.startswith("--")}
     assert used <= known, f"{task.script} has no option(s) {sorted(used - known)}"
     assert f'"task": "{task.record_task}"' in path.read_text()  # the record names the task as the catalogue says
     assert all(dataset in DATASETS for dataset in task.datasets)

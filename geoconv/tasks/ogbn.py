@@ -189,8 +189,9 @@ def load_ogb(name: str, root: str | None, recipe: str) -> Task:
                 dataset.num_tasks if multilabel else dataset.num_classes, dataset.evaluate)
 
 
-def load_local(name: str, root: str | None, seed: int) -> Task:
-    """tolokers or twitch-<LANG>: published split ``seed mod S``, z-scored features."""
+def load_local(name: str, root: str | None, seed: int, recipe: str) -> Task:
+    """tolokers or twitch-<LANG>: published split ``seed mod S``, z-scored features; under the proteins
+    recipe a binary target is one BCE task scored by ROC-AUC (the proteins loss), else softmax classes."""
     from geoconv import datasets
 
     family, _, which = name.partition("-")
@@ -205,9 +206,10 @@ def load_local(name: str, root: str | None, seed: int) -> Task:
     x = base.x.float()
     x = (x - x.mean(0)) / x.std(0).clamp(min=1e-6)
     edge_index, _ = to_undirected(remove_self_loops(base.edge_index)[0], None, base.num_nodes)
-    graph = Graph(x=x, edge_index=edge_index, y=base.y, node_data=masks)
     num_classes = int(base.y.max()) + 1
     metric = "rocauc" if num_classes == 2 else "acc"
+    multilabel = recipe == "proteins" and num_classes == 2
+    graph = Graph(x=x, edge_index=edge_index, y=base.y.view(-1, 1) if multilabel else base.y, node_data=masks)
 
     def evaluate(y_true: Tensor, y_pred: Tensor) -> float:
         if metric == "acc":
@@ -216,7 +218,7 @@ def load_local(name: str, root: str | None, seed: int) -> Task:
 
         return float(require("sklearn.metrics", "ROC-AUC").roc_auc_score(y_true.reshape(-1).numpy(), y_pred.reshape(-1).numpy()))
 
-    return Task(graph, name, metric, False, num_classes, evaluate)
+    return Task(graph, name, metric, multilabel, 1 if multilabel else num_classes, evaluate)
 
 
 # ---------------------------------------------------------------- training
@@ -360,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
             ogb_task = load_ogb(args.dataset, root, args.recipe) if args.dataset.startswith("ogbn-") else None
             for seed in range(args.seeds):
                 # OGB has one split; the local graphs have several (seed k uses split k mod S)
-                task = ogb_task or load_local(args.dataset, root, seed)
+                task = ogb_task or load_local(args.dataset, root, seed, args.recipe)
                 task.graph = task.graph.to(context.device)
                 runs.append(train_one(task, recipe, args, seed, context))
             barrier(context)
