@@ -69,6 +69,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.distributed
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -299,6 +300,12 @@ def train_one(task: Task, recipe: Recipe, args: argparse.Namespace, seed: int, c
     if context.is_main:
         record.update(best_val=best["val"], test_at_best_val=best["test"], train_at_best_val=best["train"],
                       best_epoch=best["epoch"])
+    if distributed:
+        # DDP all-reduces the gradients, so every rank must hold the same parameters after training.
+        flat = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+        gathered = [torch.empty_like(flat) for _ in range(context.world_size)]
+        torch.distributed.all_gather(gathered, flat)
+        record["parameters_identical_across_ranks"] = all(torch.equal(gathered[0], g) for g in gathered)
     return record
 
 
@@ -382,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
             "metrics": {f"test_{task.metric}": {"mean": round(test_mean, 2), "std": round(test_std, 2)},
                         f"val_{task.metric}": {"mean": round(val_mean, 2), "std": round(val_std, 2)}},
             "test_per_seed": [round(r["test_at_best_val"], 2) for r in runs],
+            **({"parameters_identical_across_ranks": all(r["parameters_identical_across_ranks"] for r in runs)}
+               if context.world_size > 1 and recipe.sampler else {}),
             "best_epoch_per_seed": [r["best_epoch"] for r in runs],
             "median_epoch_seconds": round(statistics.median(seconds), 4) if seconds else None,
             "num_nodes": task.graph.num_nodes, "num_edges": task.graph.num_edges,
