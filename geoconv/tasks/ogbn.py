@@ -11,11 +11,15 @@ best validation epoch, mean +- std over 10 runs):
   self-loops and symmetric normalisation.
 * ``products`` (``products/graph_saint.py``, GraphSAINT (SAGE aggr),
   79.08 +- 0.24 accuracy): GraphSAGE (mean aggregator, :class:`~geoconv.nn.SAGEConv`),
-  3 layers, 256 hidden, dropout 0.5, Adam lr 0.01 (the reference script's
-  default), 20 epochs of 30 subgraphs from :class:`~geoconv.sampling.GraphSAINTRandomWalkSampler`
-  with 20,000 roots and walks of length 3, ``sample_coverage=0`` (no
-  normalisation: the reference omits it), loss = mean NLL over each subgraph's
-  training nodes; full-graph evaluation every 2 epochs from epoch 10.
+  3 layers, 256 hidden, dropout 0.5, Adam lr 0.01, 20 epochs of 30 subgraphs
+  from :class:`~geoconv.sampling.GraphSAINTRandomWalkSampler` with 20,000 roots
+  and walks of length 3, ``sample_coverage=0`` (no normalisation: the
+  reference omits it), loss = mean NLL over each subgraph's training nodes;
+  full-graph evaluation every 2 epochs from epoch 10.  These are the script's
+  defaults since OGB commit cb1f235 (2020-06-10; unchanged to the current
+  master); the first versions (a0b2e94 to 75614dc, before 2020-05-28) used
+  lr 0.001, 8,000 roots, 20 steps and estimated norms (``--lr 0.001 --roots 8000
+  --steps-per-epoch 20`` here, without the norms).
   Several processes through ``torchrun`` (see below).
 * ``proteins`` (``proteins/gnn.py``, GCN, 72.51 +- 0.35 ROC-AUC): node features
   = mean of the 8 features of the node's edges; full-batch GCN on the binary
