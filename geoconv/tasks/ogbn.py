@@ -79,6 +79,7 @@ from torch import Tensor, nn
 
 from geoconv.data import Graph
 from geoconv.experiment import base_parser, finish, mean_std, progress, set_seed, setup
+from geoconv.metrics import roc_auc
 from geoconv.nn import GCNConv, SAGEConv
 from geoconv.ops import SparseAdjacency, gcn_norm, remove_self_loops, scatter, to_undirected
 from geoconv.sampling import GraphSAINTRandomWalkSampler, barrier, init_distributed, shutdown
@@ -219,9 +220,7 @@ def load_local(name: str, root: str | None, seed: int, recipe: str) -> Task:
     def evaluate(y_true: Tensor, y_pred: Tensor) -> float:
         if metric == "acc":
             return float((y_true.reshape(-1) == y_pred.reshape(-1)).float().mean())
-        from geoconv._optional import require
-
-        return float(require("sklearn.metrics", "ROC-AUC").roc_auc_score(y_true.reshape(-1).numpy(), y_pred.reshape(-1).numpy()))
+        return roc_auc(y_pred.reshape(-1), y_true.reshape(-1))
 
     return Task(graph, name, metric, multilabel, 1 if multilabel else num_classes, evaluate)
 
@@ -379,26 +378,26 @@ def main(argv: list[str] | None = None) -> int:
             barrier(context)
         if not context.is_main:
             return 0
-        test_mean, test_std = mean_std([r["test_at_best_val"] for r in runs])
         val_mean, val_std = mean_std([r["best_val"] for r in runs])
         seconds = [s for r in runs for s in r["epoch_seconds"]]
         finish(args, {
             "task": "ogbn",
-            "recipe": args.recipe,
             "dataset": args.dataset + (" (fixture)" if args.fixture else ""),
             "model": f"{recipe.model}{'-bn' if recipe.batch_norm else ''}{'-graphsaint-rw' if recipe.sampler else ''}",
+            "metric": f"test_{task.metric}",
+            "higher_is_better": True,
+            "values": [round(r["test_at_best_val"], 2) for r in runs],
             "seeds": args.seeds,
+            "curves": {"train_loss": [r["curve"] for r in runs]},
+            "recipe": args.recipe,
+            "metric_description": f"test {task.metric} (%) at the best validation epoch, full-graph evaluation",
             "world_size": context.world_size,
-            "metric": f"test {task.metric} (%) at the best validation epoch",
-            "metrics": {f"test_{task.metric}": {"mean": round(test_mean, 2), "std": round(test_std, 2)},
-                        f"val_{task.metric}": {"mean": round(val_mean, 2), "std": round(val_std, 2)}},
-            "test_per_seed": [round(r["test_at_best_val"], 2) for r in runs],
-            **({"parameters_identical_across_ranks": all(r["parameters_identical_across_ranks"] for r in runs)}
-               if context.world_size > 1 and recipe.sampler else {}),
+            "val_mean": round(val_mean, 2), "val_std": round(val_std, 2),
             "best_epoch_per_seed": [r["best_epoch"] for r in runs],
             "median_epoch_seconds": round(statistics.median(seconds), 4) if seconds else None,
             "num_nodes": task.graph.num_nodes, "num_edges": task.graph.num_edges,
-            "curves": {"train_loss": [r["curve"] for r in runs]},
+            **({"parameters_identical_across_ranks": all(r["parameters_identical_across_ranks"] for r in runs)}
+               if context.world_size > 1 and recipe.sampler else {}),
         })
         return 0
     finally:
