@@ -159,11 +159,12 @@ TASKS: dict[str, Task] = {
                 quick=("--quick",), full=("--full",), args=("--recipe", recipe),
                 quick_minutes=quick_minutes, full_minutes=full_minutes, record_task="ogbn",
             )
-            # --quick trains on a fixture in OGB's layout (no download); --full minutes are estimates (module docstring)
+            # --quick trains on a fixture in OGB's layout (no download); --full minutes are estimates from
+            # benchmarks/ogbn_epoch.py on random graphs of the OGB sizes, 1 thread (see geoconv/tasks/ogbn.py)
             for recipe, description, quick_minutes, full_minutes in [
-                ("arxiv", "OGB reference GCN (3x256, batch norm) on ogbn-arxiv, full batch, 500 epochs x 10 seeds", 0.2, 120.0),
-                ("products", "OGB reference GraphSAINT random walks + GraphSAGE on ogbn-products, 20 epochs x 10 seeds", 0.3, 60 * 24 * 4.0),
-                ("proteins", "OGB reference GCN on ogbn-proteins (edge-feature means), 1000 epochs x 10 seeds", 0.2, 360.0),
+                ("arxiv", "OGB reference GCN (3x256, batch norm) on ogbn-arxiv, full batch, 500 epochs x 10 seeds", 0.2, 19 * 60.0),
+                ("products", "OGB reference GraphSAINT random walks + GraphSAGE on ogbn-products, 20 epochs x 10 seeds", 0.3, 11 * 60.0),
+                ("proteins", "OGB reference GCN on ogbn-proteins (edge-feature means), 1000 epochs x 10 seeds", 0.2, 81 * 60.0),
             ]
         ],
     ]

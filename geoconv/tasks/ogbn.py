@@ -52,13 +52,20 @@ seed and draws its own subgraphs (``set_rank``); DistributedDataParallel
 averages the gradients; rank 0 evaluates and writes the record
 (:mod:`geoconv.sampling.distributed`, as ``examples/graphsaint.py``).
 
-Estimated full-profile times (estimates, not measurements: per-epoch times of
-the same code measured here on tolokers, 11,758 nodes and 1,038,000 directed
-edges, scaled linearly by nodes x channels + edges x channels; see
-``datasets/README.md``): arxiv ~1.5 s/epoch on 2 CPU cores, 10 x 500 epochs
-~2 h (a GPU: minutes); products ~25 min/epoch on 2 CPU cores (60 min/epoch of
-full-graph evaluation), 10 x 20 epochs ~4 days (a GPU: ~1 h); proteins
-~2 s/epoch on CPU, 10 x 1000 epochs ~6 h (a GPU: ~20 min).  The last JSON line
+Estimated full-profile times (ESTIMATES, not measurements of the real data, which is
+not on this machine): ``benchmarks/ogbn_epoch.py`` trains each recipe's own code on a
+uniform random graph of the dataset's size (proteins and products at 10 % of the
+nodes and edges, same average degree, evaluation extrapolated) on 1 thread of a
+shared 2-core CPU: arxiv 10.2 s per training epoch + 3.4 s per evaluation, 10 x 500
+epochs ~19 h; products 169 s per epoch (30 subgraphs of 20,000 roots; a lower bound:
+real random-walk subgraphs hold more edges) + ~120 s per full-graph evaluation,
+10 x 20 epochs ~11 h; proteins 27 s per epoch + 10 s per evaluation, 10 x 1000
+epochs ~81 h.  The default profile (1 seed) takes a tenth; more CPU threads or
+``torchrun`` processes (products) divide these.  On one GPU (not measured here; a
+~50x speed-up over one CPU core assumed for these sparse and dense products) the
+full profiles would take roughly 20 min (arxiv), 1 h (products, sampling on the
+CPU) and 2 h (proteins).  Full-graph evaluation of products holds a few
+``[2,449,029, 256]`` float32 activations (2.5 GB each).  The last JSON line
 printed is the record (:func:`geoconv.experiment.finish`).
 """
 

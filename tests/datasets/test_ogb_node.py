@@ -63,7 +63,7 @@ def test_loader_equals_ogb_raw_reader(tmp_path, name):
         assert "edge_attr" not in ours
     for extra in SPECS[name].node_files:
         torch.testing.assert_close(getattr(ours, extra), torch.from_numpy(graph[extra]).view(-1))
-    torch.testing.assert_close(ours.y.reshape(50, -1), torch.from_numpy(labels))
+    torch.testing.assert_close(ours.y.reshape(50, -1), torch.from_numpy(np.array(labels)))
     for part, mask in (("train", ours.train_mask), ("valid", ours.val_mask), ("test", ours.test_mask)):
         torch.testing.assert_close(ours.split_index[part], torch.from_numpy(split[part]))
         torch.testing.assert_close(mask.nonzero().view(-1), torch.from_numpy(np.sort(split[part])))
