@@ -160,3 +160,25 @@ def test_download_unpacks_and_verifies_without_network(tmp_path, monkeypatch):
     with pytest.raises(DatasetError, match="lacks"):
         download_ogb_node("ogbn-products", tmp_path / "root")
     assert not (tmp_path / "root" / "ogb" / "ogbn_products").exists()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_loader_equals_ogbs_own_dataset_class(tmp_path, name):
+    """OGB's NodePropPredDataset (download skipped: the folder is there) reads the same graph, labels and split."""
+    from ogb.nodeproppred import NodePropPredDataset
+
+    folder = write_ogb_node_fixture(name, tmp_path, num_nodes=40, num_edges=90, seed=5)
+    (folder / "processed").mkdir()  # OGB saves its processed copy there without creating the folder
+    theirs = NodePropPredDataset(name, root=str(tmp_path / "ogb"))
+    graph, labels = theirs[0]
+    split = theirs.get_idx_split()
+    ours = OGBNodeDataset(name, root=tmp_path, download=False)
+    torch.testing.assert_close(ours.edge_index, torch.from_numpy(graph["edge_index"]))
+    torch.testing.assert_close(ours.y.reshape(40, -1), torch.from_numpy(np.array(labels)))
+    if graph["edge_feat"] is not None:
+        torch.testing.assert_close(ours.edge_attr, torch.from_numpy(graph["edge_feat"]))
+    if graph["node_feat"] is not None:
+        torch.testing.assert_close(ours.x, torch.from_numpy(graph["node_feat"]))
+    for part in ("train", "valid", "test"):
+        torch.testing.assert_close(ours.split_index[part], torch.from_numpy(np.array(split[part])))
+    assert (theirs.num_tasks, theirs.num_classes, theirs.eval_metric) == (ours.num_tasks, ours.num_classes, ours.eval_metric)
