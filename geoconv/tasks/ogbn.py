@@ -111,9 +111,12 @@ class Recipe:
 
 
 RECIPES = {
-    "arxiv": Recipe("ogbn-arxiv", "gcn", True, 256, 3, 0.5, 0.01, 500, 1, 1, False),
-    "products": Recipe("ogbn-products", "sage", False, 256, 3, 0.5, 0.01, 20, 2, 10, True),
-    "proteins": Recipe("ogbn-proteins", "gcn", False, 256, 3, 0.0, 0.01, 1000, 5, 1, False),
+    "arxiv": Recipe("ogbn-arxiv", model="gcn", batch_norm=True, hidden_channels=256, num_layers=3, dropout=0.5,
+                    lr=0.01, epochs=500, eval_every=1, eval_start=1, sampler=False),
+    "products": Recipe("ogbn-products", model="sage", batch_norm=False, hidden_channels=256, num_layers=3, dropout=0.5,
+                       lr=0.01, epochs=20, eval_every=2, eval_start=10, sampler=True),
+    "proteins": Recipe("ogbn-proteins", model="gcn", batch_norm=False, hidden_channels=256, num_layers=3, dropout=0.0,
+                       lr=0.01, epochs=1000, eval_every=5, eval_start=1, sampler=False),
 }
 # products: GraphSAINT random walks (reference --batch_size 20000 --walk_length 3 --num_steps 30)
 SAINT_DEFAULTS = {"roots": 20000, "walk_length": 3, "steps_per_epoch": 30}
