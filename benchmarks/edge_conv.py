@@ -17,7 +17,10 @@ In one run (prints one JSON line):
    ``backend="auto"`` (scipy k-d tree on CPU) and, with ``--large-brute``, the chunked
    brute-force path that also runs on GPU.
 
-Both sides run alternately in the same process (the machine is shared), medians reported.
+Both sides run in the same process, timed by :func:`geoconv.benchmarking.measure` (warm-up,
+interleaved repeats, medians). The last line is the schema record (:mod:`geoconv.records`) with
+the three comparisons; the former keys (``median_s``, ``ratio_vs_*``, ``large_knn_graph``) stay
+at its top level.
 
     python benchmarks/edge_conv.py                      # defaults above, 1 thread
     python benchmarks/edge_conv.py --repeats 11 --threads 2
@@ -27,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import time
@@ -36,7 +38,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from geoconv.experiment import peak_rss_mb  # noqa: E402
+from geoconv import benchmarking  # noqa: E402
+from geoconv.benchmarking import peak_rss_mb  # noqa: E402
 
 
 def reference_knn_graph(x: torch.Tensor, k: int, num_clouds: int) -> tuple[torch.Tensor, str]:
@@ -73,22 +76,21 @@ def large_knn(num_points: int, k: int, backend: str) -> dict:
     }
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clouds", type=int, default=16)
     parser.add_argument("--points", type=int, default=1024)
     parser.add_argument("--k", type=int, default=20)
     parser.add_argument("--channels", type=int, default=64)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--large-points", type=int, default=100_000)
     parser.add_argument("--large-k", type=int, default=16)
     parser.add_argument("--large-brute", action="store_true",
                         help="also run the 100k-point knn_graph with the chunked brute-force backend (minutes: O(N^2) work)")
     parser.add_argument("--large-only", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--out", help="also write the JSON record to this file")
+    benchmarking.add_arguments(parser, repeats=7)
+    parser.set_defaults(threads=1)
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    benchmarking.setup(args)
     if args.large_only:
         record = large_knn(args.large_points, args.large_k, args.large_only)
         print(json.dumps(record))
@@ -111,7 +113,7 @@ def main(argv: list[str] | None = None) -> dict:
     reference_graph, knn_source = reference_knn_graph(x.detach(), args.k, args.clouds)
 
     def run_ours() -> None:
-        ours(x, batch).square().mean().backward()
+        ours(x, batch=batch).square().mean().backward()
 
     def run_pyg_with_graph() -> None:
         edge_index, _ = reference_knn_graph(x.detach(), args.k, args.clouds)
@@ -126,23 +128,32 @@ def main(argv: list[str] | None = None) -> dict:
     def run_knn_reference() -> None:
         reference_knn_graph(x.detach(), args.k, args.clouds)
 
-    functions = {
-        "dynamic_edge_conv": run_ours, "pyg_knn_plus_edge_conv": run_pyg_with_graph,
-        "pyg_edge_conv_only": run_pyg_conv_only, "knn_graph": run_knn_ours, "reference_knn_graph": run_knn_reference,
-    }
-    times: dict[str, list[float]] = {name: [] for name in functions}
-    for repeat in range(args.repeats + 1):  # round 0 is warm-up; sides alternate within each round
-        for name, function in functions.items():
+    def fresh(function):
+        def run() -> None:
             x.grad = None
             mlp.zero_grad(set_to_none=True)
-            start = time.perf_counter()
             function()
-            if repeat:
-                times[name].append(time.perf_counter() - start)
-    median = {name: statistics.median(values) for name, values in times.items()}
+
+        return run
+
+    functions = {
+        "geoconv DynamicEdgeConv": run_ours, "torch_geometric knn + EdgeConv": run_pyg_with_graph,
+        "torch_geometric EdgeConv only": run_pyg_conv_only, "geoconv knn_graph": run_knn_ours,
+        "reference knn_graph": run_knn_reference,
+    }
+    timings = benchmarking.measure({name: fresh(function) for name, function in functions.items()},
+                                   repeats=args.repeats, warmup=args.warmup)
+    comparisons = [
+        benchmarking.compare("DynamicEdgeConv forward+backward (graph built)", timings["geoconv DynamicEdgeConv"],
+                             timings["torch_geometric knn + EdgeConv"]),
+        benchmarking.compare("DynamicEdgeConv forward+backward (PyG graph given)", timings["geoconv DynamicEdgeConv"],
+                             timings["torch_geometric EdgeConv only"]),
+        benchmarking.compare("knn_graph", timings["geoconv knn_graph"], timings["reference knn_graph"]),
+    ]
+    median = {name: timing.median_s for name, timing in timings.items()}
     # Sanity: both sides compute the same output (BatchNorm in training mode uses batch statistics of the same edges).
     with torch.no_grad():
-        difference = (ours(x, batch) - theirs(x, reference_graph)).abs().max().item()
+        difference = (ours(x, batch=batch) - theirs(x, reference_graph)).abs().max().item()
 
     large = []
     for backend in ("auto", "brute") if args.large_brute else ("auto",):
@@ -152,24 +163,23 @@ def main(argv: list[str] | None = None) -> dict:
             capture_output=True, text=True, check=True,
         )
         large.append(json.loads(child.stdout.strip().splitlines()[-1]))
-    record = {
+    extra = {
         "benchmark": "dynamic_edge_conv_forward_backward",
         "clouds": args.clouds, "points": args.points, "k": args.k, "channels": c,
-        "repeats": args.repeats, "threads": args.threads, "torch": torch.__version__,
         "pyg_version": torch_geometric.__version__, "pyg_knn_graph_source": knn_source,
         "median_s": {name: round(value, 4) for name, value in median.items()},
-        "ratio_vs_pyg_knn_plus_edge_conv": round(median["dynamic_edge_conv"] / median["pyg_knn_plus_edge_conv"], 3),
-        "ratio_vs_pyg_edge_conv_only": round(median["dynamic_edge_conv"] / median["pyg_edge_conv_only"], 3),
-        "knn_graph_ratio_vs_reference": round(median["knn_graph"] / median["reference_knn_graph"], 3),
+        "ratio_vs_pyg_knn_plus_edge_conv": round(1.0 / comparisons[0].ratio, 3),
+        "ratio_vs_pyg_edge_conv_only": round(1.0 / comparisons[1].ratio, 3),
+        "knn_graph_ratio_vs_reference": round(1.0 / comparisons[2].ratio, 3),
         "max_abs_output_difference": difference,
         "large_knn_graph": large,
         "large_knn_graph_peak_under_4gb": all(run["peak_rss_mb"] < 4096 for run in large),
     }
-    line = json.dumps(record)
-    if args.out:
-        Path(args.out).write_text(line + "\n")
-    print(line)
-    return record
+    figures = {f"knn_graph {run['points']} points ({run['backend']}) seconds": run["seconds"] for run in large}
+    figures.update({f"knn_graph {run['points']} points ({run['backend']}) peak MB": run["peak_rss_mb"] for run in large})
+    return benchmarking.finish(args, suite="edge-conv", dataset=f"random clouds ({args.clouds} x {args.points} points)",
+                               model=f"DynamicEdgeConv(k={args.k}, {c} channels)", comparisons=comparisons,
+                               figures=figures, extra=extra)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """GCNConv forward+backward: geoconv vs torch_geometric on the same random graph.
 
-Prints one JSON line: median seconds of each, their ratio (geoconv / PyG) and peak
-memory (max RSS growth of this process during each measurement, in MB; on CUDA the
-allocator's peak).
+Both layers get the same weights and are timed with :func:`geoconv.benchmarking.measure`
+(warm-up, interleaved repeats, median). The last line printed is the schema record
+(:mod:`geoconv.records`) with the comparison; ``ratio_geoconv_over_pyg`` is kept at the top level.
 
     python benchmarks/gcn.py                 # 100,000 nodes, 1,000,000 edges, 128 -> 128
     python benchmarks/gcn.py --nodes 10000 --edges 100000 --repeats 3
@@ -11,41 +11,36 @@ allocator's peak).
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
-import time
+import sys
+from pathlib import Path
 
 import torch
 
-from geoconv.experiment import peak_rss_mb
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's geoconv
+
+from geoconv import benchmarking  # noqa: E402
 
 
-def time_forward_backward(conv: torch.nn.Module, x: torch.Tensor, edge_index: torch.Tensor, repeats: int) -> list[float]:
-    times = []
-    for _ in range(repeats + 1):  # the first call is warm-up
+def forward_backward(conv: torch.nn.Module, x: torch.Tensor, edge_index: torch.Tensor):
+    def run() -> None:
         conv.zero_grad(set_to_none=True)
         x.grad = None
-        start = time.perf_counter()
-        out = conv(x, edge_index)
-        out.square().mean().backward()
-        if x.is_cuda:
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return times[1:]
+        conv(x, edge_index).square().mean().backward()
+
+    return run
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--nodes", type=int, default=100_000)
     parser.add_argument("--edges", type=int, default=1_000_000)
     parser.add_argument("--channels", type=int, default=128)
-    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cpu")
     parser.add_argument("--x-requires-grad", action="store_true",
                         help="also back-propagate into x (a hidden layer) instead of only into the weights (an input layer)")
-    parser.add_argument("--out", help="also write the JSON record to this file")
+    benchmarking.add_arguments(parser, repeats=7)
     args = parser.parse_args(argv)
+    benchmarking.setup(args)
 
     from geoconv.nn import GCNConv
 
@@ -54,42 +49,31 @@ def main(argv: list[str] | None = None) -> dict:
     x = torch.randn(args.nodes, args.channels, generator=generator).to(args.device)
     x.requires_grad_(args.x_requires_grad)
     ours = GCNConv(args.channels, args.channels).to(args.device)
-    result: dict = {
-        "benchmark": "gcn_conv_forward_backward",
-        "nodes": args.nodes, "edges": args.edges, "channels": args.channels,
-        "repeats": args.repeats, "device": args.device, "torch": torch.__version__,
-        "threads": torch.get_num_threads(), "x_requires_grad": args.x_requires_grad,
-    }
-    rss0 = peak_rss_mb()
-    ours_times = time_forward_backward(ours, x, edge_index, args.repeats)
-    result["geoconv_median_s"] = statistics.median(ours_times)
-    result["geoconv_peak_rss_mb"] = peak_rss_mb()
+    extra: dict = {"threads_used": torch.get_num_threads()}
+    sides = {"geoconv": forward_backward(ours, x, edge_index)}
     try:
-        import torch_geometric
         from torch_geometric.nn import GCNConv as PyGGCNConv
     except ImportError:
-        result["pyg"] = "torch_geometric is not installed (pip install 'geoconv[pyg]')"
+        extra["pyg"] = "torch_geometric is not installed (pip install 'geoconv[pyg]'); geoconv alone was timed"
+        theirs = None
     else:
         theirs = PyGGCNConv(args.channels, args.channels).to(args.device)
         with torch.no_grad():
             theirs.lin.weight.copy_(ours.weight)
             theirs.bias.copy_(ours.bias)
-        pyg_times = time_forward_backward(theirs, x, edge_index, args.repeats)
-        result["pyg_version"] = torch_geometric.__version__
-        result["pyg_median_s"] = statistics.median(pyg_times)
-        result["pyg_peak_rss_mb"] = peak_rss_mb()
-        result["ratio_geoconv_over_pyg"] = result["geoconv_median_s"] / result["pyg_median_s"]
+        sides["torch_geometric"] = forward_backward(theirs, x, edge_index)
+    timings = benchmarking.measure(sides, repeats=args.repeats, warmup=args.warmup, device=args.device)
+    comparisons = []
+    figures = {"geoconv_median_s": timings["geoconv"].median_s}
+    if theirs is not None:
+        comparison = benchmarking.compare("GCNConv forward+backward", timings["geoconv"], timings["torch_geometric"])
+        comparisons.append(comparison)
+        extra["ratio_geoconv_over_pyg"] = 1.0 / comparison.ratio
         with torch.no_grad():
-            difference = (ours(x.detach(), edge_index) - theirs(x.detach(), edge_index)).abs().max().item()
-        result["max_abs_output_difference"] = difference
-    result["rss_before_mb"] = rss0
-    # The peak only grows: geoconv runs first, so its peak is not inflated by PyG's.
-    line = json.dumps(result)
-    print(line)
-    if args.out:
-        with open(args.out, "w") as handle:
-            handle.write(line + "\n")
-    return result
+            extra["max_abs_output_difference"] = (ours(x.detach(), edge_index) - theirs(x.detach(), edge_index)).abs().max().item()
+    return benchmarking.finish(args, suite="gcn", dataset=f"random graph ({args.nodes} nodes, {args.edges} edges)",
+                               model=f"GCNConv({args.channels}, {args.channels})", comparisons=comparisons,
+                               figures=figures, extra=extra)
 
 
 if __name__ == "__main__":

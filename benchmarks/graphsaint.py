@@ -27,9 +27,11 @@ built for the pre-sampling time is also timed
 (``geoconv_subgraphs_per_s_with_norms``: edge ids and ``edge_norm`` gathers
 included).
 
-Both sides run in this process, interleaved, ``--repeats`` times; the median
-is reported (the machine is shared, so absolute numbers are noisy; ratios
-are more stable).  Peak memory = growth of this process's max RSS.
+Both sides run in this process, timed by :func:`geoconv.benchmarking.measure`
+(``--warmup`` untimed epochs, then ``--repeats`` interleaved epochs, median; the
+machine is shared, so absolute numbers are noisy; ratios are more stable).  Peak
+memory = growth of this process's max RSS.  The last line is the schema record
+(:mod:`geoconv.records`) with one comparison per sampler and reference.
 
     python benchmarks/graphsaint.py                       # ego-Twitter + 2M-node synthetic graph
     python benchmarks/graphsaint.py --no-synthetic --steps 10 --repeats 3
@@ -39,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import time
@@ -48,7 +49,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from geoconv.experiment import peak_rss_mb  # noqa: E402
+from geoconv import benchmarking  # noqa: E402
+from geoconv.benchmarking import peak_rss_mb  # noqa: E402
 
 from geoconv.data import Graph  # noqa: E402
 from geoconv.sampling import (  # noqa: E402
@@ -134,16 +136,15 @@ def pyg_sampler(kind: str, edge_index: torch.Tensor, num_nodes: int, batch_size:
                                        sample_coverage=0)
 
 
-def measure_pyg(loader, seed: int) -> tuple[float, float, float]:
-    """(subgraphs per second, mean nodes, mean edges) over one pass of a PyG GraphSAINT loader."""
+def pyg_epoch(loader, seed: int) -> tuple[int, int, int]:
+    """(subgraphs, nodes, edges) of one pass of a PyG GraphSAINT loader."""
     torch.manual_seed(seed)  # PyG's samplers draw from the global generator
-    start = time.perf_counter()
     nodes = edges = steps = 0
     for data in loader:
         nodes += data.num_nodes
         edges += data.num_edges
         steps += 1
-    return steps / (time.perf_counter() - start), nodes / steps, edges / steps
+    return steps, nodes, edges
 
 
 def geoconv_sampler(kind: str, graph: Graph, batch_size: int, walk_length: int, steps: int, coverage: float, seed: int):
@@ -155,29 +156,39 @@ def geoconv_sampler(kind: str, graph: Graph, batch_size: int, walk_length: int, 
                                        walk_length=walk_length, seed=seed)
 
 
-def measure_throughput(sampler, steps: int) -> tuple[float, float, float]:
-    """(subgraphs per second, mean nodes, mean edges) over one epoch of ``steps`` subgraphs."""
-    start = time.perf_counter()
+def geoconv_epoch(sampler, steps: int) -> tuple[int, int, int]:
+    """(subgraphs, nodes, edges) of one epoch of ``steps`` subgraphs."""
     nodes = edges = 0
     for step in range(steps):
         sub = sampler.subgraph(step)
         nodes += sub.num_nodes
         edges += sub.num_edges
-    return steps / (time.perf_counter() - start), nodes / steps, edges / steps
+    return steps, nodes, edges
 
 
-def measure_baseline(baseline: PyGUtilsBaseline, steps: int, seed: int) -> tuple[float, float, float]:
+def baseline_epoch(baseline: PyGUtilsBaseline, steps: int, seed: int) -> tuple[int, int, int]:
     generator = torch.Generator().manual_seed(seed)
-    start = time.perf_counter()
     nodes = edges = 0
     for _ in range(steps):
         node, edge_index = baseline.sample(generator)
         nodes += node.numel()
         edges += edge_index.shape[1]
-    return steps / (time.perf_counter() - start), nodes / steps, edges / steps
+    return steps, nodes, edges
 
 
-def ego_twitter(args) -> dict:
+def timed_epochs(epoch, args) -> tuple[benchmarking.Timing, list[tuple[int, int, int]]]:
+    """One side timed alone by the shared helper (epoch k gets k as its seed offset)."""
+    counts: list[tuple[int, int, int]] = []
+    timing = benchmarking.measure({"side": lambda: counts.append(epoch(len(counts)))},
+                                  repeats=args.repeats, warmup=args.warmup)["side"]
+    return timing, counts
+
+
+def mean_size(counts: list[tuple[int, int, int]], which: int) -> float:
+    return round(sum(c[which] for c in counts) / sum(c[0] for c in counts), 1)
+
+
+def ego_twitter(args, comparisons: list) -> dict:
     from geoconv.datasets import SNAPGraph
 
     graph = SNAPGraph("ego-twitter-undirected", root=args.data_root)
@@ -191,47 +202,58 @@ def ego_twitter(args) -> dict:
         pyg = (pyg_sampler(kind, graph.edge_index, graph.num_nodes, budgets[kind], args.walk_length, args.steps)
                if status["available"] else None)
         pyg_error = None
-        ours, theirs, compiled = [], [], []
-        for repeat in range(args.repeats):
-            sampler.set_epoch(repeat)
-            ours.append(measure_throughput(sampler, args.steps))
-            theirs.append(measure_baseline(baseline, args.steps, args.seed + repeat))
-            if pyg is not None:
-                try:
-                    compiled.append(measure_pyg(pyg, args.seed + repeat))
-                except (RuntimeError, MemoryError) as error:
-                    # PyG's edge sampler draws a [batch_size, E] random matrix per subgraph
-                    # (43 GB for 4,000 edges of ego-Twitter): record why it cannot run.
-                    pyg_error = f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"
-                    pyg = None
-        ours_rate = statistics.median(r[0] for r in ours)
-        theirs_rate = statistics.median(r[0] for r in theirs)
+        counts: dict[str, list[tuple[int, int, int]]] = {"geoconv": [], "pyg_utils_baseline": [], "torch_geometric": []}
+
+        def run_geoconv() -> None:
+            sampler.set_epoch(len(counts["geoconv"]))
+            counts["geoconv"].append(geoconv_epoch(sampler, args.steps))
+
+        sides = {
+            "geoconv": run_geoconv,
+            "pyg_utils_baseline": lambda: counts["pyg_utils_baseline"].append(
+                baseline_epoch(baseline, args.steps, args.seed + len(counts["pyg_utils_baseline"]))),
+        }
+        if pyg is not None:
+            try:  # a first pass outside the timing: PyG's edge sampler may not be able to run at all
+                pyg_epoch(pyg, args.seed)
+            except (RuntimeError, MemoryError) as error:
+                # PyG's edge sampler draws a [batch_size, E] random matrix per subgraph
+                # (43 GB for 4,000 edges of ego-Twitter): record why it cannot run.
+                pyg_error = f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"
+            else:
+                sides["torch_geometric"] = lambda: counts["torch_geometric"].append(
+                    pyg_epoch(pyg, args.seed + len(counts["torch_geometric"])))
+        timings = benchmarking.measure(sides, repeats=args.repeats, warmup=args.warmup)
+        rates = {name: args.steps / timing.median_s for name, timing in timings.items()}
+        for name, timing in timings.items():
+            if name != "geoconv":
+                comparisons.append(benchmarking.compare(f"{kind} sampler, {args.steps} subgraphs", timings["geoconv"], timing))
         start = time.perf_counter()
         with_norms = geoconv_sampler(kind, graph, budgets[kind], args.walk_length, args.steps, args.sample_coverage, args.seed)
         presample_seconds = time.perf_counter() - start
         # Training draws with norms: edge ids are then needed for edge_norm (not timed against PyG, whose
         # loader with sample_coverage=0 skips its norms too).
-        with_norms_rate = statistics.median(measure_throughput(with_norms, args.steps)[0] for _ in range(args.repeats))
+        norms_timing, _ = timed_epochs(lambda k: geoconv_epoch(with_norms, args.steps), args)
         result["samplers"][kind] = {
             "batch_size": budgets[kind],
-            "geoconv_subgraphs_per_s": round(ours_rate, 2),
-            "pyg_utils_baseline_subgraphs_per_s": round(theirs_rate, 2),
-            "speedup_vs_pyg_utils_baseline": round(ours_rate / theirs_rate, 2),
-            "mean_nodes": round(statistics.fmean(r[1] for r in ours), 1),
-            "mean_edges": round(statistics.fmean(r[2] for r in ours), 1),
-            "baseline_mean_nodes": round(statistics.fmean(r[1] for r in theirs), 1),
-            "baseline_mean_edges": round(statistics.fmean(r[2] for r in theirs), 1),
+            "geoconv_subgraphs_per_s": round(rates["geoconv"], 2),
+            "pyg_utils_baseline_subgraphs_per_s": round(rates["pyg_utils_baseline"], 2),
+            "speedup_vs_pyg_utils_baseline": round(rates["geoconv"] / rates["pyg_utils_baseline"], 2),
+            "mean_nodes": mean_size(counts["geoconv"], 1),
+            "mean_edges": mean_size(counts["geoconv"], 2),
+            "baseline_mean_nodes": mean_size(counts["pyg_utils_baseline"], 1),
+            "baseline_mean_edges": mean_size(counts["pyg_utils_baseline"], 2),
             **({"pyg_error": pyg_error} if pyg_error else {}),
-            **({} if not compiled else {
-                "pyg_subgraphs_per_s": round(statistics.median(r[0] for r in compiled), 2),
-                "speedup_vs_pyg": round(ours_rate / statistics.median(r[0] for r in compiled), 2),
-                "pyg_mean_nodes": round(statistics.fmean(r[1] for r in compiled), 1),
-                "pyg_mean_edges": round(statistics.fmean(r[2] for r in compiled), 1),
+            **({} if "torch_geometric" not in rates else {
+                "pyg_subgraphs_per_s": round(rates["torch_geometric"], 2),
+                "speedup_vs_pyg": round(rates["geoconv"] / rates["torch_geometric"], 2),
+                "pyg_mean_nodes": mean_size(counts["torch_geometric"], 1),
+                "pyg_mean_edges": mean_size(counts["torch_geometric"], 2),
             }),
             "sample_coverage": args.sample_coverage,
             "presampling_s": round(presample_seconds, 2),
             "presampled_subgraphs": with_norms.num_presampled,
-            "geoconv_subgraphs_per_s_with_norms": round(with_norms_rate, 2),
+            "geoconv_subgraphs_per_s_with_norms": round(args.steps / norms_timing.median_s, 2),
         }
         print(json.dumps({kind: result["samplers"][kind]}), file=sys.stderr, flush=True)
     return result
@@ -254,7 +276,8 @@ def synthetic_one(args, num_nodes: int) -> dict:
                                           sample_coverage=args.synthetic_coverage, seed=args.seed)
     setup_seconds = time.perf_counter() - start
     rss_setup = peak_rss_mb()
-    rate, mean_nodes, mean_edges = measure_throughput(sampler, args.steps)
+    timing, counts = timed_epochs(lambda k: geoconv_epoch(sampler, args.steps), args)
+    rate, mean_nodes, mean_edges = args.steps / timing.median_s, mean_size(counts, 1), mean_size(counts, 2)
     return {
         "num_nodes": num_nodes, "num_directed_edges": graph.num_edges,
         "graph_build_s": round(build_seconds, 2),
@@ -275,7 +298,8 @@ def synthetic(args) -> dict:
     for num_nodes in args.synthetic_sizes:
         command = [sys.executable, __file__, "--synthetic-worker", str(num_nodes), "--roots", str(args.roots),
                    "--walk-length", str(args.walk_length), "--steps", str(args.steps), "--seed", str(args.seed),
-                   "--synthetic-coverage", str(args.synthetic_coverage), "--threads", str(args.threads)]
+                   "--synthetic-coverage", str(args.synthetic_coverage), "--threads", str(args.threads),
+                   "--repeats", str(args.repeats), "--warmup", str(args.warmup)]
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         rows.append(json.loads(output.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
@@ -283,7 +307,7 @@ def synthetic(args) -> dict:
             "sizes": rows}
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-root", default=None, help="data root holding snap/ego-twitter-undirected.jlg")
     parser.add_argument("--samplers", nargs="+", default=["node", "edge", "rw"], choices=["node", "edge", "rw"])
@@ -292,34 +316,38 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--roots", type=int, default=2000)
     parser.add_argument("--walk-length", type=int, default=4)
     parser.add_argument("--steps", type=int, default=20, help="subgraphs per measurement")
-    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sample-coverage", type=float, default=10, help="coverage of the timed pre-sampling")
     parser.add_argument("--no-synthetic", action="store_true")
     parser.add_argument("--no-ego-twitter", action="store_true")
     parser.add_argument("--synthetic-sizes", type=int, nargs="+", default=[200_000, 2_000_000])
     parser.add_argument("--synthetic-coverage", type=float, default=1)
-    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", help="also write the JSON record to this file")
     parser.add_argument("--synthetic-worker", type=int, default=None, help=argparse.SUPPRESS)
+    benchmarking.add_arguments(parser, repeats=3)
+    parser.set_defaults(threads=1)
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    benchmarking.setup(args)
     if args.synthetic_worker is not None:
         row = synthetic_one(args, args.synthetic_worker)
         print(json.dumps(row))
         return row
-    result = {"benchmark": "graphsaint", "threads": args.threads, "steps": args.steps, "repeats": args.repeats}
+    extra: dict = {"benchmark": "graphsaint", "steps": args.steps}
+    comparisons: list = []
+    figures: dict[str, float] = {}
     if not args.no_ego_twitter:
-        result["ego_twitter"] = ego_twitter(args)
+        extra["ego_twitter"] = ego_twitter(args, comparisons)
+        for kind, row in extra["ego_twitter"]["samplers"].items():
+            figures[f"ego-Twitter {kind} sampler geoconv subgraphs/s"] = row["geoconv_subgraphs_per_s"]
+            figures[f"ego-Twitter {kind} pre-sampling s"] = row["presampling_s"]
     if not args.no_synthetic:
-        result["synthetic"] = synthetic(args)
-    result["torch"] = torch.__version__
-    line = json.dumps(result)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(line + "\n")
-    print(line)
-    return result
+        extra["synthetic"] = synthetic(args)
+        for row in extra["synthetic"]["sizes"]:
+            figures[f"circulant {row['num_nodes']} nodes rw ms/subgraph"] = row["ms_per_subgraph"]
+            figures[f"circulant {row['num_nodes']} nodes peak MB"] = row["peak_rss_mb_after_sampling"]
+    datasets = (["ego-twitter"] if not args.no_ego_twitter else []) + (["synthetic circulant"] if not args.no_synthetic else [])
+    return benchmarking.finish(args, suite="graphsaint", dataset=", ".join(datasets) or "none",
+                               model="GraphSAINT samplers (" + ", ".join(args.samplers) + ")",
+                               comparisons=comparisons, figures=figures, extra=extra)
 
 
 if __name__ == "__main__":

@@ -10,29 +10,33 @@ here; the issue's measurements on this machine are quoted for comparison:
 fandisk (8,625 edges) to half in about 0.6 s (about 7,100 edges collapsed per
 second), and a crash on the bunny.  In the same run, a lean sequential heap
 loop written here (same order and rules, plain Python) is timed as an
-in-process baseline.  Wall times are noisy on a shared CPU: CPU times
-(``time.process_time``) are reported next to them.
+in-process baseline, interleaved with :func:`mesh_pool` by
+:func:`geoconv.benchmarking.measure` (warm-up, alternating repeats, median).  Wall
+times are noisy on a shared CPU: CPU times (``time.process_time``) are reported
+next to them.
 
     python benchmarks/mesh_pool.py --threads 1
+    python benchmarks/mesh_pool.py --meshes armadillo_T54 --repeats 1 --warmup 0   # seconds
 
-The last line is JSON: edges_before, edges_after, pool_seconds (median wall),
-pool_seconds_min, pool_cpu_seconds, edges_collapsed_per_second,
-mesh_conv_seconds (forward+backward), and per-mesh results.
+The last line is the schema record (:mod:`geoconv.records`: comparisons with the
+sequential loop per mesh) with, at the top level, edges_before, edges_after,
+pool_seconds (median wall), pool_seconds_min, pool_cpu_seconds,
+edges_collapsed_per_second, mesh_conv_seconds (forward+backward) of the first mesh
+(the bunny by default), and per-mesh results.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from geoconv import benchmarking  # noqa: E402
 from geoconv.data.mesh_io import read_mesh  # noqa: E402
 from geoconv.datasets.base import data_root  # noqa: E402
 from geoconv.nn import MeshConv  # noqa: E402
@@ -48,29 +52,13 @@ REFERENCE = {"fandisk": {"pool_seconds": 0.6, "edges_collapsed_per_second": 7100
              "bunny": {"crashed": "assertion in its pooling at 19,307 of 24,326 edges"}}
 
 
-def time_pool(pos, face, topology, x, repeats: int) -> dict:
-    edges = topology.edge.shape[0]
+def pool_target(topology) -> int:
+    """Half the edges (closed meshes keep a multiple of 3 edges)."""
+    edges = topology.edge_index.shape[1]
     target = edges // 2
     if not bool((topology.neighbor[:, 2] < 0).any()):
-        target += (edges - target) % 3  # closed meshes keep a multiple of 3 edges
-    walls, cpus = [], []
-    result = None
-    for _ in range(repeats):
-        start_wall, start_cpu = time.perf_counter(), time.process_time()
-        result = mesh_pool(x, pos, face, topology.edge, target, face_edge=topology.face_edge)
-        walls.append(time.perf_counter() - start_wall)
-        cpus.append(time.process_time() - start_cpu)
-    after = result.topology.edge.shape[0]
-    check_mesh(result.pos, result.face)  # raises if the result is not a manifold
-    median = statistics.median(walls)
-    return {
-        "edges_before": edges, "edges_after": after, "target": target, "exact": after == target,
-        "euler_before": euler_characteristic(face, pos.shape[0]),
-        "euler_after": euler_characteristic(result.face, result.pos.shape[0]),
-        "pool_seconds": round(median, 4), "pool_seconds_min": round(min(walls), 4),
-        "pool_cpu_seconds": round(statistics.median(cpus), 4),
-        "edges_collapsed_per_second": round((edges - after) / median),
-    }
+        target += (edges - target) % 3
+    return target
 
 
 def sequential_pool(x, face, edge, target) -> int:
@@ -163,82 +151,97 @@ def sequential_pool(x, face, edge, target) -> int:
     return edges_left
 
 
-def time_baseline(x, face, edge, target: int, repeats: int) -> dict:
-    walls, cpus, reached = [], [], None
-    for _ in range(repeats):
-        start_wall, start_cpu = time.perf_counter(), time.process_time()
-        reached = sequential_pool(x, face, edge, target)
-        walls.append(time.perf_counter() - start_wall)
-        cpus.append(time.process_time() - start_cpu)
-    return {"edges_after": reached, "pool_seconds": round(statistics.median(walls), 4),
-            "pool_cpu_seconds": round(statistics.median(cpus), 4)}
-
-
-def time_conv(x: torch.Tensor, neighbors: torch.Tensor, channels: int, repeats: int) -> float:
+def conv_step(x: torch.Tensor, neighbors: torch.Tensor, channels: int):
     torch.manual_seed(0)
     first, second = MeshConv(x.shape[1], channels), MeshConv(channels, channels)
     features = x.float()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = second(torch.relu(first(features, neighbors)), neighbors)
-        out.square().mean().backward()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+
+    def run() -> None:
+        first.zero_grad(set_to_none=True)
+        second.zero_grad(set_to_none=True)
+        second(torch.relu(first(features, neighbors)), neighbors).square().mean().backward()
+
+    return run
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-root", default=None,
                         help="folder holding meshes/... (default: $GEOCONV_DATA, else ../shared/data)")
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--meshes", nargs="+", default=list(MESHES), choices=list(MESHES),
+                        help="meshes to pool; the first gives the headline figures (default: all, bunny first)")
     parser.add_argument("--channels", type=int, default=64, help="MeshConv width for the conv timing")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the sequential heap-loop baseline")
+    benchmarking.add_arguments(parser, repeats=7)
+    parser.set_defaults(threads=1)
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    benchmarking.setup(args)
     root = data_root(args.data_root)
     shared = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
     if args.data_root is None and not (root / MESHES["bunny"]).exists() and (shared / MESHES["bunny"]).exists():
         root = shared  # the project's offline copy
-    per_mesh = {}
+    per_mesh, comparisons = {}, []
     conv_seconds = None
-    for name, relative in MESHES.items():
-        pos, face = read_mesh(root / relative, dtype=torch.float64)
+    for name in args.meshes:
+        pos, face = read_mesh(root / MESHES[name], dtype=torch.float64)
         pos, face, _ = repair_mesh(pos, face)
         topology = check_mesh(pos, face)
         x = mesh_edge_features(pos, topology.edge_points)
-        per_mesh[name] = time_pool(pos, face, topology, x, args.repeats)
+        target = pool_target(topology)
+        pooled, reached = [], []
+
+        def pool() -> None:
+            pooled[:] = [mesh_pool(x, topology.edge_index, face, pos, target, face_edge=topology.face_edge)]
+
+        sides = {"geoconv mesh_pool": pool}
         if not args.no_baseline:
-            base = time_baseline(x, face, topology.edge, per_mesh[name]["target"], max(1, args.repeats // 3))
-            per_mesh[name]["sequential_baseline"] = base
-            per_mesh[name]["speedup_vs_sequential_cpu"] = round(base["pool_cpu_seconds"] / per_mesh[name]["pool_cpu_seconds"], 2)
-            per_mesh[name]["speedup_vs_sequential_wall"] = round(base["pool_seconds"] / per_mesh[name]["pool_seconds"], 2)
+            sides["sequential heap loop"] = lambda: reached.__setitem__(slice(None), [sequential_pool(x, face, topology.edge_index.t(), target)])
+        timings = benchmarking.measure(sides, repeats=args.repeats, warmup=args.warmup)
+        ours = timings["geoconv mesh_pool"]
+        result = pooled[0]
+        after = result.topology.edge_index.shape[1]
+        check_mesh(result.pos, result.face)  # raises if the result is not a manifold
+        edges = topology.edge_index.shape[1]
+        per_mesh[name] = {
+            "edges_before": edges, "edges_after": after, "target": target, "exact": after == target,
+            "euler_before": euler_characteristic(face, pos.shape[0]),
+            "euler_after": euler_characteristic(result.face, result.pos.shape[0]),
+            "pool_seconds": round(ours.median_s, 4), "pool_seconds_min": round(min(ours.seconds), 4),
+            "pool_cpu_seconds": round(ours.median_cpu_s, 4),
+            "edges_collapsed_per_second": round((edges - after) / ours.median_s),
+        }
+        if not args.no_baseline:
+            base = timings["sequential heap loop"]
+            per_mesh[name]["sequential_baseline"] = {"edges_after": reached[0], "pool_seconds": round(base.median_s, 4),
+                                                     "pool_cpu_seconds": round(base.median_cpu_s, 4)}
+            for clock in ("cpu", "wall"):
+                comparison = benchmarking.compare(f"pool {name} to half", ours, base, clock=clock)
+                comparisons.append(comparison)
+                per_mesh[name][f"speedup_vs_sequential_{clock}"] = round(comparison.ratio, 2)
         if name in REFERENCE and "pool_seconds" in REFERENCE[name]:
-            per_mesh[name]["speedup_vs_reference"] = round(REFERENCE[name]["pool_seconds"] / per_mesh[name]["pool_seconds"], 2)
-        print(json.dumps({name: per_mesh[name]}), flush=True)
-        if name == "bunny":
-            conv_seconds = time_conv(x, topology.neighbor, args.channels, args.repeats)
-    bunny = per_mesh["bunny"]
-    record = {
+            # Quoted from the issue, not measured here: kept beside the record, not as a comparison.
+            per_mesh[name]["speedup_vs_reference_quoted"] = round(REFERENCE[name]["pool_seconds"] / ours.median_s, 2)
+        print(json.dumps({name: per_mesh[name]}), file=sys.stderr, flush=True)
+        if name == args.meshes[0]:
+            conv = benchmarking.measure({"MeshConv": conv_step(x, topology.neighbor, args.channels)},
+                                        repeats=args.repeats, warmup=args.warmup)
+            conv_seconds = conv["MeshConv"].median_s
+    head = per_mesh[args.meshes[0]]
+    extra = {
         "benchmark": "mesh_pool",
-        "mesh": "stanford bunny (repaired)",
-        "edges_before": bunny["edges_before"],
-        "edges_after": bunny["edges_after"],
-        "pool_seconds": bunny["pool_seconds"],
-        "pool_seconds_min": bunny["pool_seconds_min"],
-        "pool_cpu_seconds": bunny["pool_cpu_seconds"],
-        "edges_collapsed_per_second": bunny["edges_collapsed_per_second"],
-        "speedup_vs_sequential_cpu": bunny.get("speedup_vs_sequential_cpu"),
+        "mesh": args.meshes[0] + (" (stanford bunny, repaired)" if args.meshes[0] == "bunny" else " (repaired)"),
+        **{key: head[key] for key in ("edges_before", "edges_after", "pool_seconds", "pool_seconds_min", "pool_cpu_seconds",
+                                      "edges_collapsed_per_second")},
+        "speedup_vs_sequential_cpu": head.get("speedup_vs_sequential_cpu"),
         "mesh_conv_seconds": round(conv_seconds, 4),
         "mesh_conv_setting": f"MeshConv(5->{args.channels}) + MeshConv({args.channels}->{args.channels}), forward+backward, float32",
         "meshes": per_mesh,
         "reference_measured_in_issue": REFERENCE,
-        "threads": args.threads,
-        "repeats": args.repeats,
     }
-    print(json.dumps(record), flush=True)
-    return record
+    figures = {f"{name} edges collapsed per second": float(m["edges_collapsed_per_second"]) for name, m in per_mesh.items()}
+    figures["mesh_conv_seconds"] = round(conv_seconds, 4)
+    return benchmarking.finish(args, suite="mesh-pool", dataset=", ".join(args.meshes), model="mesh_pool to half the edges",
+                               comparisons=comparisons, figures=figures, extra=extra)
 
 
 if __name__ == "__main__":

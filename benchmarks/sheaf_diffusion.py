@@ -2,17 +2,18 @@
 
 One epoch = forward on the whole graph, cross-entropy on the training nodes
 of split 0, backward.  All variants use stalk dimension d = 3 and the same
-width, and are timed in the same process, interleaved (variant order rotates
-every repeat), so that their ratios survive a noisy shared CPU; the median
-over --repeats is reported, both as wall-clock and as process CPU time (with
+width, and are timed in the same process by :func:`geoconv.benchmarking.measure`
+(warm-up, interleaved repeats in alternating order), so that their ratios
+survive a noisy shared CPU; the median over --repeats is reported, both as wall-clock and as process CPU time (with
 --threads 1 the CPU time is the compute itself; on a CPU shared with other
 jobs the wall-clock time mostly measures waiting).  Peak memory is measured in a fresh subprocess per
 variant: the growth of the process's peak resident memory (VmHWM) during the
 first two epochs (activations, gradients), over the baseline after loading the
 data and building the model.
 
-Prints one JSON line; ``general_over_diag`` (CPU time) is the ratio that the
-issue bounds by 3.
+The last line is the schema record (:mod:`geoconv.records`; the variant ratios
+are figures, there is no reference implementation to compare with);
+``general_over_diag`` (CPU time) is the ratio that the issue bounds by 3.
 
     python benchmarks/sheaf_diffusion.py --threads 1
 """
@@ -22,17 +23,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from geoconv.experiment import peak_rss_mb  # noqa: E402
+from geoconv import benchmarking  # noqa: E402
+from geoconv.benchmarking import peak_rss_mb  # noqa: E402
 
 from geoconv.data.transforms import normalize_features  # noqa: E402
 from geoconv.datasets import GeomGCNGraph  # noqa: E402
@@ -42,7 +42,7 @@ VARIANTS = {"diag": DiagSheafDiffusion, "bundle": BundleSheafDiffusion, "general
 
 
 def load(args):
-    graph = normalize_features(GeomGCNGraph("film", root=args.data_root)).split(0)
+    graph = normalize_features(GeomGCNGraph(args.dataset, root=args.data_root)).with_split(0)
     return graph
 
 
@@ -67,40 +67,30 @@ def memory_child(args) -> None:
     print(json.dumps({"baseline_mb": round(before, 1), "peak_mb": round(peak_rss_mb(), 1)}))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--hidden", type=int, default=32, help="channels per stalk dimension (default 32)")
     parser.add_argument("--stalk-dim", type=int, default=3)
     parser.add_argument("--layers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--data-root", default=None)
+    parser.add_argument("--dataset", default="film", help="a Geom-GCN graph (default film; texas for a quick check)")
     parser.add_argument("--memory-variant", default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    benchmarking.add_arguments(parser, repeats=5)
+    args = parser.parse_args(argv)
+    benchmarking.setup(args)
     if args.memory_variant:
         memory_child(args)
-        return
+        return None
 
-    graph = load(args)
-    models = {name: build(name, graph, args) for name in VARIANTS}
-    for model in models.values():
-        epoch(model, graph)  # warm-up
-    times: dict[str, list[float]] = {name: [] for name in VARIANTS}
-    cpu_times: dict[str, list[float]] = {name: [] for name in VARIANTS}
-    names = list(VARIANTS)
-    for repeat in range(args.repeats):
-        order = names[repeat % len(names):] + names[:repeat % len(names)]
-        for name in order:
-            start, cpu_start = time.perf_counter(), time.process_time()
-            epoch(models[name], graph)
-            cpu_times[name].append(time.process_time() - cpu_start)
-            times[name].append(time.perf_counter() - start)
+    graph = load(args).to(args.device)
+    models = {name: build(name, graph, args).to(args.device) for name in VARIANTS}
+    timings = benchmarking.measure({name: (lambda model=model: epoch(model, graph)) for name, model in models.items()},
+                                   repeats=args.repeats, warmup=args.warmup, device=args.device)
+    cpu_times = {name: timing.cpu_seconds for name, timing in timings.items()}
 
     memory = {}
     for name in VARIANTS:
-        command = [sys.executable, __file__, "--memory-variant", name, "--hidden", str(args.hidden),
+        command = [sys.executable, __file__, "--memory-variant", name, "--dataset", args.dataset, "--hidden", str(args.hidden),
                    "--stalk-dim", str(args.stalk_dim), "--layers", str(args.layers)]
         if args.threads:
             command += ["--threads", str(args.threads)]
@@ -111,18 +101,16 @@ def main() -> None:
             raise RuntimeError(f"the memory measurement of {name} failed:\n{child.stderr}")
         memory[name] = json.loads(child.stdout.strip().splitlines()[-1])
 
-    median = {name: statistics.median(values) for name, values in times.items()}
-    cpu = {name: statistics.median(values) for name, values in cpu_times.items()}
-    record = {
+    median = {name: timing.median_s for name, timing in timings.items()}
+    cpu = {name: timing.median_cpu_s for name, timing in timings.items()}
+    extra = {
         "benchmark": "sheaf_diffusion_epoch",
-        "dataset": "film",
         "num_nodes": graph.num_nodes,
         "num_edges": graph.num_edges,
         "stalk_dim": args.stalk_dim,
         "hidden_channels": args.hidden,
         "num_layers": args.layers,
-        "threads": torch.get_num_threads(),
-        "repeats": args.repeats,
+        "threads_used": torch.get_num_threads(),
         "epoch_cpu_seconds_median": {name: round(value, 4) for name, value in cpu.items()},
         "epoch_wall_seconds_median": {name: round(value, 4) for name, value in median.items()},
         "epoch_cpu_seconds_all": {name: [round(v, 4) for v in values] for name, values in cpu_times.items()},
@@ -133,7 +121,10 @@ def main() -> None:
         "general_over_diag_wall": round(median["general"] / median["diag"], 2),
         "general_within_3x_diag": cpu["general"] <= 3 * cpu["diag"],
     }
-    print(json.dumps(record))
+    figures = {key: extra[key] for key in ("bundle_over_diag", "general_over_diag", "general_over_diag_wall")}
+    figures.update({f"{name} epoch CPU seconds": round(value, 4) for name, value in cpu.items()})
+    return benchmarking.finish(args, suite="sheaf-diffusion", dataset=args.dataset, model=f"NSD diag/bundle/general (d={args.stalk_dim})",
+                               figures=figures, extra=extra)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,11 @@ For each lmax, on the same random edges and node features ``C x (0e + 1o + 2e + 
   tests/nn/test_so2_convolution.py) and rotation back; also ``mmax = 2`` (eSCN's setting).
 
 Both sides run forward + backward (gradients of the features and the weights) in the same
-process, interleaved, median of ``--repeats`` after one warm-up; times are CPU seconds of the
-process by default (``--clock process``; with ``--threads 1`` they do not count the time other
-processes on a shared machine take), or elapsed seconds (``--clock wall``).  The last line is JSON with
+process, timed by :func:`geoconv.benchmarking.measure` (``--warmup`` untimed calls, then
+``--repeats`` interleaved repeats, median); times are CPU seconds of the process by default
+(``--clock process``; with ``--threads 1`` they do not count the time other processes on a shared
+machine take), or elapsed seconds (``--clock wall``).  The last line is the schema record
+(:mod:`geoconv.records`: one comparison per lmax, the cost-vs-lmax series) with, at the top level,
 ``lmax``, ``so2_seconds``, ``e3nn_seconds``, ``speedup`` (e3nn / so2) and
 ``so2_growth_exponent``: the slope of log(time) against log(L), L = lmax + 1, by least squares
 over the measured lmax.  e3nn above ``--e3nn-max-lmax`` is not run (``null``), as its cost grows
@@ -49,14 +51,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's geoconv
+
+from geoconv import benchmarking  # noqa: E402
+from geoconv.records import Series  # noqa: E402
 
 
 def growth_exponent(lmaxes: list[int], seconds: list[float | None]) -> float | None:
@@ -68,28 +71,21 @@ def growth_exponent(lmaxes: list[int], seconds: list[float | None]) -> float | N
     return sum((x - mean_x) * (y - mean_y) for x, y in points) / sum((x - mean_x) ** 2 for x, _ in points)
 
 
-def timed(step, clock) -> float:
-    start = clock()
-    step()
-    return clock() - start
-
-
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lmax", type=int, nargs="+", default=[2, 4, 6, 8])
     parser.add_argument("--edges", type=int, default=10_000)
     parser.add_argument("--channels", type=int, default=32)
-    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--e3nn-max-lmax", type=int, default=8, help="skip e3nn above this lmax")
-    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--clock", choices=["process", "wall"], default="process",
                         help="process: CPU seconds of this process (robust on a shared machine, with --threads 1); "
                              "wall: elapsed seconds")
-    parser.add_argument("--out", help="also write the JSON record to this file")
+    benchmarking.add_arguments(parser, repeats=3)
+    parser.set_defaults(threads=1)
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    clock = time.process_time if args.clock == "process" else time.perf_counter
+    benchmarking.setup(args)
+    clock = "cpu" if args.clock == "process" else "wall"
 
     from e3nn import o3
 
@@ -100,31 +96,32 @@ def main(argv: list[str] | None = None) -> dict:
     channels, num_edges = args.channels, args.edges
     record: dict = {
         "benchmark": "so2_conv_vs_e3nn_fully_connected_tensor_product_forward_backward",
-        "edges": num_edges, "channels": channels, "repeats": args.repeats, "threads": torch.get_num_threads(),
-        "clock": args.clock,
-        "torch": torch.__version__, "e3nn": __import__("e3nn").__version__,
+        "edges": num_edges, "channels": channels, "threads_used": torch.get_num_threads(),
+        "e3nn": __import__("e3nn").__version__,
         "lmax": [], "so2_seconds": [], "so2_mmax2_seconds": [], "e3nn_seconds": [], "speedup": [],
         "so2_parameters": [], "e3nn_parameters": [],
     }
+    comparisons = []
     for lmax in args.lmax:
         print(f"lmax={lmax} ...", file=sys.stderr, flush=True)
         size = (lmax + 1) ** 2
-        edge_vec = torch.randn(num_edges, 3, generator=generator)
-        x = torch.randn(num_edges, size, channels, generator=generator, requires_grad=True)
-        so2_full = SO2Convolution(channels, channels, lmax=lmax, mmax=lmax, bias=False)
-        so2_small = SO2Convolution(channels, channels, lmax=lmax, mmax=min(2, lmax), bias=False)
+        edge_vec = torch.randn(num_edges, 3, generator=generator).to(args.device)
+        x = torch.randn(num_edges, size, channels, generator=generator).to(args.device).requires_grad_(True)
+        so2_full = SO2Convolution(channels, channels, lmax=lmax, mmax=lmax, bias=False).to(args.device)
+        so2_small = SO2Convolution(channels, channels, lmax=lmax, mmax=min(2, lmax), bias=False).to(args.device)
 
-        def so2_step(conv=so2_full) -> None:
+        def so2_step(conv) -> None:
             conv.zero_grad(set_to_none=True)
             x.grad = None
             frame = edge_frame(edge_vec, lmax, conv.mmax)
             frame.from_frame(conv(frame.to_frame(x))).square().sum().backward()
 
+        sides = {"geoconv SO(2) mmax=lmax": lambda: so2_step(so2_full), "geoconv SO(2) mmax=2": lambda: so2_step(so2_small)}
         run_e3nn = lmax <= args.e3nn_max_lmax
         if run_e3nn:
             irreps = o3.Irreps([(channels, (l, (-1) ** l)) for l in range(lmax + 1)])
             sh_irreps = o3.Irreps.spherical_harmonics(lmax)
-            tp = o3.FullyConnectedTensorProduct(irreps, sh_irreps, irreps)
+            tp = o3.FullyConnectedTensorProduct(irreps, sh_irreps, irreps).to(args.device)
             # e3nn's layout: per degree, channel-major blocks of 2l+1 components.
             x_e3nn = torch.cat([x.detach()[:, l * l:(l + 1) ** 2].transpose(1, 2).reshape(num_edges, -1)
                                 for l in range(lmax + 1)], dim=1).requires_grad_(True)
@@ -135,20 +132,17 @@ def main(argv: list[str] | None = None) -> dict:
                 sh = o3.spherical_harmonics(sh_irreps, edge_vec, normalize=True, normalization="component")
                 tp(x_e3nn, sh).square().sum().backward()
 
-        so2_step()  # warm-up
-        so2_small_times, so2_times, e3nn_times = [], [], []
+            sides["e3nn FullyConnectedTensorProduct"] = e3nn_step
+        timings = benchmarking.measure(sides, repeats=args.repeats, warmup=args.warmup, device=args.device)
+        seconds = {label: (t.median_cpu_s if clock == "cpu" else t.median_s) for label, t in timings.items()}
+        so2_seconds = seconds["geoconv SO(2) mmax=lmax"]
+        e3nn_seconds = seconds.get("e3nn FullyConnectedTensorProduct")
         if run_e3nn:
-            e3nn_step()
-        for _ in range(args.repeats):
-            so2_times.append(timed(so2_step, clock))
-            so2_small_times.append(timed(lambda: so2_step(so2_small), clock))
-            if run_e3nn:
-                e3nn_times.append(timed(e3nn_step, clock))
-        so2_seconds = statistics.median(so2_times)
-        e3nn_seconds = statistics.median(e3nn_times) if run_e3nn else None
+            comparisons.append(benchmarking.compare(f"forward+backward, lmax={lmax}", timings["geoconv SO(2) mmax=lmax"],
+                                                    timings["e3nn FullyConnectedTensorProduct"], clock=clock))
         record["lmax"].append(lmax)
         record["so2_seconds"].append(round(so2_seconds, 5))
-        record["so2_mmax2_seconds"].append(round(statistics.median(so2_small_times), 5))
+        record["so2_mmax2_seconds"].append(round(seconds["geoconv SO(2) mmax=2"], 5))
         record["e3nn_seconds"].append(None if e3nn_seconds is None else round(e3nn_seconds, 5))
         record["speedup"].append(None if e3nn_seconds is None else round(e3nn_seconds / so2_seconds, 2))
         record["so2_parameters"].append(sum(p.numel() for p in so2_full.parameters()))
@@ -159,11 +153,15 @@ def main(argv: list[str] | None = None) -> dict:
     record["so2_mmax2_growth_exponent"] = growth_exponent(record["lmax"], record["so2_mmax2_seconds"])
     record["e3nn_growth_exponent"] = growth_exponent(record["lmax"], record["e3nn_seconds"])
     record["growth_exponent_definition"] = "slope of log(seconds) vs log(lmax + 1)"
-    line = json.dumps(record)
-    if args.out:
-        Path(args.out).write_text(line + "\n")
-    print(line, flush=True)
-    return record
+    figures = {key: record[key] for key in ("so2_growth_exponent", "so2_mmax2_growth_exponent", "e3nn_growth_exponent")
+               if record[key] is not None}
+    unit = "CPU s" if clock == "cpu" else "s"
+    series = Series("eSCN cost vs lmax", "lmax", record["lmax"], {
+        f"SO(2) conv mmax=lmax ({unit})": record["so2_seconds"], f"SO(2) conv mmax=2 ({unit})": record["so2_mmax2_seconds"],
+        f"e3nn tensor product ({unit})": record["e3nn_seconds"]})
+    return benchmarking.finish(args, suite="so2-conv", dataset=f"random ({num_edges} edges)",
+                               model=f"SO2Convolution ({channels} channels)", comparisons=comparisons,
+                               figures=figures, series=[series], extra=record)
 
 
 if __name__ == "__main__":

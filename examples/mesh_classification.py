@@ -1,22 +1,20 @@
-"""MeshCNN mesh classification (Hanocka et al., SIGGRAPH 2019).
+"""Tutorial: classify triangle meshes with MeshCNN (Hanocka et al., SIGGRAPH 2019).
 
-Datasets:
+MeshCNN works on the EDGES of a mesh: each edge has 5 geometric features (dihedral
+angle, two inner angles, two edge-length ratios) and exactly four neighbouring
+edges (the other sides of its two triangles).  Mesh convolutions mix an edge with
+its four neighbours in an order-invariant way; mesh pooling collapses the edges
+the network finds least important, so the mesh itself gets coarser layer by layer.
 
-* ``offline`` (default): a GENERATED set built on this machine, not a published
-  benchmark: 5 procedural shape classes (sphere, torus, box, cylinder, cone) and
-  3 real meshes from ../shared/data/meshes (Stanford bunny with its holes capped,
-  fandisk, SHREC armadillo T54), each sample randomly rotated, anisotropically
-  scaled, jittered and decimated to 750 edges
-  (:func:`geoconv.datasets.mesh_shapes.offline_shape_classes`); stratified 75/25 split.
-* ``shrec16`` / ``shrec10`` / ``cubes``: MeshCNN's releases (downloaded into the data root).
-  Paper setting: channels 64 128 256 256, pooling 600 450 300 180 (Cubes: 210 last),
-  group norm, 1 residual block, Adam lr 2e-4, batch 16, 200 epochs with 20 augmented
-  copies per mesh; published accuracy 98.6% (SHREC split 16), 91.0% (split 10), 92.16% (Cubes).
+Datasets: ``offline`` (default) is a GENERATED set built on this machine, not a published benchmark
+(5 procedural shape classes and 3 real meshes of the data root, randomly rotated, scaled, jittered and
+decimated to 750 edges); ``shrec16`` / ``shrec10`` / ``cubes`` are MeshCNN's releases.
 
     python examples/mesh_classification.py --dataset offline --epochs 30 --threads 1
     python examples/mesh_classification.py --dataset shrec16 --epochs 200 --augment
 
 The last line printed is a JSON record with test_acc_mean / test_acc_std (percent).
+``python -m geoconv.tasks.mesh`` runs the same.
 """
 
 from __future__ import annotations
@@ -27,138 +25,64 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone without installing
 
 from geoconv.data import Batch  # noqa: E402
-from geoconv.data.mesh import mesh_graph  # noqa: E402
 from geoconv.data.mesh_transforms import MeshAugment  # noqa: E402
-from geoconv.datasets import MeshClassificationDataset  # noqa: E402
-from geoconv.datasets.base import data_root  # noqa: E402
-from geoconv.datasets.mesh_shapes import offline_shape_classes  # noqa: E402
-from geoconv.experiment import base_parser, finish, mean_std, progress, set_seed, setup  # noqa: E402
+from geoconv.experiment import progress, set_seed, setup  # noqa: E402
 from geoconv.models import MeshCNNClassifier  # noqa: E402
-
-# Published accuracies: geoconv.catalogue.PUBLISHED (what `geoconv report` compares with).
-
-
-def _ints(text: str) -> tuple[int, ...]:
-    return tuple(int(v) for v in text.split(",") if v.strip())
-
-
-def load(args):
-    """(train graphs, test graphs, class names, description)."""
-    if args.dataset == "offline":
-        root = data_root(args.data_root)
-        shared = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-        if args.data_root is None and not (root / "meshes").is_dir() and (shared / "meshes").is_dir():
-            root = shared
-        samples, names = offline_shape_classes(root, per_class=args.per_class, edges=args.edges, seed=1234)
-        generator = torch.Generator().manual_seed(99)
-        train, test = [], []
-        for label in range(len(names)):
-            members = [s for s in samples if s[2] == label]
-            order = torch.randperm(len(members), generator=generator).tolist()
-            cut = int(round(0.75 * len(members)))
-            train += [members[i] for i in order[:cut]]
-            test += [members[i] for i in order[cut:]]
-        return train, test, names, "generated offline set (procedural shapes + real meshes remeshed/augmented)"
-    name = "shrec16" if args.dataset in ("shrec16", "shrec10") else "cubes"
-    per_class = 10 if args.dataset == "shrec10" else 16
-    train = MeshClassificationDataset(name, "train", root=args.data_root, train_per_class=per_class)
-    test = MeshClassificationDataset(name, "test", root=args.data_root, train_per_class=per_class)
-    as_triples = lambda data: [(g.pos, g.face, int(g.y)) for g in data]  # noqa: E731
-    return as_triples(train), as_triples(test), train.classes, f"MeshCNN release of {args.dataset}"
-
-
-def to_graphs(samples, augment: MeshAugment | None, generator: torch.Generator | None, mean=None, std=None):
-    graphs = []
-    for pos, face, label in samples:
-        if augment is not None:
-            pos, face = augment(pos.double(), face, generator)
-        graph = mesh_graph(pos.float(), face, y=label, check=False)
-        if mean is not None:
-            graph.edge_attr = (graph.edge_attr - mean) / std
-        graphs.append(graph)
-    return graphs
-
-
-@torch.no_grad()
-def accuracy(model, graphs, batch_size: int) -> float:
-    model.eval()
-    correct = 0
-    for start in range(0, len(graphs), batch_size):
-        batch = Batch.from_graphs(graphs[start:start + batch_size])
-        correct += int((model(batch).argmax(1) == batch.y).sum())
-    return 100.0 * correct / max(len(graphs), 1)
-
-
-def train_one_seed(train, test, num_classes: int, args, seed: int) -> dict:
-    set_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
-    plain = to_graphs(train, None, None)
-    features = torch.cat([g.edge_attr for g in plain])
-    mean, std = features.mean(0), features.std(0).clamp(min=1e-6)
-    train_graphs = to_graphs(train, None, None, mean, std)
-    test_graphs = to_graphs(test, None, None, mean, std)
-    model = MeshCNNClassifier(5, num_classes, channels=_ints(args.channels), pool_targets=_ints(args.pool),
-                              hidden=args.hidden, blocks=args.blocks, norm=args.norm, groups=args.groups)
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999))
-    augment = MeshAugment() if args.augment else None
-    for epoch in progress(range(args.epochs), disable=args.no_progress, desc=f"seed {seed}"):
-        if augment is not None:
-            train_graphs = to_graphs(train, augment, generator, mean, std)
-        model.train()
-        order = torch.randperm(len(train_graphs), generator=generator).tolist()
-        for start in range(0, len(order), args.batch_size):
-            batch = Batch.from_graphs([train_graphs[i] for i in order[start:start + args.batch_size]])
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(batch), batch.y)
-            loss.backward()
-            optimizer.step()
-    return {"train": accuracy(model, train_graphs, args.batch_size), "test": accuracy(model, test_graphs, args.batch_size)}
+from geoconv.tasks import mesh as task  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = base_parser(__doc__, epochs=30, seeds=1)
-    parser.add_argument("--dataset", default="offline", choices=["offline", "shrec16", "shrec10", "cubes"])
-    parser.add_argument("--per-class", type=int, default=16, help="offline set: meshes per class (default 16)")
-    parser.add_argument("--edges", type=int, default=750, help="offline set: edges per mesh (default 750)")
-    parser.add_argument("--channels", default=None, help="comma-separated widths (default: 32,64,128 offline; 64,128,256,256 otherwise)")
-    parser.add_argument("--pool", default=None, help="comma-separated edge targets (default: 600,450,300 offline; 600,450,300,180 SHREC; 600,450,300,210 Cubes)")
-    parser.add_argument("--hidden", type=int, default=100)
-    parser.add_argument("--blocks", type=int, default=1)
-    parser.add_argument("--norm", default="group", choices=["group", "batch", "none"])
-    parser.add_argument("--groups", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=None, help="Adam learning rate (default 1e-3 offline, 2e-4 MeshCNN)")
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--augment", action="store_true",
-                        help="re-augment the training meshes every epoch (scaling, edge flips, vertex slides)")
-    args = parser.parse_args(argv)
-    offline = args.dataset == "offline"
-    args.channels = args.channels or ("32,64,128" if offline else "64,128,256,256")
-    args.pool = args.pool or ("600,450,300" if offline else ("600,450,300,210" if args.dataset == "cubes" else "600,450,300,180"))
-    args.lr = args.lr or (1e-3 if offline else 2e-4)
+    # --dataset, --hidden-channels (per layer), --pool (edges left after each pooling), --lr, --epochs, ...
+    args = task.apply_dataset_defaults(task.build_parser().parse_args(argv))
     setup(args)
-    train, test, names, description = load(args)
-    results = [train_one_seed(train, test, len(names), args, seed) for seed in range(args.seeds)]
-    test_mean, test_std = mean_std([r["test"] for r in results])
-    train_mean, _ = mean_std([r["train"] for r in results])
-    return finish(args, {
-        "task": "mesh_classification",
-        "dataset": args.dataset,
-        "dataset_description": description,
-        "classes": names,
-        "num_train": len(train),
-        "num_test": len(test),
-        "model": "meshcnn",
-        "seeds": args.seeds,
-        "test_acc_mean": round(test_mean, 2),
-        "test_acc_std": round(test_std, 2),
-        "train_acc_mean": round(train_mean, 2),
-        "values": [round(r["test"], 2) for r in results],
-        "chance_acc": round(100.0 / len(names), 2),
-        "metric_description": "accuracy (%) of the last epoch on the test split",
-    })
+
+    # 1. Data: meshes as (pos [V, 3], face [F, 3], label); a train / test split of each class.
+    train, test, names, description = task.load(args)
+    print(f"dataset: {description}; {len(train)} train / {len(test)} test meshes", file=sys.stderr)
+
+    results = []
+    for seed in range(args.seeds):
+        set_seed(seed)
+        generator = torch.Generator().manual_seed(seed)
+        # Mesh graphs: one node per mesh edge, edge_attr = its 5 features, standardised with the
+        # training meshes' mean and std.
+        plain = task.to_graphs(train, None, None, features=args.features)
+        features = torch.cat([g.edge_attr for g in plain])
+        mean, std = features.mean(0), features.std(0).clamp(min=1e-6)
+        train_graphs = task.to_graphs(train, None, None, mean, std, features=args.features)
+        test_graphs = task.to_graphs(test, None, None, mean, std, features=args.features)
+
+        # 2. Model: mesh convolutions with residual blocks and group norm, a pooling after each width,
+        #    a mean over the remaining edges, then an MLP classifier.
+        model = MeshCNNClassifier(5, task.ints(args.hidden_channels), len(names),
+                                  pool_targets=task.ints(args.pool), head_channels=args.head_channels, blocks=args.blocks, norm=args.norm, groups=args.groups)
+        optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999))
+
+        # 3. Training: shuffled mini-batches of meshes; with --augment, the training meshes are re-drawn
+        #    every epoch (scaling, edge flips, vertex slides).
+        augment = MeshAugment() if args.augment else None
+        for _ in progress(range(args.epochs), disable=args.no_progress, desc=f"seed {seed}"):
+            if augment is not None:
+                train_graphs = task.to_graphs(train, augment, generator, mean, std, features=args.features)
+            model.train()
+            order = torch.randperm(len(train_graphs), generator=generator).tolist()
+            for start in range(0, len(order), args.batch_size):
+                batch = Batch.from_graphs([train_graphs[i] for i in order[start:start + args.batch_size]])
+                optimizer.zero_grad()
+                loss = F.cross_entropy(model(batch), batch.y)
+                loss.backward()
+                optimizer.step()
+
+        # 4. Evaluation: accuracy of the last epoch's model.
+        results.append({"train": task.accuracy(model, train_graphs, args.batch_size),
+                        "test": task.accuracy(model, test_graphs, args.batch_size)})
+        print(f"seed {seed}: test accuracy {results[-1]['test']:.2f} %", file=sys.stderr)
+
+    # 5. The record (mean / std over seeds, settings, versions): the last line printed, and --out.
+    return task.record(args, train, test, names, description, results)
 
 
 if __name__ == "__main__":

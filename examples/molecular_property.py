@@ -1,27 +1,19 @@
-"""Molecular property prediction: neural graph fingerprints, Morgan fingerprints + MLP, OGB's GCN.
+"""Tutorial: predict a property of molecules with a graph network (MoleculeNet / OGB).
 
-Datasets: MoleculeNet (esol, freesolv, lipophilicity, bbbp, bace, hiv, tox21, clintox, sider)
-and OGB (ogbg-molhiv, ogbg-molesol, ...; scored with ogb.graphproppred.Evaluator).
-Models:
-  nfp          neural graph fingerprint (Duvenaud et al. 2015) + MLP; Duvenaud's 62/6 one-hot
-               features on MoleculeNet, OGB's embedded integer features on ogbg-*
-  morgan-mlp   ECFP4 (radius 2, 2048 bits, RDKit fingerprint generator) + 2-layer MLP
-  gcn          OGB's GCN baseline: 5 BondGCNConv layers, 300 channels, dropout 0.5, mean pooling
-  gcn-virtual  the same with a virtual node
-
+Each molecule is a small graph: atoms are nodes (x: atom features), bonds are
+edges (edge_attr: bond features), and a batch of molecules is one disconnected
+graph.  Models:
+  gcn          OGB's GCN baseline: 5 bond-aware GCN layers, 300 channels, mean pooling per molecule
+  gcn-virtual  the same with a virtual node linked to every atom
+  nfp          neural graph fingerprint (Duvenaud et al. 2015) + MLP
 The reported test score is the one at the epoch of the best validation score.
 
-  # Duvenaud's ESOL setting: 5 random 80/10/10 splits (paper: RMSE 0.52 +- 0.07)
-  python examples/molecular_property.py --dataset esol --model nfp --seeds 5
-  # the ESOL configuration with the best validation RMSE here (5-model ensembles per split)
-  python examples/molecular_property.py --dataset esol --model nfp --seeds 5 --features ogb --hidden 96 \
-      --layers 2 --batch-size 16 --lr 0.003 --fingerprint-length 64 --cosine --ema 0.99 --epochs 60 --ensemble 5
-  # OGB leaderboard recipe (GCN 0.7606 +- 0.0097 ROC-AUC over 10 seeds, 100 epochs)
-  python examples/molecular_property.py --dataset ogbg-molhiv --model gcn --seeds 10 --epochs 100
-  # reduced setting for a CPU
-  python examples/molecular_property.py --dataset ogbg-molhiv --model gcn --seeds 1 --epochs 5 --threads 1
+    python examples/molecular_property.py --dataset bbbp --model gcn --split scaffold --seeds 3 --epochs 30
+    python examples/molecular_property.py --dataset ogbg-molhiv --model gcn --seeds 1 --epochs 5 --threads 1
 
-The last line printed is a JSON record (test metric mean / std over seeds, per-seed values, settings).
+The last line printed is a JSON record (metric, test_mean / test_std over seeds, per-seed values, settings).
+Ensembles, EMA of the weights, cosine learning rates, time limits and the Morgan-fingerprint MLP live in
+the task (``python -m geoconv.tasks.molecules --help``); this script hands such runs to it.
 """
 
 from __future__ import annotations
@@ -32,233 +24,78 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone without installing
 
-from geoconv.chem import morgan_fingerprints  # noqa: E402
 from geoconv.data import DataLoader  # noqa: E402
-from geoconv.datasets import MoleculeNet, OGBMolDataset  # noqa: E402
-from geoconv.experiment import base_parser, finish, mean_std, progress, set_seed, setup  # noqa: E402
-from geoconv.metrics import mean_roc_auc  # noqa: E402
-from geoconv.models import FingerprintMLP, NeuralFingerprintNet, OGBMolGNN  # noqa: E402
-
-MODELS = ("nfp", "morgan-mlp", "gcn", "gcn-virtual")
-# Published numbers: geoconv.catalogue.PUBLISHED (what `geoconv report` compares with).
-
-
-def load(args):
-    """(dataset, task_type, evaluate(y_true, y_pred) -> float, higher_is_better)."""
-    if args.dataset.startswith("ogbg-"):
-        dataset = OGBMolDataset(args.dataset, args.data_root)
-        higher = dataset.eval_metric != "rmse"
-        return dataset, dataset.task_type, dataset.evaluate, higher
-    features = args.features or ("duvenaud" if args.model == "nfp" else "ogb")
-    dataset = MoleculeNet(args.dataset, args.data_root, features=features)
-    if dataset.task_type == "regression":
-        return dataset, "regression", rmse, False
-    return dataset, "classification", mean_roc_auc, True
-
-
-def rmse(y_true: torch.Tensor, y_pred: torch.Tensor) -> float:
-    mask = ~torch.isnan(y_true)
-    return math.sqrt(float(((y_true[mask] - y_pred[mask]) ** 2).mean()))
-
-
-def masked_loss(out: torch.Tensor, y: torch.Tensor, task_type: str, mean: torch.Tensor, std: torch.Tensor):
-    mask = ~torch.isnan(y)
-    if task_type == "regression":
-        return F.mse_loss(out[mask], ((y - mean) / std)[mask])
-    return F.binary_cross_entropy_with_logits(out[mask], y[mask])
-
-
-def build_model(args, dataset, num_tasks: int):
-    if args.model == "nfp":
-        categorical = dataset[0].x.dtype == torch.long
-        return NeuralFingerprintNet(
-            dataset[0].x.shape[1], dataset[0].edge_attr.shape[1], num_tasks, hidden_channels=args.hidden,
-            fingerprint_length=args.fingerprint_length, num_layers=args.layers, mlp_hidden=args.mlp_hidden,
-            categorical=categorical, dropout=args.dropout, normalize=not args.no_batch_norm)
-    return OGBMolGNN(num_tasks, num_layers=args.layers, channels=args.hidden, dropout=args.dropout,
-                     virtual_node=args.model == "gcn-virtual")
-
-
-@torch.no_grad()
-def predict(model, data, args, mean, std, fingerprints=None) -> torch.Tensor:
-    model.eval()
-    outputs = []
-    if fingerprints is not None:
-        for start in range(0, len(data), 1024):
-            outputs.append(model(fingerprints[data[start:start + 1024]]))
-    else:
-        for batch in DataLoader(data, batch_size=256):
-            outputs.append(model(batch.to(args.device)).cpu())
-    out = torch.cat(outputs)
-    return out * std + mean if args.task_type == "regression" else out
-
-
-def train_model(args, model, dataset, split, parts, evaluate, higher, seed: int, mean, std, fingerprints=None,
-                desc: str = "") -> dict:
-    """Train one model; returns its best-validation epoch, scores, weights and (valid, test) predictions."""
-    y = dataset.y
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, args.epochs) if args.cosine else None
-    best = {"valid": -math.inf if higher else math.inf, "test": math.nan, "epoch": -1, "predictions": None}
-    generator = torch.Generator().manual_seed(seed)
-    # --ema: the scores (and the selected epoch) are those of an exponential moving average of the weights
-    averaged = (torch.optim.swa_utils.AveragedModel(
-        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(args.ema), use_buffers=True)
-        if args.ema else None)
-    started = time.perf_counter()
-    epochs_run = 0
-    for epoch in progress(range(args.epochs), disable=args.no_progress, desc=desc):
-        if args.time_limit and time.perf_counter() - started > 60 * args.time_limit:
-            break  # bounded wall time: the record states how many epochs ran
-        epochs_run = epoch + 1
-        model.train()
-        if fingerprints is not None:
-            order = split["train"][torch.randperm(len(split["train"]), generator=generator)]
-            batches = [(fingerprints[order[i:i + args.batch_size]], y[order[i:i + args.batch_size]])
-                       for i in range(0, len(order), args.batch_size)]
-        else:
-            loader = DataLoader(parts["train"], batch_size=args.batch_size, shuffle=True, generator=generator)
-            batches = ((batch.to(args.device), None) for batch in loader)
-        for inputs, targets in batches:
-            if targets is None:
-                targets = inputs.y
-                if len(targets) < 2 and isinstance(model, OGBMolGNN):
-                    continue  # BatchNorm needs two graphs
-            optimizer.zero_grad()
-            loss = masked_loss(model(inputs), targets.to(args.device), args.task_type, mean, std)
-            loss.backward()
-            optimizer.step()
-            if averaged is not None:
-                averaged.update_parameters(model)
-        if scheduler is not None:
-            scheduler.step()
-        scored = averaged.module if averaged is not None else model
-        predictions = {name: predict(scored, parts[name], args, mean, std, fingerprints) for name in ("valid", "test")}
-        scores = {name: evaluate(y[split[name]], predictions[name]) for name in ("valid", "test")}
-        if (scores["valid"] > best["valid"]) if higher else (scores["valid"] < best["valid"]):
-            best = {"valid": scores["valid"], "test": scores["test"], "epoch": epoch, "predictions": predictions}
-    best["epochs_run"] = epochs_run
-    best["train_time_s"] = round(time.perf_counter() - started, 1)
-    return best
-
-
-def run_seed(args, dataset, evaluate, higher, seed: int, fingerprints=None) -> dict:
-    """Train ``args.ensemble`` models on seed ``seed``'s split; with more than one, the scores are those of
-    the mean of the members' predictions, each member taken at its own best validation epoch."""
-    split = dataset.split() if isinstance(dataset, OGBMolDataset) else dataset.split(args.split, seed=seed)
-    y = dataset.y
-    train_y = y[split["train"]]
-    if args.task_type == "regression":
-        mean = torch.nanmean(train_y, 0)
-        std = torch.nanmean((train_y - mean) ** 2, 0).sqrt().clamp(min=1e-6)
-    else:
-        mean, std = torch.zeros(y.shape[1]), torch.ones(y.shape[1])
-    num_tasks = y.shape[1]
-    parts = {name: (index if fingerprints is not None else dataset[index]) for name, index in split.items()}
-    members = []
-    for member in range(args.ensemble):
-        member_seed = seed if member == 0 else 1000 * seed + member  # member 0 is the single-model run
-        set_seed(member_seed)
-        if args.model == "morgan-mlp":
-            model = FingerprintMLP(fingerprints.shape[1], num_tasks, hidden_channels=args.mlp_hidden,
-                                   dropout=args.dropout)
-        else:
-            model = build_model(args, dataset, num_tasks)
-        desc = f"seed {seed}" + (f" member {member}" if args.ensemble > 1 else "")
-        members.append(train_model(args, model.to(args.device), dataset, split, parts, evaluate, higher,
-                                   member_seed, mean, std, fingerprints, desc))
-    result = {key: members[0][key] for key in ("valid", "test", "epoch", "epochs_run", "train_time_s")}
-    if args.ensemble > 1:
-        for name in ("valid", "test"):
-            # a classification ensemble averages probabilities, a regression ensemble the predictions
-            outputs = [m["predictions"][name] for m in members]
-            if args.task_type != "regression":
-                outputs = [torch.sigmoid(o) for o in outputs]
-            result[name] = evaluate(y[split[name]], torch.stack(outputs).mean(0))
-        result["member_test"] = [m["test"] for m in members]
-        result["member_valid"] = [m["valid"] for m in members]
-        result["epoch"] = [m["epoch"] for m in members]
-        result["train_time_s"] = round(sum(m["train_time_s"] for m in members), 1)
-    return result
+from geoconv.experiment import progress, set_seed, setup  # noqa: E402
+from geoconv.models import NeuralFingerprintNet, OGBMolGNN  # noqa: E402
+from geoconv.tasks import molecules as task  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = base_parser(__doc__, epochs=150, seeds=5)
-    parser.add_argument("--dataset", default="esol")
-    parser.add_argument("--model", default="nfp", choices=MODELS)
-    parser.add_argument("--split", default="random", choices=["random", "scaffold"],
-                        help="MoleculeNet split (ogbg-* always use OGB's scaffold split)")
-    parser.add_argument("--batch-size", type=int, default=None, help="default: 32 (gcn), 64 (nfp), 128 (morgan-mlp)")
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--weight-decay", type=float, default=0.0)
-    parser.add_argument("--dropout", type=float, default=None, help="default: 0.5 (gcn), 0.0 (nfp), 0.2 (morgan-mlp)")
-    parser.add_argument("--hidden", type=int, default=None, help="default: 300 (gcn), 128 (nfp)")
-    parser.add_argument("--layers", type=int, default=None, help="default: 5 (gcn), 4 (nfp)")
-    parser.add_argument("--fingerprint-length", type=int, default=128)
-    parser.add_argument("--features", default=None, choices=["duvenaud", "ogb"],
-                        help="MoleculeNet atom features (default: duvenaud for nfp, ogb otherwise)")
-    parser.add_argument("--cosine", action="store_true", help="cosine learning-rate decay to 0 over the epochs")
-    parser.add_argument("--first-seed", type=int, default=0, help="run seeds first-seed .. first-seed + seeds - 1")
-    parser.add_argument("--time-limit", type=float, default=None,
-                        help="stop a seed's training after this many minutes (the record lists the epochs run)")
-    parser.add_argument("--mlp-hidden", type=int, default=None, help="default: 100 (nfp), 512 (morgan-mlp)")
-    parser.add_argument("--ema", type=float, default=None, metavar="DECAY",
-                        help="score an exponential moving average of the weights (e.g. 0.99) instead of the weights")
-    parser.add_argument("--no-batch-norm", action="store_true", help="nfp: no batch normalisation in the layers")
-    parser.add_argument("--ensemble", type=int, default=1,
-                        help="models per seed (different initialisations), scored by their mean prediction; "
-                             "the record also lists each member's own score")
-    args = parser.parse_args(argv)
-    gcn = args.model.startswith("gcn")
-    defaults = {
-        "batch_size": 32 if gcn else (64 if args.model == "nfp" else 128),
-        "dropout": 0.5 if gcn else (0.0 if args.model == "nfp" else 0.2),
-        "hidden": 300 if gcn else 128, "layers": 5 if gcn else 4,
-        "mlp_hidden": 512 if args.model == "morgan-mlp" else 100,
-    }
-    for name, value in defaults.items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
+    args = task.apply_model_defaults(task.build_parser().parse_args(argv))
+    if args.model == "morgan-mlp" or args.ensemble > 1 or args.ema or args.cosine or args.time_limit:
+        return task.main(argv)  # the experiment options beyond this tutorial
     setup(args)
 
+    # 1. Data: a list of molecule graphs with y [1, T] (T targets, NaN where a label is missing) and the
+    #    metric of the dataset (RMSE for regression, ROC-AUC for classification).
     start = time.perf_counter()
-    dataset, args.task_type, evaluate, higher = load(args)
-    fingerprints = morgan_fingerprints(dataset.smiles, radius=2, size=2048) if args.model == "morgan-mlp" else None
+    dataset, args.task_type, evaluate, higher = task.load(args)
     prepare_time = time.perf_counter() - start
+    y, num_targets = dataset.y, dataset.y.shape[1]
+
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    results = [run_seed(args, dataset, evaluate, higher, seed, fingerprints) for seed in seeds]
-    test = [r["test"] for r in results]
-    test_mean, test_std = mean_std(test)
-    metric = getattr(dataset, "eval_metric", "rmse" if args.task_type == "regression" else "rocauc")
-    return finish(args, {
-        "task": "molecular_property",
-        "dataset": args.dataset,
-        "model": args.model,
-        "metric": f"test_{metric}",
-        "higher_is_better": higher,
-        "split": "ogb-scaffold" if isinstance(dataset, OGBMolDataset) else args.split,
-        "data_source": getattr(dataset, "source", None),
-        "num_molecules": len(dataset),
-        "num_invalid_smiles": dataset.num_invalid,
-        "seeds": seeds,
-        "epochs": args.epochs,
-        "epochs_run_per_seed": [r["epochs_run"] for r in results],
-        "train_time_s_per_seed": [r["train_time_s"] for r in results],
-        "test_mean": round(test_mean, 4),
-        "test_std": round(test_std, 4),
-        "values": [round(v, 4) for v in test],
-        "valid_per_seed": [round(r["valid"], 4) for r in results],
-        "best_epoch_per_seed": [r["epoch"] for r in results],
-        **({"ensemble": args.ensemble,
-            "member_test_per_seed": [[round(v, 4) for v in r["member_test"]] for r in results],
-            "member_test_mean": round(mean_std([v for r in results for v in r["member_test"]])[0], 4)}
-           if args.ensemble > 1 else {}),
-        "prepare_time_s": round(prepare_time, 1),
-    })
+    results = []
+    for seed in seeds:
+        # Train / validation / test molecules (random or scaffold split; OGB's fixed split for ogbg-*).
+        split = task.split_of(dataset, args, seed)
+        parts = {name: dataset[index] for name, index in split.items()}
+        # Regression targets are standardised with the training molecules' mean and std.
+        mean, std = task.target_scaling(y[split["train"]], args.task_type)
+
+        # 2. Model: message passing over the bonds, then one vector per molecule (pooling), then a linear head.
+        set_seed(seed)
+        if args.model == "nfp":
+            model = NeuralFingerprintNet(
+                dataset[0].x.shape[1], args.hidden_channels, num_targets, num_layers=args.num_layers,
+                dropout=args.dropout, edge_channels=dataset[0].edge_attr.shape[1],
+                fingerprint_length=args.fingerprint_length, head_channels=args.head_channels,
+                categorical=dataset[0].x.dtype == torch.long, normalize=not args.no_batch_norm)
+        else:
+            model = OGBMolGNN(dataset[0].x.shape[1], args.hidden_channels, num_targets, num_layers=args.num_layers,
+                              dropout=args.dropout, virtual_node=args.model == "gcn-virtual")
+        model = model.to(args.device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+
+        # 3. Training: mini-batches of molecules; after each epoch, score validation and test.
+        generator = torch.Generator().manual_seed(seed)
+        best = {"valid": -math.inf if higher else math.inf, "test": math.nan, "epoch": -1}
+        started = time.perf_counter()
+        for epoch in progress(range(args.epochs), disable=args.no_progress, desc=f"seed {seed}"):
+            model.train()
+            for batch in DataLoader(parts["train"], batch_size=args.batch_size, shuffle=True, generator=generator):
+                batch = batch.to(args.device)
+                if len(batch.y) < 2 and isinstance(model, OGBMolGNN):
+                    continue  # batch normalisation needs two molecules
+                optimizer.zero_grad()
+                # Mean squared error (regression) or binary cross-entropy (classification) over known labels.
+                loss = task.masked_loss(model(batch), batch.y, args.task_type, mean, std)
+                loss.backward()
+                optimizer.step()
+
+            # 4. Evaluation: keep the test score of the epoch with the best validation score.
+            scores = {name: evaluate(y[split[name]], task.predict(model, parts[name], args, mean, std))
+                      for name in ("valid", "test")}
+            if (scores["valid"] > best["valid"]) if higher else (scores["valid"] < best["valid"]):
+                best = {**scores, "epoch": epoch}
+        best.update(epochs_run=args.epochs, train_time_s=round(time.perf_counter() - started, 1))
+        results.append(best)
+        print(f"seed {seed}: test {best['test']:.4f} (best validation epoch {best['epoch']})", file=sys.stderr)
+
+    # 5. The record: metric, mean and std over seeds, settings, versions; the last line printed (and --out).
+    return task.record(args, dataset, seeds, results, prepare_time)
 
 
 if __name__ == "__main__":

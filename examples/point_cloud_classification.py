@@ -1,162 +1,82 @@
-"""Point-cloud classification with DGCNN (Wang et al., "Dynamic Graph CNN for Learning on
-Point Clouds", ACM TOG 2019).
+"""Tutorial: classify 3-D point clouds with DGCNN (Wang et al., ACM TOG 2019).
 
-The paper's setting (ModelNet40, 1024 points, k = 20, 250 epochs, batch 32, SGD lr 0.1
-with momentum 0.9 and cosine annealing to 0.001, weight decay 1e-4, dropout 0.5,
-cross-entropy with label smoothing 0.2, training augmentation: anisotropic scaling in
-[2/3, 3/2] and translation in [-0.2, 0.2]) reports 92.9% overall and 90.2% mean class
-accuracy:
+A point cloud is a graph without edges: x = pos [N, 3].  DGCNN's EdgeConv layers
+build a k-nearest-neighbour graph on the fly, in coordinate space for the first
+layer and in feature space for the next ones, and compute for each point
+max over neighbours j of MLP(x_i, x_j - x_i); a max and a mean over the points
+then give one vector per cloud for the classifier.
 
-    python examples/point_cloud_classification.py --dataset modelnet40_hdf5
-    python examples/point_cloud_classification.py --dataset modelnet40 --num-points 1024
-
-Offline, without ModelNet, ``--dataset shapes`` builds a small stand-in on this machine:
-clouds sampled from three real meshes of the data root (bunny, fandisk, armadillo) and
-from five procedurally generated shapes (8 classes; see geoconv.datasets.sampled_shapes).
-It is NOT a published benchmark, and the output says so:
-
+    python examples/point_cloud_classification.py --dataset modelnet40_hdf5          # the paper's benchmark
     python examples/point_cloud_classification.py --dataset shapes --num-points 256 --k 10 --epochs 15 --threads 1
 
-The last line printed is a JSON record with the overall and mean class test accuracy
-(percent) of the last epoch, averaged over --seeds.
+``--dataset shapes`` is an offline stand-in (clouds sampled from three real meshes of the data root and five
+generated shapes; NOT a published benchmark).  The last line printed is a JSON record with the overall and
+mean class test accuracy (percent) of the last epoch.  ``python -m geoconv.tasks.point_cloud`` runs the same.
 """
 
 from __future__ import annotations
 
 import sys
-from functools import partial
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a clone without installing
 
 from geoconv.data import DataLoader  # noqa: E402
-from geoconv.data.pointcloud_transforms import random_scale  # noqa: E402
 from geoconv.datasets import GraphDataset  # noqa: E402
-from geoconv.datasets.modelnet import ModelNet, ModelNetHDF5  # noqa: E402
-from geoconv.datasets.sampled_shapes import SampledShapes  # noqa: E402
-from geoconv.experiment import base_parser, finish, mean_std, progress, set_seed, setup  # noqa: E402
+from geoconv.experiment import progress, set_seed, setup  # noqa: E402
 from geoconv.models import DGCNN  # noqa: E402
-
-DATASETS = ("modelnet40", "modelnet10", "modelnet40_hdf5", "shapes")
-# Published accuracies (DGCNN, Wang et al. 2019, Table 2): geoconv.catalogue.PUBLISHED.
-
-
-def load(args) -> tuple:
-    augment = partial(random_scale, low=2 / 3, high=3 / 2, translate=0.2)
-    if args.dataset == "shapes":
-        kwargs = dict(root=args.data_root, num_points=args.num_points)
-        train = SampledShapes("train", per_class=args.shapes_per_class, transform=augment, **kwargs)
-        test = SampledShapes("test", per_class=max(1, args.shapes_per_class // 2), **kwargs)
-        note = ("OFFLINE STAND-IN, not a published benchmark: 8 classes = 3 real meshes "
-                "(bunny, fandisk, armadillo from the data root's meshes/) + 5 procedurally generated shapes "
-                "(sphere, box, cylinder, cone, torus); instances are random stretches/rotations sampled by area")
-        return train, test, train.classes, note
-    if args.dataset == "modelnet40_hdf5":
-        train = ModelNetHDF5("train", root=args.data_root, num_points=args.num_points, transform=augment)
-        test = ModelNetHDF5("test", root=args.data_root, num_points=args.num_points)
-        return train, test, train.classes, "ModelNet40, 2048-point HDF5 release (modelnet40_ply_hdf5_2048)"
-    name = args.dataset.removeprefix("modelnet")
-    train = ModelNet(name, "train", root=args.data_root, num_points=args.num_points, transform=augment)
-    test = ModelNet(name, "test", root=args.data_root, num_points=args.num_points)
-    return train, test, train.classes, f"ModelNet{name}, official .off archive, {args.num_points} points sampled by area"
-
-
-@torch.no_grad()
-def evaluate(model, loader, num_classes: int, device: str) -> dict[str, float]:
-    model.eval()
-    correct = torch.zeros(num_classes)
-    total = torch.zeros(num_classes)
-    for batch in loader:
-        batch = batch.to(device)
-        prediction = model(batch).argmax(dim=1).cpu()
-        target = batch.y.view(-1).cpu()
-        total += torch.bincount(target, minlength=num_classes).float()
-        correct += torch.bincount(target[prediction == target], minlength=num_classes).float()
-    present = total > 0
-    return {
-        "overall_acc": 100.0 * (correct.sum() / total.sum()).item(),
-        "mean_class_acc": 100.0 * (correct[present] / total[present]).mean().item(),
-    }
-
-
-def train_one_seed(train, test, num_classes: int, args, seed: int) -> dict[str, float]:
-    set_seed(seed)
-    model = DGCNN(3, num_classes, k=args.k, embedding_dim=args.emb_dims, dropout=args.dropout).to(args.device)
-    if args.optimizer == "sgd":
-        optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=args.weight_decay)
-    else:  # the reference code's alternative: Adam with lr / 100
-        optimizer = torch.optim.Adam(model.parameters(), lr=args.lr / 100, weight_decay=args.weight_decay)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, args.epochs, eta_min=args.lr / 100)
-    generator = torch.Generator().manual_seed(seed)
-    train_loader = DataLoader(train, batch_size=args.batch_size, shuffle=True, drop_last=len(train) > args.batch_size,
-                              generator=generator)
-    test_loader = DataLoader(test, batch_size=args.batch_size)
-    bar = progress(range(args.epochs), disable=args.no_progress, desc=f"seed {seed}")
-    for _ in bar:
-        model.train()
-        total_loss, batches = 0.0, 0
-        for batch in train_loader:
-            batch = batch.to(args.device)
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(batch), batch.y.view(-1), label_smoothing=args.label_smoothing)
-            loss.backward()
-            optimizer.step()
-            total_loss, batches = total_loss + loss.item(), batches + 1
-        scheduler.step()
-        if hasattr(bar, "set_postfix"):
-            bar.set_postfix(loss=f"{total_loss / max(batches, 1):.3f}")
-    result = evaluate(model, test_loader, num_classes, args.device)
-    # Training accuracy on the clouds as stored (without the augmentation transform).
-    unaugmented = GraphDataset(train.graphs)
-    result["train_overall_acc"] = evaluate(model, DataLoader(unaugmented, batch_size=args.batch_size), num_classes,
-                                           args.device)["overall_acc"]
-    return result
+from geoconv.tasks import point_cloud as task  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = base_parser(__doc__, epochs=250, seeds=1)
-    parser.add_argument("--dataset", default="modelnet40", choices=DATASETS)
-    parser.add_argument("--num-points", type=int, default=1024)
-    parser.add_argument("--k", type=int, default=20, help="neighbours per point, self included (default 20)")
-    parser.add_argument("--emb-dims", type=int, default=1024, help="point embedding size before pooling")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"],
-                        help="sgd (paper: momentum 0.9, lr --lr) or adam (lr --lr / 100, as in the reference code)")
-    parser.add_argument("--lr", type=float, default=0.1)
-    parser.add_argument("--weight-decay", type=float, default=1e-4)
-    parser.add_argument("--dropout", type=float, default=0.5)
-    parser.add_argument("--label-smoothing", type=float, default=0.2)
-    parser.add_argument("--shapes-per-class", type=int, default=40,
-                        help="--dataset shapes: training clouds per class (test: half as many)")
-    args = parser.parse_args(argv)
+    # --dataset, --num-points, --k, --embedding-channels, --lr, --epochs, --batch-size, ...
+    args = task.build_parser().parse_args(argv)
     setup(args)
 
-    train, test, classes, note = load(args)
-    print(f"dataset: {note}; {len(train)} train / {len(test)} test clouds, {len(classes)} classes", file=sys.stderr)
-    results = [train_one_seed(train, test, len(classes), args, seed) for seed in range(args.seeds)]
-    overall, overall_std = mean_std([r["overall_acc"] for r in results])
-    mean_class, mean_class_std = mean_std([r["mean_class_acc"] for r in results])
-    return finish(args, {
-        "task": "point_cloud_classification",
-        "dataset": args.dataset,
-        "dataset_note": note,
-        "model": "dgcnn",
-        "num_classes": len(classes),
-        "chance_acc": round(100.0 / len(classes), 2),
-        "train_size": len(train),
-        "test_size": len(test),
-        "test_overall_acc_mean": round(overall, 2),
-        "test_overall_acc_std": round(overall_std, 2),
-        "test_mean_class_acc_mean": round(mean_class, 2),
-        "test_mean_class_acc_std": round(mean_class_std, 2),
-        "train_overall_acc_mean": round(mean_std([r["train_overall_acc"] for r in results])[0], 2),
-        "values": [round(r["overall_acc"], 2) for r in results],
-        "per_seed": results,
-        "metric_description": "accuracy (%) on the test split after the last epoch",
-    })
+    # 1. Data: clouds of --num-points points (pos [P, 3]) and a class y; training clouds are randomly
+    #    stretched and shifted each time they are drawn (the paper's augmentation).
+    train, test, classes, note = task.load(args)
+    print(f"dataset: {note}; {len(train)} train / {len(test)} test clouds", file=sys.stderr)
+
+    results = []
+    for seed in range(args.seeds):
+        set_seed(seed)
+        # 2. Model: four EdgeConv layers on dynamic k-NN graphs, then pooling and an MLP classifier.
+        model = DGCNN(3, (64, 64, 128, 256), len(classes), dropout=args.dropout, k=args.k,
+                      embedding_channels=args.embedding_channels).to(args.device)
+        if args.optimizer == "sgd":  # the paper: SGD with momentum, cosine annealing to lr / 100
+            optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, weight_decay=args.weight_decay)
+        else:  # the reference code's alternative: Adam with lr / 100
+            optimizer = torch.optim.Adam(model.parameters(), lr=args.lr / 100, weight_decay=args.weight_decay)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, args.epochs, eta_min=args.lr / 100)
+
+        # 3. Training: mini-batches of clouds (one disconnected graph per batch), label-smoothed cross-entropy.
+        generator = torch.Generator().manual_seed(seed)
+        train_loader = DataLoader(train, batch_size=args.batch_size, shuffle=True,
+                                  drop_last=len(train) > args.batch_size, generator=generator)
+        for _ in progress(range(args.epochs), disable=args.no_progress, desc=f"seed {seed}"):
+            model.train()
+            for batch in train_loader:
+                batch = batch.to(args.device)
+                optimizer.zero_grad()
+                loss = F.cross_entropy(model(batch), batch.y.view(-1), label_smoothing=args.label_smoothing)
+                loss.backward()
+                optimizer.step()
+            scheduler.step()
+
+        # 4. Evaluation: overall and mean per-class accuracy on the test clouds (and on the unaugmented
+        #    training clouds, to see over- or under-fitting).
+        result = task.evaluate(model, DataLoader(test, batch_size=args.batch_size), len(classes), args.device)
+        unaugmented = DataLoader(GraphDataset(train.graphs), batch_size=args.batch_size)
+        result["train_overall_acc"] = task.evaluate(model, unaugmented, len(classes), args.device)["overall_acc"]
+        results.append(result)
+        print(f"seed {seed}: test accuracy {result['overall_acc']:.2f} %", file=sys.stderr)
+
+    # 5. The record (mean / std over seeds, settings, versions): the last line printed, and --out.
+    return task.record(args, train, test, classes, note, results)
 
 
 if __name__ == "__main__":

@@ -339,18 +339,18 @@ PUBLISHED: dict[tuple[str, str, str], Published] = {
     ("molecular_property", "esol", "nfp"): Published(
         0.52, "test RMSE (log mol/L)", "Duvenaud et al., NeurIPS 2015, Table 2", std=0.07, higher_is_better=False, key="test_rmse"),
     ("molecular_property", "ogbg-molhiv", "gcn"): Published(
-        0.7606, "test ROC-AUC", "OGB leaderboard, GCN (Hu et al., NeurIPS 2020)", std=0.0097, key="test_rocauc"),
+        0.7606, "test ROC-AUC", "OGB leaderboard, GCN (Hu et al., NeurIPS 2020)", std=0.0097, key="test_roc_auc"),
     ("molecular_property", "ogbg-molhiv", "gcn-virtual"): Published(
-        0.7599, "test ROC-AUC", "OGB leaderboard, GCN + virtual node", std=0.0119, key="test_rocauc"),
+        0.7599, "test ROC-AUC", "OGB leaderboard, GCN + virtual node", std=0.0119, key="test_roc_auc"),
     ("molecular_property", "ogbg-molhiv", "morgan-mlp"): Published(
-        0.8208, "test ROC-AUC", "OGB leaderboard, Morgan fingerprint + random forest (not an MLP)", std=0.0037, key="test_rocauc"),
+        0.8208, "test ROC-AUC", "OGB leaderboard, Morgan fingerprint + random forest (not an MLP)", std=0.0037, key="test_roc_auc"),
     # OGB leaderboards (https://ogb.stanford.edu/docs/leader_nodeprop/), 10 runs; the recipes of geoconv/tasks/ogbn.py.
     ("ogbn", "ogbn-arxiv", "gcn-bn"): Published(
         71.74, "test accuracy (%)", "OGB leaderboard ogbn-arxiv, GCN (OGB reference gnn.py)", std=0.29, key="test_acc"),
     ("ogbn", "ogbn-products", "sage-graphsaint-rw"): Published(
         79.08, "test accuracy (%)", "OGB leaderboard ogbn-products, GraphSAINT (SAGE aggr)", std=0.24, key="test_acc"),
     ("ogbn", "ogbn-proteins", "gcn"): Published(
-        72.51, "test ROC-AUC (%)", "OGB leaderboard ogbn-proteins, GCN (OGB reference gnn.py)", std=0.35, key="test_rocauc"),
+        72.51, "test ROC-AUC (%)", "OGB leaderboard ogbn-proteins, GCN (OGB reference gnn.py)", std=0.35, key="test_roc_auc"),
     # QM9 U0 on the full 110k split (GPU training); eSCN itself reports no QM9 number.
     ("qm9_regression", "qm9/u0", "invariant"): Published(
         14.0, "test MAE (meV)", "SchNet (Schütt et al. 2017), full 110k split", higher_is_better=False, key="test_mae"),

@@ -1,22 +1,23 @@
 """The ``geoconv`` command line: train, bench, datasets, info, report, suite.
 
     geoconv train node-classification --quick          # a small run, record under results/
-    geoconv train sheaf-diffusion --dataset wisconsin  # options after TASK go to the example script
+    geoconv train sheaf-diffusion --dataset wisconsin  # options after TASK go to the task
     geoconv bench gcn --quick                          # speed vs torch_geometric, record under results/
     geoconv datasets                                   # supported / present under the data root
     geoconv info                                       # versions, optional packages, device
     geoconv report                                     # results/results.md and PNG plots
     geoconv suite --quick                              # every task and benchmark, then the report
 
-``train`` and ``bench`` run the scripts of the repository's ``examples/`` and
-``benchmarks/`` folders as subprocesses (the scripts are the documented,
-stand-alone way to reproduce each result; the command line only chooses their
-arguments and keeps their records).  Tasks, suites, datasets and published
-numbers come from :mod:`geoconv.catalogue`.
+``train`` runs a task module of the installed package (``python -m
+geoconv.tasks.<name>``, see :mod:`geoconv.tasks`) as a subprocess, so it needs
+no clone of the repository; ``bench`` runs the scripts of the repository's
+``benchmarks/`` folder, which a clone has and an installed wheel has not.  The
+command line only chooses their arguments and keeps their records.  Profiles,
+suites, datasets and published numbers come from :mod:`geoconv.catalogue`.
 
 Exit codes: 0 success; 1 the script failed (its error is printed above);
 2 usage error; 3 a dataset is missing; 4 an optional package is missing;
-5 the example/benchmark script is not found (installed without the repository);
+5 the benchmark script is not found (installed without the repository);
 6 no records to report, or a file under the results folder that is not a schema record.
 """
 
@@ -52,7 +53,7 @@ class CLIError(Exception):
 
 
 def default_repo() -> Path:
-    """The repository that holds this package (examples/ and benchmarks/ beside geoconv/)."""
+    """The folder that holds this package: a clone's root (benchmarks/ beside geoconv/), or site-packages."""
     import geoconv
 
     return Path(geoconv.__file__).resolve().parent.parent
@@ -63,13 +64,14 @@ def repo_of(args: argparse.Namespace) -> Path:
 
 
 def script_path(repo: Path, relative: str) -> Path:
-    """The example/benchmark script, or a :class:`CLIError` saying how to get it."""
+    """The benchmark script, or a :class:`CLIError` saying how to get it."""
     path = repo / relative
     if not path.is_file():
         raise CLIError(
-            f"{relative} was not found under {repo}. The example and benchmark scripts live in the geoconv "
-            f"repository, not in the installed package: clone it (git clone <geoconv repository>), install it with "
-            f"`pip install -e .` from the clone, or pass --repo PATH_TO_CLONE.",
+            f"{relative} was not found under {repo}. `geoconv bench` runs the scripts of the repository's "
+            f"benchmarks/ folder, which is not part of the installed package (`geoconv train` needs no clone): "
+            f"clone the geoconv repository, install it with `pip install -e .` from the clone, or pass "
+            f"--repo PATH_TO_CLONE.",
             EXIT_NO_SCRIPT,
         )
     return path
@@ -115,7 +117,7 @@ def dataset_status(info: DatasetInfo, root: Path) -> tuple[list[Path], list[str]
 
 
 def missing_dataset_message(info: DatasetInfo, missing: Sequence[str], root: Path) -> str:
-    shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+    shown = ", ".join(missing)  # every file: a user copying them by hand needs the whole list
     return (
         f"dataset '{info.name}' is not under the data root {root} (missing: {shown}). It is downloaded from "
         f"{info.source}. To use a manual copy, place the files at {root}/<path above> (a .gz/.xz compressed copy "
@@ -184,6 +186,9 @@ def last_json_line(text: str) -> dict | None:
 
 def explain_failure(code: int, stderr: str, what: str) -> CLIError:
     """Turn a failed script's stderr into a message that says what to do."""
+    if code == EXIT_DATASET:  # geoconv._run_script printed the DatasetError's message once, above
+        return CLIError(f"{what} stopped because a dataset is missing or corrupt (see the message above). "
+                        f"`geoconv datasets` lists sources and local paths.", EXIT_DATASET)
     dataset = re.findall(r"DatasetError: (.+)", stderr)
     if dataset:
         return CLIError(
@@ -201,8 +206,18 @@ def explain_failure(code: int, stderr: str, what: str) -> CLIError:
 
 def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthrough: list[str]) -> Path | None:
     """Check, run and record one task or suite; return the record path (None for --dry-run)."""
-    repo = repo_of(args)
-    script = script_path(repo, item.script)
+    if kind == "task":
+        from geoconv.tasks import module_name
+
+        # A module of the installed package: no clone needed. -P (Python 3.11+) keeps the working directory off
+        # sys.path, so a geoconv/ folder there cannot shadow the package this command line runs from.
+        module = module_name(item.name)
+        launcher = [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else []), "-m", module]
+        shown, what, cwd = ["python", "-m", module], f"task {module}", Path.cwd()
+    else:
+        repo = repo_of(args)
+        script = script_path(repo, item.script)
+        launcher, shown, what, cwd = [sys.executable, str(script)], ["python", item.script], f"benchmark {item.script}", repo
     absent = missing_extras(item.extras)
     if absent:
         raise CLIError(
@@ -222,7 +237,7 @@ def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthroug
                 raise CLIError(message, EXIT_DATASET)
             print(f"geoconv: note: {message} The script will try to download it.", file=sys.stderr)
 
-    command = [sys.executable, str(script), *getattr(item, "args", ()), *profile_args]
+    command = [*launcher, *getattr(item, "args", ()), *profile_args]
     if args.data_root and kind == "task":
         command += ["--data-root", str(args.data_root)]
     if args.threads and kind == "task":
@@ -235,16 +250,26 @@ def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthroug
         return None
 
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(repo), *filter(None, [env.get("PYTHONPATH")])])
+    # The subprocess imports the same geoconv as this process (a clone's, or the installed wheel's);
+    # a benchmark also needs the repository it lives in.
+    package_parent = str(Path(__file__).resolve().parent.parent)
+    paths = [package_parent, *([] if kind == "task" else [str(repo)]), *filter(None, [env.get("PYTHONPATH")])]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    if args.offline:
+        from geoconv.datasets.base import OFFLINE_VARIABLE
+
+        env[OFFLINE_VARIABLE] = "1"  # every loader's download (geoconv.datasets.base.fetch) honours it
     if args.data_root:
         env["GEOCONV_DATA"] = str(Path(args.data_root).expanduser())
     if args.threads:
         env.setdefault("OMP_NUM_THREADS", str(args.threads))
-    print(f"geoconv: running {kind} '{item.name}' ({profile} profile): {' '.join(_quote(p) for p in command[1:])}", file=sys.stderr)
+    print(f"geoconv: running {kind} '{item.name}' ({profile} profile): {' '.join(_quote(p) for p in [*shown, *command[len(launcher):]])}", file=sys.stderr)
     start, cpu_start = time.perf_counter(), _children_cpu_seconds()
-    code, stdout, stderr = run_script(command, env=env, cwd=repo)
+    # through geoconv._run_script: a DatasetError is printed once, as its message, with exit code 3
+    interpreter = launcher[:2] if launcher[1:2] == ["-P"] else launcher[:1]
+    wrapped = [*interpreter, "-m", "geoconv._run_script", *command[len(interpreter):]]
+    code, stdout, stderr = run_script(wrapped, env=env, cwd=cwd)
     elapsed, cpu = time.perf_counter() - start, _children_cpu_seconds() - cpu_start
-    what = f"{'example' if kind == 'task' else 'benchmark'} {item.script}"
     if code != 0:
         raise explain_failure(code, stderr, what)
     result = last_json_line(stdout)
@@ -255,7 +280,7 @@ def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthroug
     from geoconv import records
 
     try:
-        record = records.validate(result, source=f"the last line of {item.script}")
+        record = records.validate(result, source=f"the last line of {' '.join(shown)}")
     except records.RecordError as error:
         raise CLIError(f"{what} printed a last line that is not a schema record ({error}); nothing was recorded.",
                        EXIT_FAILED) from None
@@ -265,7 +290,7 @@ def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthroug
     name = f"{_slug(record.dataset)}-{_slug(record.model)}" if kind == "task" else item.name
     target = results_dir / ("train" if kind == "task" else "bench") / (item.name if kind == "task" else "") / f"{name}-{profile}-{stamp}.json"
     record = replace(
-        record, profile=profile, command=["python", item.script, *command[2:]],
+        record, profile=profile, command=[*shown, *command[len(launcher):]],
         # The whole script (interpreter start and imports included), beside the record's own run time.
         extra={**record.extra, "process_wall_time_s": round(elapsed, 2), "process_cpu_time_s": round(cpu, 2)},
     )
@@ -380,7 +405,7 @@ def cmd_info(args: argparse.Namespace, passthrough: list[str]) -> int:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         devices.append("mps")
     repo = repo_of(args)
-    scripts = {item.script: (repo / item.script).is_file() for item in [*TASKS.values(), *SUITES.values()]}
+    scripts = {item.script: (repo / item.script).is_file() for item in SUITES.values()}
     info = {
         "geoconv": geoconv.__version__, "python": platform.python_version(), "platform": platform.platform(),
         "torch": torch.__version__, "torch_threads": torch.get_num_threads(), "devices": devices,
@@ -397,7 +422,7 @@ def cmd_info(args: argparse.Namespace, passthrough: list[str]) -> int:
         print(f"  {module:16s} {version}" if version else f"  {module:16s} missing -> {pip_command(module)}")
     print(f"data root: {info['data_root']}")
     print(f"processed cache: {info['cache_dir']}")
-    print(f"repository: {repo}  ({info['scripts_found']}/{info['scripts_expected']} example and benchmark scripts found)")
+    print(f"repository: {repo}  ({info['scripts_found']}/{info['scripts_expected']} benchmark scripts found; tasks need none)")
     for script, present in scripts.items():
         if not present:
             print(f"  missing: {script}")
@@ -449,7 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=__doc__.split("\n\n", 3)[3],
     )
     parser.add_argument("--version", action="version", version=f"geoconv {geoconv.__version__}")
-    parser.add_argument("--repo", default=None, help="repository holding examples/ and benchmarks/ (default: the one this package is in)")
+    parser.add_argument("--repo", default=None, help="repository holding benchmarks/ for `geoconv bench` (default: the one this package is in)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def runner(name: str, help_text: str, epilog: str) -> argparse.ArgumentParser:
@@ -461,16 +486,17 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--results-dir", default="results", help="where records are written (default results/)")
         sub.add_argument("--data-root", default=None, help="data root (default $GEOCONV_DATA, else ~/.cache/geoconv)")
         sub.add_argument("--threads", type=int, default=None, help="torch CPU threads for the script")
-        sub.add_argument("--offline", action="store_true", help="fail (exit 3) instead of downloading a missing dataset")
+        sub.add_argument("--offline", action="store_true", help="never download: a missing dataset fails with exit 3 "
+                         "(sets $GEOCONV_OFFLINE for the script, which every loader honours)")
         sub.add_argument("--no-progress", action="store_true", help="no progress bars")
         sub.add_argument("--dry-run", action="store_true", help="print the command instead of running it")
         return sub
 
     train = runner(
-        "train", "Train and evaluate an example task; its JSON record goes under --results-dir/train/.",
-        _profile_epilog(TASKS) + "\n\nAny other option is passed to the example script, e.g.\n"
-        "  geoconv train node-classification --dataset citeseer --seeds 3\n"
-        "(`python examples/<script>.py --help` lists them).",
+        "train", "Train and evaluate a task (geoconv.tasks); its JSON record goes under --results-dir/train/.",
+        _profile_epilog(TASKS) + "\n\nAny other option is passed to the task, e.g.\n"
+        "  geoconv train node-classification --dataset citeseer --hidden-channels 32 --seeds 3\n"
+        "(`python -m geoconv.tasks.<task> --help` lists them, e.g. geoconv.tasks.node_classification).",
     )
     train.add_argument("task", choices=[*TASKS, "all"], metavar="TASK", help="one of: " + ", ".join(TASKS) + ", all")
     train.set_defaults(handler=cmd_train)
@@ -526,11 +552,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     if args.handler not in (cmd_train, cmd_bench) and passthrough:
         parser.error(f"unrecognized arguments: {' '.join(passthrough)}")
+    from geoconv.datasets.base import DatasetError
+
     try:
         return args.handler(args, passthrough)
     except CLIError as error:
         print(f"geoconv: error: {error}", file=sys.stderr)
         return error.code
+    except DatasetError as error:  # a loader run in this process: its message once, no traceback
+        print(f"geoconv: dataset error: {error}", file=sys.stderr)
+        return EXIT_DATASET
 
 
 # ---------------------------------------------------------------- helpers

@@ -1,4 +1,8 @@
-"""Shared fixtures.  Real datasets are read in place from $GEOCONV_DATA (CI: ../shared/data)."""
+"""Shared fixtures.  Real datasets are read in place from $GEOCONV_DATA (CI: ../shared/data).
+
+``pytest --device cuda`` (default ``cpu``) runs every test with that torch default device, so that
+tensors built without an explicit device land there; the ``device`` fixture names it for explicit use.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,36 @@ def shared_data_root() -> Path:
     """$GEOCONV_DATA, else ../shared/data beside the repository."""
     env = os.environ.get("GEOCONV_DATA")
     return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--device", default="cpu",
+                     help="torch device the tests build their tensors on (cpu, cuda, cuda:1, ...; default cpu)")
+
+
+@pytest.fixture(scope="session")
+def device(pytestconfig):
+    """The ``--device`` of this run as a ``torch.device``."""
+    import torch
+
+    device = torch.device(pytestconfig.getoption("--device"))
+    if device.type == "cuda" and not torch.cuda.is_available():
+        pytest.exit(f"--device {device} asked for, but torch sees no CUDA device", returncode=4)
+    return device
+
+
+@pytest.fixture(autouse=True)
+def _default_device(device):
+    # cpu is torch's default already: setting it would only add a dispatch mode to every torch call.
+    if device.type == "cpu":
+        yield
+        return
+    import torch
+
+    previous = torch.get_default_device()
+    torch.set_default_device(device)
+    yield
+    torch.set_default_device(previous)
 
 
 @pytest.fixture(scope="session")

@@ -64,3 +64,10 @@ def test_shared_flags_and_finish_write_a_benchmark_record(tmp_path, capsys):
     assert line == json.loads((tmp_path / "b.json").read_text()) == record.to_dict()
     assert records.load(tmp_path / "b.json").kind == "benchmark" and line["speedup"] == 2.0
     assert line["hyperparameters"]["repeats"] == 3 and line["cpu_time_s"] >= 0
+
+
+def test_compare_on_cpu_time():
+    ours, reference = Timing("geoconv", [9.0], [1.0]), Timing("pyg", [1.0], [3.0])
+    assert compare("x", ours, reference).ratio == pytest.approx(1 / 9)
+    cpu = compare("x", ours, reference, clock="cpu")
+    assert (cpu.name, cpu.ratio, cpu.seconds_ours) == ("x (CPU time)", 3.0, 1.0)

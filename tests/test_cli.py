@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 
 from geoconv import cli, records
 from geoconv.catalogue import SUITES, TASKS
+from geoconv.tasks import TASKS as TASK_MODULES
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -87,7 +89,7 @@ def test_train_node_classification_quick_writes_a_record(tmp_path, shared_data, 
     assert record["hyperparameters"]["epochs"] == 10 and record["seeds"] == [0] and record["num_seeds"] == 1
     assert record["metric"] == "test_acc" and record["higher_is_better"] and record["mean"] == pytest.approx(record["test_acc_mean"], abs=0.01)
     assert record["data_root"] == str(shared_data)
-    assert record["profile"] == "quick" and record["command"][:2] == ["python", "examples/node_classification.py"]
+    assert record["profile"] == "quick" and record["command"][:3] == ["python", "-m", "geoconv.tasks.node_classification"]
     assert 30.0 < record["test_acc_mean"] <= 100.0  # well above the 7-class majority rate after 10 epochs
     assert json.loads(out.strip().splitlines()[-1])["test_acc_mean"] == record["test_acc_mean"]  # the script's line is echoed
 
@@ -107,19 +109,68 @@ def test_missing_dataset_offline_says_where_from_and_where_to(tmp_path, capsys):
     assert "dataset 'cora' is not under the data root" in err
     assert "https://github.com/kimiyoung/planetoid" in err  # where it is downloaded from
     assert f"{tmp_path}/<path above>" in err and "planetoid/ind.cora.x" in err  # where a manual copy goes
+    for part in ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index"):  # every missing file, not the first few
+        assert f"planetoid/ind.cora.{part}" in err, part
 
 
-def test_dataset_error_inside_the_script_exits_3(tmp_path, capsys):
-    repo = fake_repo(tmp_path, "examples/node_classification.py", """
+def fake_task(tmp_path: Path, monkeypatch, task: str, body: str) -> None:
+    """Point ``task`` of the registry at a module in ``tmp_path`` holding ``body`` (found through PYTHONPATH)."""
+    (tmp_path / "fake_task_module.py").write_text(textwrap.dedent(body))
+    monkeypatch.setitem(TASK_MODULES, task, "fake_task_module")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+
+
+def test_dataset_error_inside_the_task_exits_3(tmp_path, monkeypatch, capsys):
+    fake_task(tmp_path, monkeypatch, "node-classification", """
         from geoconv.datasets.base import DatasetError
         raise DatasetError("planetoid/ind.cora.x is not under the data root /nowhere. Download it from https://example.org/x")
     """)
-    code, _, err = run_main(capsys, "--repo", str(repo), "train", "node-classification", "--data-root", str(REPO.parent / "shared" / "data"),
+    code, _, err = run_main(capsys, "train", "node-classification", "--data-root", str(REPO.parent / "shared" / "data"),
                             "--results-dir", str(tmp_path / "results"))
     assert code == cli.EXIT_DATASET
-    assert "a dataset is missing or corrupt: planetoid/ind.cora.x is not under the data root /nowhere" in err
+    # printed once, as its message: no traceback, no chained or repeated copies
+    assert err.count("planetoid/ind.cora.x is not under the data root /nowhere") == 1, err
+    assert "Traceback" not in err and "a dataset is missing or corrupt" in err
     assert "geoconv datasets" in err
     assert not (tmp_path / "results").exists()  # a failed run leaves no record
+
+
+def test_offline_reaches_the_loaders_inside_the_script(tmp_path, capsys):
+    # The script downloads a file the pre-flight check does not know about; --offline must stop that download.
+    # (A benchmark script of the repository: tasks run the installed package's modules, the same way.)
+    source = tmp_path / "server" / "extra.csv"
+    source.parent.mkdir()
+    source.write_text("a,b\n")
+    repo = fake_repo(tmp_path, "benchmarks/gcn.py", f"""
+        import json
+        from geoconv.datasets.base import RemoteFile, fetch
+        fetch(RemoteFile("extra/extra.csv", {source.as_uri()!r}), {str(tmp_path / "root")!r})
+        print(json.dumps({{"dataset": "extra", "model": "none"}}))
+    """)
+    shared = str(REPO.parent / "shared" / "data")
+    code, _, err = run_main(capsys, "--repo", str(repo), "bench", "gcn", "--offline",
+                            "--data-root", shared, "--results-dir", str(tmp_path / "results"))
+    assert code == cli.EXIT_DATASET, err
+    assert err.count("extra/extra.csv is not under the data root") == 1 and "downloads are off" in err
+    assert not (tmp_path / "root" / "extra").exists() and not (tmp_path / "results").exists()
+    # without --offline the same script downloads the file (its toy JSON line is then refused as a record: not our concern)
+    code, _, err = run_main(capsys, "--repo", str(repo), "bench", "gcn",
+                            "--data-root", shared, "--results-dir", str(tmp_path / "results"))
+    assert code != cli.EXIT_DATASET and "downloads are off" not in err, err
+    assert (tmp_path / "root" / "extra" / "extra.csv").read_text() == "a,b\n"
+
+
+def test_molecules_bbbp_offline_never_downloads_and_says_so_once(tmp_path):
+    # The finding: `geoconv train molecules --dataset bbbp --offline` still tried to download BBBP.csv.
+    result = subprocess.run(
+        [sys.executable, "-m", "geoconv", "train", "molecules", "--dataset", "bbbp", "--offline", "--quick",
+         "--data-root", str(tmp_path), "--results-dir", str(tmp_path / "results")],
+        capture_output=True, text=True, cwd=REPO, timeout=300,
+    )
+    assert result.returncode == cli.EXIT_DATASET, result.stderr
+    assert "downloads are off" in result.stderr and "could not download" not in result.stderr
+    assert result.stderr.count("moleculenet/BBBP.csv is not under the data root") == 1, result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_missing_optional_package_inside_the_script_exits_4_with_pip_command(tmp_path, capsys):
@@ -134,16 +185,29 @@ def test_missing_optional_package_inside_the_script_exits_4_with_pip_command(tmp
 
 def test_missing_optional_package_before_running_exits_4(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(cli, "installed", lambda module: module != "e3nn")  # as if e3nn were not installed
-    repo = fake_repo(tmp_path, "examples/qm9.py", "print('never run')\n")
-    code, _, err = run_main(capsys, "--repo", str(repo), "train", "qm9", "--dry-run")
+    code, _, err = run_main(capsys, "train", "qm9", "--dry-run")
     assert code == cli.EXIT_EXTRA
     assert "needs the optional package(s) e3nn" in err and "pip install 'geoconv[equivariant]'" in err
 
 
-def test_missing_script_says_the_repository_is_needed(tmp_path, capsys):
-    code, _, err = run_main(capsys, "--repo", str(tmp_path), "train", "node-classification", "--dry-run")
+def test_missing_benchmark_script_says_the_repository_is_needed(tmp_path, capsys):
+    code, _, err = run_main(capsys, "--repo", str(tmp_path), "bench", "gcn", "--dry-run")
     assert code == cli.EXIT_NO_SCRIPT
-    assert "examples/node_classification.py was not found" in err and "--repo" in err and "pip install -e ." in err
+    assert "benchmarks/gcn.py was not found" in err and "--repo" in err and "pip install -e ." in err
+    assert "`geoconv train` needs no clone" in err
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_train_quick_resolves_every_task_to_its_package_module(tmp_path, capsys, name):
+    # Run from a folder without examples/ (and with --repo pointing at it): the task comes from the package.
+    code, out, err = run_main(capsys, "--repo", str(tmp_path), "train", name, "--quick", "--dry-run")
+    assert code == 0, err
+    command = out.split()
+    module = TASK_MODULES[name]
+    assert command[command.index("-m") + 1] == module and module.startswith("geoconv.tasks.")
+    assert command[command.index(module) + 1:] == list(TASKS[name].quick)
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and Path(spec.origin).parent == Path(cli.__file__).parent / "tasks"
 
 
 def test_script_without_json_record_exits_1(tmp_path, capsys):
@@ -227,3 +291,21 @@ def test_dataset_chosen_by_the_profile_is_checked(tmp_path, capsys):
     code, _, err = run_main(capsys, "train", "point-cloud", "--full", "--offline", "--dry-run", "--data-root", str(tmp_path))
     assert code == cli.EXIT_DATASET
     assert "dataset 'modelnet40_hdf5'" in err and "modelnet/modelnet40_ply_hdf5_2048.zip" in err
+
+
+def test_run_script_prints_a_dataset_error_once_for_scripts_and_modules(tmp_path):
+    (tmp_path / "failing_task.py").write_text(
+        "from geoconv.datasets.base import DatasetError\n"
+        "try:\n    raise DatasetError('inner: qm9/qm9.csv is missing')\n"
+        "except DatasetError as error:\n    raise DatasetError(f'QM9 needs it: {error}') from error\n"
+    )
+    (tmp_path / "broken_task.py").write_text("raise ValueError('not a dataset problem')\n")
+    env = {**__import__("os").environ, "PYTHONPATH": f"{tmp_path}:{REPO}"}
+    for target in (["failing_task.py"], ["-m", "failing_task"]):
+        result = subprocess.run([sys.executable, "-m", "geoconv._run_script", *target], capture_output=True, text=True,
+                                cwd=tmp_path, env=env, timeout=120)
+        assert result.returncode == cli.EXIT_DATASET, result.stderr
+        assert result.stderr.count("qm9/qm9.csv is missing") == 1 and "Traceback" not in result.stderr, result.stderr
+    result = subprocess.run([sys.executable, "-m", "geoconv._run_script", "broken_task.py"], capture_output=True,
+                            text=True, cwd=tmp_path, env=env, timeout=120)
+    assert result.returncode == 1 and "Traceback" in result.stderr and "ValueError: not a dataset problem" in result.stderr

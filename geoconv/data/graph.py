@@ -166,7 +166,10 @@ class Graph:
             raise
 
     def __getattr__(self, name: str) -> Any:
-        store = object.__getattribute__(self, "_store")
+        # self.__dict__ rather than object.__getattribute__: torch.compile traces a model's graph.x through this.
+        store = self.__dict__.get("_store")
+        if store is None:  # before __init__/__setstate__ (copy, pickle)
+            raise AttributeError(name)
         if name in store:
             return store[name]
         if name in BUILTIN_FIELDS or name == "y":

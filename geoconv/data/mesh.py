@@ -11,7 +11,8 @@ tensor             level    index_of     meaning
 ``face``           face     node         triangles ``[F, 3]``
 ``edge_index``     edge     node         mesh edges ``[2, M]``, each undirected edge once
                                          (smaller vertex first, MeshCNN's edge order)
-``edge_attr``      edge                  MeshCNN's 5 input features ``[M, 5]``
+``edge_attr``      edge                  MeshCNN's 5 input features ``[M, 5]`` (``features``:
+                                         as its released code, the default, or exact)
 ``edge_neighbors`` edge     edge         one-ring neighbour edges ``(a, b, c, d)`` ``[M, 4]``,
                                          -1 on the boundary (kept as -1 by batching)
 ``face_edges``     face     edge         the edge of each face side ``[F, 3]``
@@ -45,6 +46,7 @@ def mesh_graph(
     edge_y: Tensor | None = None,
     check: bool = True,
     repair: bool = False,
+    features: str = "released",
 ) -> Graph:
     """A mesh :class:`Graph` (see the module table) with MeshCNN's edge features.
 
@@ -56,6 +58,9 @@ def mesh_graph(
         check: reject degenerate and non-manifold meshes (:func:`~geoconv.ops.mesh.check_mesh`).
         repair: first run :func:`~geoconv.ops.mesh.repair_mesh` (drops degenerate,
             duplicate and excess faces, splits non-manifold vertices).
+        features: ``"released"`` (default: as MeshCNN's released code, which adds 0.1 to every norm it
+            divides by; the features its published accuracies used) or ``"exact"`` (the scale-invariant
+            geometric values); see :func:`~geoconv.ops.mesh.mesh_edge_features`.
 
     Raises:
         MeshTopologyError: naming the offending face, edge or vertex (when ``check``).
@@ -66,8 +71,8 @@ def mesh_graph(
     graph = Graph(
         pos=pos,
         face=face,
-        edge_index=topology.edge.t().contiguous(),
-        edge_attr=mesh_edge_features(pos, topology.edge_points),
+        edge_index=topology.edge_index,
+        edge_attr=mesh_edge_features(pos, topology.edge_points, features=features),
     )
     graph.set(NEIGHBORS, topology.neighbor, "edge", index_of="edge")
     graph.set(FACE_EDGES, topology.face_edge, "face", index_of="edge")
@@ -79,9 +84,9 @@ def mesh_graph(
 
 
 def read_mesh_graph(path: str | os.PathLike, *, dtype: torch.dtype = torch.float32, repair: bool = True,
-                    y: Tensor | int | None = None) -> Graph:
+                    y: Tensor | int | None = None, features: str = "released") -> Graph:
     """:func:`~geoconv.data.mesh_io.read_mesh` followed by :func:`mesh_graph` (repairing by default)."""
     from geoconv.data.mesh_io import read_mesh
 
     pos, face = read_mesh(path, dtype=dtype)
-    return mesh_graph(pos, face, y=y, repair=repair)
+    return mesh_graph(pos, face, y=y, repair=repair, features=features)

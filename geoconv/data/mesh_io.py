@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from geoconv.io.files import open_file
+
 __all__ = ["MeshFormatError", "read_mesh", "write_obj"]
 
 MESH_SUFFIXES = (".obj", ".off", ".ply")
@@ -28,9 +30,6 @@ class MeshFormatError(ValueError):
 
 
 def _open(path: Path):
-    # Imported here: geoconv.datasets imports geoconv.data, which must not import it back at load time.
-    from geoconv.datasets.base import open_file
-
     return open_file(path, "rb")
 
 

@@ -49,7 +49,7 @@ def flip_edges(pos: Tensor, face: Tensor, fraction: float = 0.2, generator: torc
     """
     num_nodes = pos.shape[0]
     topology = mesh_topology(face, num_nodes, check=False)
-    budget = int(fraction * topology.edge.shape[0])
+    budget = int(fraction * topology.edge_index.shape[1])
     face = face.clone()
     for _ in range(passes):
         if budget <= 0:
@@ -57,8 +57,9 @@ def flip_edges(pos: Tensor, face: Tensor, fraction: float = 0.2, generator: torc
         topology = mesh_topology(face, num_nodes, check=False)
         u, v, w, x = topology.edge_points.unbind(1)
         interior = topology.edge_face[:, 1] >= 0
-        dihedral = mesh_edge_features(pos, topology.edge_points)[:, 0]
-        keys = torch.sort(edge_keys(topology.edge[:, 0], topology.edge[:, 1], num_nodes)).values
+        # exact, as the angle MeshCNN's flip_edges thresholds
+        dihedral = mesh_edge_features(pos, topology.edge_points, features="exact")[:, 0]
+        keys = torch.sort(edge_keys(topology.edge_index[0], topology.edge_index[1], num_nodes)).values
         new_keys = edge_keys(w, x, num_nodes)
         found = torch.searchsorted(keys, new_keys).clamp(max=keys.numel() - 1)
         exists = keys[found] == new_keys
@@ -105,9 +106,10 @@ def slide_vertices(pos: Tensor, face: Tensor, fraction: float = 0.2, generator: 
     """
     num_nodes = pos.shape[0]
     topology = mesh_topology(face, num_nodes, check=False)
-    dihedral = mesh_edge_features(pos, topology.edge_points)[:, 0]
-    src = torch.cat([topology.edge[:, 0], topology.edge[:, 1]])
-    dst = torch.cat([topology.edge[:, 1], topology.edge[:, 0]])
+    # The exact angle (MeshCNN's slide_verts thresholds its 0.1-shifted one, which no flat unit-scale region passes).
+    dihedral = mesh_edge_features(pos, topology.edge_points, features="exact")[:, 0]
+    src = torch.cat([topology.edge_index[0], topology.edge_index[1]])
+    dst = torch.cat([topology.edge_index[1], topology.edge_index[0]])
     lowest = scatter(dihedral.repeat(2), src, 0, num_nodes, "min")
     has_edges = torch.bincount(src, minlength=num_nodes) > 0
     eligible = (lowest > min_dihedral) & has_edges

@@ -178,7 +178,7 @@ class GeomGCNGraph(SplitGraph):
     Tang et al., KDD 2009 (film / Actor).
     """
 
-    def __init__(self, name: str, root: str | os.PathLike | None = None, *, download: bool = True) -> None:
+    def __init__(self, name: str, *, root: str | os.PathLike | None = None, download: bool = True) -> None:
         key = name.lower()
         if key == "actor":
             key = "film"

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from geoconv.data import Graph
-from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch, read_bytes
+from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch, mask_splits, read_bytes
 from geoconv.ops import coalesce, to_undirected
 
 URL = "https://github.com/yandex-research/heterophilous-graphs/raw/main/data/{name}.npz"
@@ -95,8 +95,12 @@ def build_heterophilous(raw: bytes, name: str) -> dict[str, torch.Tensor]:
 class SplitGraph(Graph):
     """A one-graph dataset whose ``train_mask`` / ``val_mask`` / ``test_mask`` are ``[N, S]`` (S splits)."""
 
-    def split(self, index: int) -> Graph:
-        """The graph with 1-d ``train_mask`` / ``val_mask`` / ``test_mask`` of split ``index``."""
+    def splits(self, index: int = 0) -> dict[str, torch.Tensor]:
+        """Split ``index`` (``0 .. num_splits - 1``) as ``{"train", "val", "test"}`` -> node indices."""
+        return mask_splits(self, index)
+
+    def with_split(self, index: int) -> Graph:
+        """The graph with the 1-d ``train_mask`` / ``val_mask`` / ``test_mask`` of split ``index``."""
         return select_split(self, index)
 
     def __len__(self) -> int:
@@ -132,7 +136,7 @@ class HeterophilousGraph(SplitGraph):
     Cite: Platonov, Kuznedelev, Diskin, Babenko, Prokhorenkova, ICLR 2023.
     """
 
-    def __init__(self, name: str, root: str | os.PathLike | None = None, *, download: bool = True) -> None:
+    def __init__(self, name: str, *, root: str | os.PathLike | None = None, download: bool = True) -> None:
         key = name.lower().replace("-", "_")
         if key not in NAMES:
             raise ValueError(f"unknown heterophilous graph {name!r}; choose from {list(NAMES)}")

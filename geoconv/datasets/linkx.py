@@ -26,7 +26,7 @@ import torch
 
 from geoconv._optional import require
 from geoconv.data import Graph
-from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch, read_bytes, text_stream
+from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch, mask_splits, read_bytes, text_stream
 from geoconv.ops import remove_self_loops, to_undirected
 
 URL = "https://github.com/CUAI/Non-Homophily-Large-Scale/raw/master/data/{path}"
@@ -154,7 +154,7 @@ class Twitch(Graph):
     Cite: Rozemberczki, Allen, Sarkar, J. Complex Networks 2021; Lim et al., NeurIPS 2021.
     """
 
-    def __init__(self, language: str, root: str | os.PathLike | None = None, *, download: bool = True) -> None:
+    def __init__(self, language: str, *, root: str | os.PathLike | None = None, download: bool = True) -> None:
         key = language.upper()
         if key not in TWITCH_LANGUAGES:
             raise ValueError(f"unknown Twitch language {language!r}; choose from {TWITCH_LANGUAGES}")
@@ -168,6 +168,10 @@ class Twitch(Graph):
         object.__setattr__(self, "language", key)
         object.__setattr__(self, "num_classes", 2)
         object.__setattr__(self, "num_splits", int(masks["train_mask"].shape[1]) if masks else 0)
+
+    def splits(self, index: int = 0) -> dict[str, torch.Tensor]:
+        """LINKX's split ``index`` (DE only: 0..4) as ``{"train", "val", "test"}`` -> node indices."""
+        return mask_splits(self, index)
 
 
 def _binarize(column: np.ndarray) -> np.ndarray:
@@ -225,7 +229,7 @@ class Facebook100(Graph):
     Cite: Traud, Mucha, Porter, Physica A 2012; Lim et al., NeurIPS 2021.
     """
 
-    def __init__(self, name: str, root: str | os.PathLike | None = None, *, download: bool = True) -> None:
+    def __init__(self, name: str, *, root: str | os.PathLike | None = None, download: bool = True) -> None:
         key = name.replace(" ", "_")
         if not key or "/" in key or key.startswith("."):
             raise ValueError(f"invalid Facebook100 name {name!r}")

@@ -26,7 +26,6 @@ archives, so downloads are size-checked only by tar's own integrity checks.
 from __future__ import annotations
 
 import os
-import tarfile
 from pathlib import Path
 from typing import Callable
 
@@ -35,7 +34,8 @@ import torch
 from geoconv.data.graph import Graph
 from geoconv.data.mesh import EDGE_LABELS, mesh_graph
 from geoconv.data.mesh_io import MESH_SUFFIXES, read_mesh
-from geoconv.datasets.base import DatasetError, GraphDataset, RemoteFile, cached, data_root, fetch
+from geoconv.datasets.base import DatasetError, GraphDataset, RemoteFile, cached, data_root, extract_archive, fetch
+from geoconv.ops.mesh import MESH_FEATURES
 
 __all__ = ["MESHCNN_ARCHIVES", "MeshClassificationDataset", "MeshSegmentationDataset", "SOFT_LABELS"]
 
@@ -66,20 +66,47 @@ def _dataset_folder(name: str, root: str | os.PathLike | None, download: bool) -
     base = data_root(root) / "meshcnn"
     target = base / folder
     if target.is_dir():
+        check_structure(target)  # a copy made by hand (or by an older, non-atomic extraction) is checked too
         return target
-    archive = fetch(MESHCNN_ARCHIVES[archive_name], root, download_missing=download)
-    try:
-        with tarfile.open(archive, "r:*") as tar:
-            tar.extractall(base, filter="data")
-    except (tarfile.TarError, OSError) as error:
-        raise DatasetError(f"cannot extract {archive} into {base}: {error}; delete the archive to download it again") from error
-    if not target.is_dir():
-        raise DatasetError(f"{archive} does not contain the folder {folder}/ (found: {sorted(p.name for p in base.iterdir())})")
+    remote = MESHCNN_ARCHIVES[archive_name]
+    archive = fetch(remote, root, download_missing=download)
+    members = [member for member, (archive_of, _) in _FOLDERS.items() if archive_of == archive_name]
+    extract_archive(archive, {_FOLDERS[m][1]: base / _FOLDERS[m][1] for m in members}, source=remote.url,
+                    check=lambda _, unpacked: check_structure(unpacked, archive))
     return target
+
+
+def check_structure(folder: Path, archive: Path | None = None) -> None:
+    """Raise :class:`DatasetError` unless ``folder`` has MeshCNN's layout with train and test meshes.
+
+    Classification sets: every class folder holds ``train/`` and ``test/`` meshes.  Segmentation
+    sets: ``train/`` and ``test/`` meshes and one ``seg/<mesh>.eseg`` label file per mesh.
+    """
+    where = f" (extracted from {archive})" if archive is not None else ""
+    if (folder / "train").is_dir() or (folder / "seg").is_dir():
+        problems = [f"{split}/ holds no meshes" for split in ("train", "test") if not _mesh_files(folder / split)]
+        unlabelled = [p.name for split in ("train", "test") for p in _mesh_files(folder / split)
+                      if not (folder / "seg" / (p.stem + ".eseg")).is_file()]
+        if unlabelled:
+            problems.append(f"{len(unlabelled)} meshes have no seg/<name>.eseg label file (e.g. {unlabelled[0]})")
+    else:
+        classes = [p for p in folder.iterdir() if p.is_dir()]
+        problems = [] if classes else ["no class folders"]
+        problems += [f"{cls.name}/{split}/ holds no meshes" for cls in sorted(classes) for split in ("train", "test")
+                     if not _mesh_files(cls / split)]
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise DatasetError(f"{folder}{where} is incomplete or not a MeshCNN dataset: {shown}. "
+                           f"Delete it (and its archive) to download it again, or replace it with a complete copy.")
 
 
 def _mesh_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in MESH_SUFFIXES)
+
+
+def _check_features(features: str) -> None:
+    if features not in MESH_FEATURES:
+        raise ValueError(f"features must be one of {MESH_FEATURES}, got {features!r}")
 
 
 class MeshClassificationDataset(GraphDataset):
@@ -87,13 +114,16 @@ class MeshClassificationDataset(GraphDataset):
 
     Args:
         name: ``"shrec16"`` or ``"cubes"``.
-        split: ``"train"`` or ``"test"``.
+        split: ``"train"``, ``"test"`` or ``"all"`` (both; :meth:`splits` tells them apart).
         root: data root (see :func:`~geoconv.datasets.base.data_root`).
         train_per_class: SHREC'16 only: 16 (the released split) or 10 (10/10 split drawn with ``seed``).
         seed: seed of the split-10 draw.
         download: download the archive when no local copy exists.
         transform: applied to each graph when indexed.
         repair: run :func:`~geoconv.ops.mesh.repair_mesh` on every mesh.
+        features: edge features ``"released"`` (default: as MeshCNN's released code, which adds 0.1 to
+            every norm it divides by, so published accuracies are comparable) or ``"exact"``
+            (scale-invariant); see :func:`~geoconv.ops.mesh.mesh_edge_features`.  Part of the cache key.
 
     SHREC here is the 30-class non-rigid set of SHREC 2011 (Lian et al.), 20 meshes per class,
     as MeshCNN releases it (``shrec_16`` = the 16-training-meshes split).
@@ -103,13 +133,20 @@ class MeshClassificationDataset(GraphDataset):
 
     def __init__(self, name: str, split: str = "train", *, root: str | os.PathLike | None = None,
                  train_per_class: int = 16, seed: int = 0, download: bool = True,
-                 transform: Callable[[Graph], Graph] | None = None, repair: bool = True) -> None:
+                 transform: Callable[[Graph], Graph] | None = None, repair: bool = True,
+                 features: str = "released") -> None:
         if name not in ("shrec16", "cubes"):
             raise ValueError(f"name must be 'shrec16' or 'cubes', got {name!r}")
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        _check_features(features)
+        if split not in ("train", "test", "all"):
+            raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
         if train_per_class not in (16, 10) or (name == "cubes" and train_per_class != 16):
             raise ValueError("train_per_class must be 16 (the released split) or 10 (SHREC'16 only)")
+        if split == "all":
+            self._load_parts(lambda part: MeshClassificationDataset(
+                name, part, root=root, train_per_class=train_per_class, seed=seed, download=download,
+                transform=transform, repair=repair, features=features))
+            return
         folder = _dataset_folder(name, root, download)
         self.classes = sorted(p.name for p in folder.iterdir() if p.is_dir())
         if not self.classes:
@@ -130,12 +167,13 @@ class MeshClassificationDataset(GraphDataset):
             raise DatasetError(f"no {split} meshes under {folder}")
 
         def build() -> list[Graph]:
-            return [mesh_graph(*read_mesh(path), y=label, repair=repair) for path, label in files]
+            return [mesh_graph(*read_mesh(path), y=label, repair=repair, features=features) for path, label in files]
 
-        tag = f"{name}_{split}_{train_per_class}_{seed}_{int(repair)}"
-        graphs = cached(f"meshcnn_{tag}", [path for path, _ in files], build, version="1")
+        tag = f"{name}_{split}_{train_per_class}_{seed}_{int(repair)}_{features}"
+        graphs = cached(f"meshcnn_{tag}", [path for path, _ in files], build, version=f"1:{features}")
         super().__init__(graphs, transform)
         self.name, self.split, self.num_classes = name, split, len(self.classes)
+        self.parts = [split] * len(graphs)
 
 
 class MeshSegmentationDataset(GraphDataset):
@@ -146,16 +184,32 @@ class MeshSegmentationDataset(GraphDataset):
     (0/1 soft labels).  Meshes are not repaired: the labels follow the file's
     edge order, so a mesh whose label count differs from its edge count raises.
 
+    Args:
+        name: ``coseg_aliens``, ``coseg_chairs``, ``coseg_vases`` or ``human_seg``.
+        split: ``"train"`` or ``"test"``.
+        root: data root (see :func:`~geoconv.datasets.base.data_root`).
+        download: download the archive when no local copy exists.
+        transform: applied to each graph when indexed.
+        features: edge features ``"released"`` (default: as MeshCNN's released code, which adds 0.1 to
+            every norm it divides by, so published accuracies are comparable) or ``"exact"``
+            (scale-invariant); see :func:`~geoconv.ops.mesh.mesh_edge_features`.  Part of the cache key.
+
     Published (MeshCNN paper, edge accuracy): human body 85.39%, COSEG vases
     97.27%, chairs 92.99%, aliens 96.26%.
     """
 
     def __init__(self, name: str, split: str = "train", *, root: str | os.PathLike | None = None,
-                 download: bool = True, transform: Callable[[Graph], Graph] | None = None) -> None:
+                 download: bool = True, transform: Callable[[Graph], Graph] | None = None,
+                 features: str = "released") -> None:
         if name not in ("coseg_aliens", "coseg_chairs", "coseg_vases", "human_seg"):
             raise ValueError(f"name must be one of coseg_aliens, coseg_chairs, coseg_vases, human_seg; got {name!r}")
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        _check_features(features)
+        if split not in ("train", "test", "all"):
+            raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
+        if split == "all":
+            self._load_parts(lambda part: MeshSegmentationDataset(name, part, root=root, download=download,
+                                                                  transform=transform, features=features))
+            return
         folder = _dataset_folder(name, root, download)
         files = _mesh_files(folder / split)
         if not files:
@@ -174,7 +228,7 @@ class MeshSegmentationDataset(GraphDataset):
             low = offset if offset is not None else min(float(t.min()) for t in labels)
             for path, label, soft_path in zip(files, labels, sseg):
                 pos, face = read_mesh(path)
-                graph = mesh_graph(pos, face)
+                graph = mesh_graph(pos, face, features=features)
                 if label.numel() != graph.num_edges:
                     raise DatasetError(f"{path} has {graph.num_edges} edges but its label file has {label.numel()} labels")
                 graph.set(EDGE_LABELS, (label - low).round().long(), "edge")
@@ -187,9 +241,9 @@ class MeshSegmentationDataset(GraphDataset):
             return graphs
 
         raw = files + seg + [p for p in sseg if p.is_file()] + ([classes_file] if classes_file.is_file() else [])
-        graphs = cached(f"meshcnn_{name}_{split}", raw, build, version="1")
+        graphs = cached(f"meshcnn_{name}_{split}_{features}", raw, build, version=f"1:{features}")
         super().__init__(graphs, transform)
-        self.name, self.split = name, split
+        self.name, self.split, self.parts = name, split, [split] * len(graphs)
         observed = int(max(int(g.edge_y.max()) for g in graphs)) + 1
         self.num_classes = max(observed, _read_table(classes_file).shape[0]) if classes_file.is_file() else observed
 

@@ -211,7 +211,7 @@ def decimate(pos: Tensor, face: Tensor, target_edges: int, *, stages: int = 4) -
     mesh coarsens.  On a closed mesh the target is rounded down to ``M - 3k``.
     """
     topology = mesh_topology(face, pos.shape[0], check=False)
-    edges = topology.edge.shape[0]
+    edges = topology.edge_index.shape[1]
     boundary = bool((topology.neighbor[:, 2] < 0).any())
     if target_edges >= edges:
         return pos, face
@@ -219,13 +219,13 @@ def decimate(pos: Tensor, face: Tensor, target_edges: int, *, stages: int = 4) -
         goal = int(round(edges * (target_edges / edges) ** (stage / stages)))
         goal = max(goal, target_edges)
         if not boundary:
-            goal -= (3 - (topology.edge.shape[0] - goal) % 3) % 3
-        elif topology.edge.shape[0] - goal == 1:
+            goal -= (3 - (topology.edge_index.shape[1] - goal) % 3) % 3
+        elif topology.edge_index.shape[1] - goal == 1:
             goal -= 1
-        if goal >= topology.edge.shape[0]:
+        if goal >= topology.edge_index.shape[1]:
             continue
-        length = (pos[topology.edge[:, 0]] - pos[topology.edge[:, 1]]).norm(dim=1)
-        result = mesh_pool(length.unsqueeze(1), pos, face, topology.edge, goal, face_edge=topology.face_edge,
+        length = (pos[topology.edge_index[0]] - pos[topology.edge_index[1]]).norm(dim=1)
+        result = mesh_pool(length.unsqueeze(1), topology.edge_index, face, pos, goal, face_edge=topology.face_edge,
                            priority=length, window_factor=3)
         pos, face = result.pos, result.face
         topology = result.topology

@@ -13,7 +13,10 @@ Two releases are read:
 
 Both archives are read in place (no extraction); an already extracted folder next to
 the archive (``modelnet/ModelNet40/...``, ``modelnet/modelnet40_ply_hdf5_2048/...``) is
-used instead when present.  Neither source publishes checksums, so they are not pinned.
+used instead when present.  Neither source publishes checksums, so they are not pinned; zip's
+own CRC of every member is checked as it is read, and a truncated, damaged or garbage zip raises
+:class:`~geoconv.datasets.base.DatasetError` naming the file.  The processed cache is keyed by
+every file of the extracted folder (or the zip), not by a count.
 """
 
 from __future__ import annotations
@@ -31,14 +34,16 @@ import torch
 from geoconv.data import Graph
 from geoconv.data.mesh_io import read_mesh
 from geoconv.data.pointcloud_transforms import normalize_to_unit_sphere, sample_points
-from geoconv.datasets.base import DatasetError, GraphDataset, RemoteFile, cached, data_root, fetch
+from geoconv.datasets.base import (
+    DAMAGED_FILE_ERRORS, DatasetError, GraphDataset, RemoteFile, cached, damaged_file_error, data_root, fetch,
+)
 
 OFF_URLS = {
     "10": "http://vision.princeton.edu/projects/2014/3DShapeNets/ModelNet10.zip",
     "40": "http://modelnet.cs.princeton.edu/ModelNet40.zip",
 }
 HDF5_URL = "https://shapenet.cs.stanford.edu/media/modelnet40_ply_hdf5_2048.zip"
-SPLITS = ("train", "test")
+SPLITS = ("train", "test", "all")
 
 
 def _check_split(split: str, allowed: tuple[str, ...] = SPLITS) -> None:
@@ -54,10 +59,22 @@ class ArchiveFolder:
         folder: path of the extracted top folder.
     """
 
-    def __init__(self, archive: Path | None, folder: Path) -> None:
+    def __init__(self, archive: Path | None, folder: Path, source: str | None = None) -> None:
         self.folder = folder if folder.is_dir() else None
-        self.zip = None if self.folder is not None else zipfile.ZipFile(archive)
+        self.archive, self.source = archive, source
+        self.zip = None
+        if self.folder is None:
+            try:
+                self.zip = zipfile.ZipFile(archive)
+            except DAMAGED_FILE_ERRORS as error:
+                raise damaged_file_error(archive, error, source) from None
         self.prefix = folder.name + "/"
+
+    def raw_files(self) -> list[Path]:
+        """The files the data comes from: every file of the extracted folder, or the zip (for cache keys)."""
+        if self.folder is not None:
+            return [self.folder / name for name in self.names()]
+        return [self.archive]
 
     def names(self) -> list[str]:
         """Relative paths (``/``-separated, below the top folder) of all files, sorted."""
@@ -75,12 +92,15 @@ class ArchiveFolder:
         if self.folder is not None:
             return (self.folder / name).read_bytes()
         try:
-            return self.zip.read(self.prefix + name)
-        except KeyError:
-            matches = [n for n in self.zip.namelist() if n.endswith("/" + self.prefix + name)]
-            if not matches:
-                raise
-            return self.zip.read(matches[0])
+            try:
+                return self.zip.read(self.prefix + name)
+            except KeyError:
+                matches = [n for n in self.zip.namelist() if n.endswith("/" + self.prefix + name)]
+                if not matches:
+                    raise
+                return self.zip.read(matches[0])
+        except DAMAGED_FILE_ERRORS as error:  # a member's CRC or compressed stream is wrong
+            raise damaged_file_error(self.archive, error, self.source) from None
 
     def close(self) -> None:
         if self.zip is not None:
@@ -96,7 +116,7 @@ def open_release(root: str | os.PathLike | None, archive_path: str, url: str, fo
     archive = fetch(RemoteFile(archive_path, url), root)
     if archive.suffix != ".zip":
         raise DatasetError(f"{archive}: expected the .zip archive itself (compressed copies of a zip are not read)")
-    return ArchiveFolder(archive, folder), archive
+    return ArchiveFolder(archive, folder, url), archive
 
 
 def read_hdf5_arrays(files: ArchiveFolder, names: list[str], keys: tuple[str, ...]) -> dict[str, torch.Tensor]:
@@ -130,8 +150,8 @@ class ModelNet(GraphDataset):
 
     Args:
         name: ``"10"`` or ``"40"``.
-        split: ``"train"`` or ``"test"`` (the official split: 9,843 / 2,468 shapes for ModelNet40,
-            3,991 / 908 for ModelNet10).
+        split: ``"train"``, ``"test"`` (the official split: 9,843 / 2,468 shapes for ModelNet40,
+            3,991 / 908 for ModelNet10) or ``"all"`` (both; :meth:`splits` tells them apart).
         root: data root; the archive is ``modelnet/ModelNet40.zip`` (downloaded if missing).
         num_points: points sampled from every mesh (area-weighted, seeded by the shape's index).
         transform: optional per-item transform.
@@ -152,6 +172,9 @@ class ModelNet(GraphDataset):
         if name not in OFF_URLS:
             raise ValueError(f"name must be '10' or '40', got {name!r}")
         _check_split(split)
+        if split == "all":
+            self._load_parts(lambda part: ModelNet(name, part, root=root, num_points=num_points, transform=transform))
+            return
         files, raw = open_release(root, f"modelnet/ModelNet{name}.zip", OFF_URLS[name], f"ModelNet{name}")
         try:
             entries = []
@@ -172,12 +195,12 @@ class ModelNet(GraphDataset):
                                                          self.classes.index(cls), Path(workdir)))
                 return graphs
 
-            graphs = cached(f"modelnet{name}_{split}_{num_points}", [raw] if raw.is_file() else [],
-                            build, version=f"1:{len(chosen)}")
+            graphs = cached(f"modelnet{name}_{split}_{num_points}", files.raw_files(), build, version="2",
+                            options={"name": name, "split": split, "num_points": num_points})
         finally:
             files.close()
         super().__init__(graphs, transform)
-        self.name, self.split = name, split
+        self.name, self.split, self.parts = name, split, [split] * len(graphs)
 
     @property
     def num_classes(self) -> int:
@@ -188,7 +211,7 @@ class ModelNetHDF5(GraphDataset):
     """ModelNet40 as the 2048-point HDF5 release (``modelnet40_ply_hdf5_2048``) used by PointNet and DGCNN.
 
     Args:
-        split: ``"train"`` (9,840 clouds) or ``"test"`` (2,468).
+        split: ``"train"`` (9,840 clouds), ``"test"`` (2,468) or ``"all"`` (both; see :meth:`splits`).
         root: data root; the archive is ``modelnet/modelnet40_ply_hdf5_2048.zip``.
         num_points: keep the first ``num_points`` of the 2048 points (as DGCNN's loader does).
         transform: optional per-item transform.
@@ -208,6 +231,9 @@ class ModelNetHDF5(GraphDataset):
         _check_split(split)
         if not 1 <= num_points <= 2048:
             raise ValueError(f"num_points must be in 1..2048 for the 2048-point release, got {num_points}")
+        if split == "all":
+            self._load_parts(lambda part: ModelNetHDF5(part, root=root, num_points=num_points, transform=transform))
+            return
         files, raw = open_release(root, "modelnet/modelnet40_ply_hdf5_2048.zip", HDF5_URL, "modelnet40_ply_hdf5_2048")
         try:
             names = files.names()
@@ -230,7 +256,7 @@ class ModelNetHDF5(GraphDataset):
         if self.classes is None:
             self.classes = [str(c) for c in range(int(labels.max()) + 1)]
         super().__init__(graphs, transform)
-        self.split = split
+        self.split, self.parts = split, [split] * len(graphs)
 
     @property
     def num_classes(self) -> int:

@@ -5,8 +5,8 @@ with graph-level targets ``y [1, T]`` (NaN where a label is missing),
 ``label_mask [1, T]`` (True where present) and its SMILES as ``graph.smiles``.
 SMILES that the installed RDKit cannot parse are skipped and counted
 (``dataset.num_invalid``, ``dataset.invalid_smiles``).  Splits:
-:meth:`MoleculeNet.split` gives OGB's deterministic Bemis-Murcko scaffold
-split or a seeded random split, 80/10/10.
+:meth:`MoleculeNet.splits` gives OGB's deterministic Bemis-Murcko scaffold
+split or a seeded random split, 80/10/10, as ``{"train", "val", "test"}`` index tensors.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from geoconv.data import Graph
-from geoconv.datasets.base import DatasetError, GraphDataset, RemoteFile, cached, data_root, fetch, text_stream
+from geoconv.datasets.base import DatasetError, GraphDataset, RemoteFile, cached, data_root, fetch, split_indices, text_stream
 
 DEEPCHEM = "https://deepchemdata.s3-us-west-1.amazonaws.com/datasets/"
 
@@ -160,7 +160,7 @@ class MoleculeNet(GraphDataset):
     ``num_invalid`` / ``invalid_smiles`` (rows RDKit could not parse), ``source`` (file read).
     """
 
-    def __init__(self, name: str, root: str | os.PathLike | None = None, *, features: str = "ogb",
+    def __init__(self, name: str, *, root: str | os.PathLike | None = None, features: str = "ogb",
                  download: bool = True, transform: Callable[[Graph], Graph] | None = None) -> None:
         key = ALIASES.get(name.lower(), name.lower())
         if key not in SPECS:
@@ -193,9 +193,10 @@ class MoleculeNet(GraphDataset):
         return cached(f"moleculenet_{self.name}_scaffolds", [self.source],
                       lambda: [murcko_scaffold(s) for s in self.smiles], version="1")
 
-    def split(self, kind: str = "scaffold", *, seed: int = 0,
-              fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> dict[str, Tensor]:
-        """``{"train", "valid", "test"}`` index tensors: OGB's scaffold split or a seeded random split."""
+    def splits(self, kind: str = "scaffold", *, seed: int = 0,
+               fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> dict[str, Tensor]:
+        """``{"train", "val", "test"}`` -> molecule indices: OGB's deterministic Bemis-Murcko scaffold
+        split (``seed`` unused) or a random split drawn with ``seed``, in ``fractions``."""
         from geoconv.chem.scaffold import random_split, scaffold_split_from_scaffolds
 
         if kind == "scaffold":
@@ -204,7 +205,7 @@ class MoleculeNet(GraphDataset):
             parts = random_split(len(self), fractions, seed=seed)
         else:
             raise ValueError(f"split kind must be 'scaffold' or 'random', got {kind!r}")
-        return dict(zip(("train", "valid", "test"), parts))
+        return split_indices(*parts)
 
     def __repr__(self) -> str:
         return (f"MoleculeNet({self.name!r}, {len(self)} molecules, tasks={self.num_tasks}, "

@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
-import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -35,7 +33,10 @@ from torch import Tensor
 
 from geoconv._optional import require
 from geoconv.data import Graph
-from geoconv.datasets.base import DatasetError, GraphDataset, RemoteFile, cached, data_root, fetch, locate, open_file
+from geoconv.datasets.base import (
+    DAMAGED_FILE_ERRORS, damaged_file_error, DatasetError, GraphDataset, RemoteFile, cached, data_root, downloads_allowed, extract_archive, fetch, locate, split_indices,
+    open_file,
+)
 from geoconv.datasets.moleculenet import SPECS, MoleculeNet, moleculenet_file
 
 OGB_URL = "http://snap.stanford.edu/ogb/data/graphproppred/csv_mol_download/{download_name}.zip"
@@ -47,8 +48,11 @@ SOURCES = ("auto", "ogb", "moleculenet")
 
 def _read_csv(path: Path, dtype, *, header: bool = False):
     pandas = require("pandas", "reading OGB csv files")
-    with open_file(path, "rb") as handle:
-        frame = pandas.read_csv(handle, header=0 if header else None, skip_blank_lines=False)
+    try:
+        with open_file(path, "rb") as handle:
+            frame = pandas.read_csv(handle, header=0 if header else None, skip_blank_lines=False)
+    except DAMAGED_FILE_ERRORS as error:
+        raise damaged_file_error(path, error) from None
     return frame if header else frame.to_numpy(dtype=dtype, copy=True)  # writable (pandas copy-on-write views are not)
 
 
@@ -73,9 +77,9 @@ def read_ogb_raw(folder: Path) -> dict:
     edge_index = np.repeat(edges.T, 2, axis=1)
     edge_index[0, 1::2], edge_index[1, 1::2] = edges[:, 1], edges[:, 0]
     mapping = _read_csv(folder / "mapping" / "mol.csv.gz", None, header=True)
-    splits = {}
-    for part in ("train", "valid", "test"):
-        splits[part] = torch.from_numpy(np.array(_read_csv(folder / "split" / "scaffold" / f"{part}.csv.gz", np.int64).reshape(-1)))
+    released = [np.array(_read_csv(folder / "split" / "scaffold" / f"{part}.csv.gz", np.int64).reshape(-1))
+                for part in ("train", "valid", "test")]  # OGB's file names; geoconv's keys are train/val/test
+    splits = split_indices(*released)
     return {
         "x": torch.from_numpy(node_feat), "edge_index": torch.from_numpy(edge_index),
         "edge_attr": torch.from_numpy(np.repeat(edge_feat, 2, axis=0)),
@@ -99,7 +103,7 @@ class OGBMolDataset(GraphDataset):
     ``eval_metric``, ``task_type``, ``smiles``, ``num_invalid``.
     """
 
-    def __init__(self, name: str = "ogbg-molhiv", root: str | os.PathLike | None = None, *, source: str = "auto",
+    def __init__(self, name: str = "ogbg-molhiv", *, root: str | os.PathLike | None = None, source: str = "auto",
                  download: bool = True, transform: Callable[[Graph], Graph] | None = None) -> None:
         if name not in OGB_MOLECULES:
             raise ValueError(f"unknown OGB molecule dataset {name!r}; choose from {sorted(OGB_MOLECULES)}")
@@ -111,16 +115,18 @@ class OGBMolDataset(GraphDataset):
         have_ogb = (folder / "raw" / "edge.csv.gz").exists()
         have_csv = locate(moleculenet_file(key), root_path) is not None
         if source == "auto":
-            source = "ogb" if have_ogb else ("moleculenet" if have_csv or not download else "ogb")
+            source = "ogb" if have_ogb else ("moleculenet" if have_csv or not downloads_allowed(download) else "ogb")
         self.name, self.root = name, root_path
         if source == "ogb":
             if not have_ogb:
-                if not download:
-                    raise DatasetError(f"{name}: OGB files not found under {folder}; download "
-                                       f"{OGB_URL.format(download_name=download_name)} and unzip it there")
+                if not downloads_allowed(download) or folder.exists():
+                    raise DatasetError(f"{name}: OGB files not found under {folder}"
+                                       + (" (the folder exists but lacks raw/edge.csv.gz; delete it or complete it)"
+                                          if folder.exists() else "")
+                                       + f"; download {OGB_URL.format(download_name=download_name)} and unzip it there")
                 _download_ogb(folder, download_name, root_path)
             paths = sorted(p for p in folder.rglob("*.csv.gz"))
-            tensors = cached(f"ogb_{name}", paths, lambda: read_ogb_raw(folder), version="1")
+            tensors = cached(f"ogb_{name}", paths, lambda: read_ogb_raw(folder), version="2")
             from geoconv.datasets.moleculenet import graphs_from_tensors
 
             graphs = graphs_from_tensors(tensors, tensors["smiles"])
@@ -128,7 +134,7 @@ class OGBMolDataset(GraphDataset):
             self.source, self.source_path, self.num_invalid = "ogb-files", folder, 0
             self._molecules = None
         else:
-            molecules = MoleculeNet(key, root_path, features="ogb", download=download)
+            molecules = MoleculeNet(key, root=root_path, features="ogb", download=download)
             graphs = molecules.graphs
             self.smiles, self._splits, self.y = molecules.smiles, None, molecules.y
             self.source, self.source_path, self.num_invalid = "moleculenet-csv", molecules.source, molecules.num_invalid
@@ -139,10 +145,20 @@ class OGBMolDataset(GraphDataset):
         if self.y.shape[1] != self.num_tasks:
             raise DatasetError(f"{name}: {self.y.shape[1]} label columns, OGB expects {self.num_tasks}")
 
-    def split(self) -> dict[str, Tensor]:
-        """OGB's scaffold split: from the released files, or recomputed (same procedure) from the CSV."""
+    def splits(self, kind: str = "scaffold", *, seed: int = 0) -> dict[str, Tensor]:
+        """``{"train", "val", "test"}`` -> graph indices.
+
+        ``"scaffold"``: OGB's scaffold split, from the released files (``split/scaffold/``) or recomputed
+        with the same procedure from the CSV.  ``"random"``: an 80/10/10 split drawn with ``seed``.
+        """
+        if kind == "random":
+            from geoconv.chem.scaffold import random_split
+
+            return split_indices(*random_split(len(self), (0.8, 0.1, 0.1), seed=seed))
+        if kind != "scaffold":
+            raise ValueError(f"split kind must be 'scaffold' or 'random', got {kind!r}")
         if self._splits is None:
-            self._splits = self._molecules.split("scaffold")
+            self._splits = self._molecules.splits("scaffold")
         return dict(self._splits)
 
     def evaluator(self):
@@ -210,15 +226,16 @@ def ogb_metadata(name: str) -> tuple[int, str]:
 
 
 def _download_ogb(folder: Path, download_name: str, root: Path) -> None:
-    """Download OGB's zip and unpack ``<download_name>/`` into ``folder``."""
-    archive = fetch(RemoteFile(f"ogb/{download_name}.zip", OGB_URL.format(download_name=download_name)), root)
-    staging = folder.parent / f".{download_name}.unzip"
-    shutil.rmtree(staging, ignore_errors=True)
-    with zipfile.ZipFile(archive) as bundle:
-        bundle.extractall(staging)
-    unpacked = staging / download_name
-    if not (unpacked / "raw").exists():
-        raise DatasetError(f"{archive} does not hold {download_name}/raw/")
-    shutil.rmtree(folder, ignore_errors=True)
-    shutil.move(str(unpacked), str(folder))
-    shutil.rmtree(staging, ignore_errors=True)
+    """Download OGB's zip and unpack ``<download_name>/`` into ``folder`` (atomically, structure checked)."""
+    url = OGB_URL.format(download_name=download_name)
+    archive = fetch(RemoteFile(f"ogb/{download_name}.zip", url), root)
+
+    def check(name: str, unpacked: Path) -> None:
+        expected = [f"raw/{part}.csv.gz" for part in RAW_FILES] + ["mapping/mol.csv.gz"]
+        expected += [f"split/scaffold/{part}.csv.gz" for part in ("train", "valid", "test")]
+        missing = [path for path in expected if not (unpacked / path).is_file()]
+        if missing:
+            raise DatasetError(f"{archive} is not OGB's {download_name}.zip: {name}/ lacks {', '.join(missing)}. "
+                               f"Delete it so that it is downloaded again from {url}.")
+
+    extract_archive(archive, {download_name: folder}, source=url, check=check)

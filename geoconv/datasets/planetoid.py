@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from geoconv.data import Graph
-from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch_all, locate, read_bytes, read_text
+from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch_all, mask_splits, read_bytes, read_text
 from geoconv.ops import remove_self_loops, to_undirected
 
 URL = "https://github.com/kimiyoung/planetoid/raw/master/data/ind.{name}.{part}"
@@ -181,19 +181,13 @@ class Planetoid(Graph):
     Cite: Yang, Cohen, Salakhutdinov, ICML 2016; Sen et al., AI Magazine 2008.
     """
 
-    def __init__(self, name: str, root: str | os.PathLike | None = None, *, download: bool = True) -> None:
+    def __init__(self, name: str, *, root: str | os.PathLike | None = None, download: bool = True) -> None:
         key = name.lower()
         if key not in NUM_CLASSES:
             raise ValueError(f"unknown Planetoid dataset {name!r}; choose from {sorted(NUM_CLASSES)}")
         root_path = data_root(root)
         files = planetoid_files(key)
-        missing = [f for f in files if locate(f, root_path) is None]
-        if missing and not download:
-            names = ", ".join(Path(f.path).name for f in missing)
-            raise DatasetError(
-                f"Planetoid {key}: {names} missing under {root_path / 'planetoid'}; "
-                f"download them from {URL.format(name=key, part='<part>')} or pass download=True"
-            )
+        # fetch_all names every missing file (all eight when none is there), not only the first
         paths = fetch_all(dict(zip(PARTS, files)), root_path, download=download, dataset=f"Planetoid {key}")
         tensors = cached(f"planetoid_{key}", list(paths.values()), lambda: build_planetoid(paths, key), version="1")
         super().__init__(
@@ -202,6 +196,10 @@ class Planetoid(Graph):
         )
         object.__setattr__(self, "name", key)
         object.__setattr__(self, "num_classes", NUM_CLASSES[key])
+
+    def splits(self, index: int = 0) -> dict[str, torch.Tensor]:
+        """The public split (the only one: ``index`` 0) as ``{"train", "val", "test"}`` -> node indices."""
+        return mask_splits(self, index)
 
     def __len__(self) -> int:
         return 1

@@ -46,14 +46,17 @@ import io
 import os
 import tarfile
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from geoconv.data import Graph
-from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch, locate, open_file, read_text
+from geoconv.datasets.base import (
+    DAMAGED_FILE_ERRORS, DatasetError, DatasetView, GraphDataset, RemoteFile, cached, damaged_file_error, data_root, fetch, locate, open_file,
+    read_text,
+)
 
 TARGETS = ("mu", "alpha", "homo", "lumo", "gap", "r2", "zpve", "U0", "U", "H", "G", "cv")
 UNITS = ("D", "a0^3", "meV", "meV", "meV", "a0^2", "meV", "meV", "meV", "meV", "meV", "cal/(mol K)")
@@ -74,7 +77,9 @@ SPLIT_SEED = 0
 CSV_FILE = RemoteFile(
     "qm9/qm9.csv",
     "https://pypi.org/project/qm9pack/1.0.3/ (qm9pack/data/qm9_part{1,2,3}.csv concatenated, see datasets/README.md)",
-    None,  # derived file: no upstream checksum to pin (qm9.csv.xz: sha256 2a5e3fb6..., see MANIFEST)
+    # the derived file of ../shared/data/MANIFEST.md: qm9.csv (130,589,109 bytes) and its xz copy
+    "689343c6efcb1b3ba2f56c59aaa62b44756591a7a639ddfc385d77d6879dbdeb",
+    ("2a5e3fb6b141f13673fba3a55ac77452f17bb336dd698813a23e5893619d1e20",),
 )
 XYZ_FILE = RemoteFile("qm9/dsgdb9nsd.xyz.tar.bz2", "https://ndownloader.figshare.com/files/3195389")
 UNCHARACTERIZED_FILE = RemoteFile("qm9/uncharacterized.txt", "https://ndownloader.figshare.com/files/3195404")
@@ -141,6 +146,8 @@ def build_from_csv(path: Path, max_molecules: int | None = None) -> dict[str, Te
                                     dtype={"Elements": str, "XYZ_Ang": str})
         except ValueError as error:
             raise DatasetError(f"{path} is not the QM9 CSV: {error}") from error
+        except DAMAGED_FILE_ERRORS as error:
+            raise damaged_file_error(path, error, CSV_FILE.url) from None
     counts = frame["N_atoms"].to_numpy(np.int64)
     symbols = "".join(frame["Elements"]).translate({ord(c): None for c in "[]', "})
     z = _element_codes(symbols.encode())
@@ -187,14 +194,17 @@ def build_from_xyz(archive: Path, uncharacterized: Path, max_molecules: int | No
     """Parse the official ``dsgdb9nsd.xyz.tar.bz2``, dropping the uncharacterized molecules."""
     skip = read_uncharacterized(uncharacterized)
     molecules = []
-    with tarfile.open(archive, "r:*") as tar:
-        for member in tar:
-            if not member.isfile() or not member.name.endswith(".xyz"):
-                continue
-            handle = tar.extractfile(member)
-            parsed = parse_xyz(io.TextIOWrapper(handle, encoding="utf-8").read())
-            if parsed[0] not in skip:
-                molecules.append(parsed)
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            for member in tar:
+                if not member.isfile() or not member.name.endswith(".xyz"):
+                    continue
+                handle = tar.extractfile(member)
+                parsed = parse_xyz(io.TextIOWrapper(handle, encoding="utf-8").read())
+                if parsed[0] not in skip:
+                    molecules.append(parsed)
+    except (*DAMAGED_FILE_ERRORS, UnicodeDecodeError) as error:
+        raise damaged_file_error(archive, error, XYZ_FILE.url) from None
     molecules.sort(key=lambda item: item[0])
     if max_molecules is not None:
         molecules = molecules[:max_molecules]
@@ -219,14 +229,15 @@ def molecule_radius_graph(pos: Tensor, cutoff: float) -> Tensor:
     return close.nonzero().T.flip(0).contiguous()
 
 
-class QM9(torch.utils.data.Dataset):
-    r"""QM9 molecules as :class:`~geoconv.data.Graph` objects with radius graphs.
+class QM9(GraphDataset):
+    r"""QM9 molecules as :class:`~geoconv.data.Graph` objects with radius graphs (a :class:`GraphDataset`).
 
     ``QM9()[i]`` has ``z [n]`` (atomic numbers, node level), ``pos [n, 3]`` (Angstrom),
     ``edge_index`` (all ordered pairs of distinct atoms closer than ``cutoff``), graph-level
     ``y [1, 12]`` in paper units (see the module table) and ``index`` (the QM9 molecule number).
     The whole set is also available as flat tensors: ``z``, ``pos``, ``ptr [M+1]``, ``y [M, 12]``
-    (float64) and ``index [M]``.
+    (float64) and ``index [M]``.  Graphs are made when read (the radius graph of one molecule
+    takes microseconds), so ``dataset[indices]`` is a view that copies nothing.
 
     Args:
         root: data root (default ``$GEOCONV_DATA`` or ``~/.cache/geoconv``); reads
@@ -235,16 +246,19 @@ class QM9(torch.utils.data.Dataset):
         cutoff: radius of the graphs in Angstrom (default 5).
         max_molecules: read only the first molecules (quick experiments and tests).
         download: download the official release when no local copy exists.
+        transform: applied to each graph when it is read.
     """
 
     def __init__(
         self,
-        root: str | os.PathLike | None = None,
         *,
+        root: str | os.PathLike | None = None,
         cutoff: float = 5.0,
         max_molecules: int | None = None,
         download: bool = True,
+        transform: Callable[[Graph], Graph] | None = None,
     ) -> None:
+        super().__init__(None, transform)
         if not cutoff > 0:
             raise ValueError(f"cutoff must be positive, got {cutoff}")
         if max_molecules is not None and max_molecules < 1:
@@ -254,7 +268,8 @@ class QM9(torch.utils.data.Dataset):
         csv = locate(CSV_FILE, root_path)
         if csv is not None:
             path = fetch(CSV_FILE, root_path, download_missing=False)
-            tensors = cached(f"qm9_csv_{suffix}", [path], lambda: build_from_csv(path, max_molecules), version="1")
+            tensors = cached(f"qm9_csv_{suffix}", [path], lambda: build_from_csv(path, max_molecules), version="1",
+                             options={"max_molecules": max_molecules})
         else:
             try:
                 archive = fetch(XYZ_FILE, root_path, download_missing=download)
@@ -265,7 +280,8 @@ class QM9(torch.utils.data.Dataset):
                     f"{UNCHARACTERIZED_FILE.path}) under {root_path}: {error}"
                 ) from error
             tensors = cached(f"qm9_xyz_{suffix}", [archive, skip],
-                             lambda: build_from_xyz(archive, skip, max_molecules), version="1")
+                             lambda: build_from_xyz(archive, skip, max_molecules), version="1",
+                             options={"max_molecules": max_molecules})
         self.z, self.pos, self.ptr = tensors["z"], tensors["pos"], tensors["ptr"]
         self.y, self.index = tensors["y"], tensors["index"]
         self.cutoff = cutoff
@@ -280,13 +296,8 @@ class QM9(torch.utils.data.Dataset):
         """``[M]`` atoms per molecule."""
         return self.ptr.diff()
 
-    def __getitem__(self, index: int | Sequence[int] | Tensor):
-        if isinstance(index, (Tensor, list, tuple, np.ndarray, slice)):
-            indices = range(len(self))[index] if isinstance(index, slice) else torch.as_tensor(index).tolist()
-            return torch.utils.data.Subset(self, list(indices))
-        if not -len(self) <= index < len(self):
-            raise IndexError(f"molecule {index} out of range for QM9 with {len(self)} molecules")
-        index = index % len(self)
+    def get(self, index: int) -> Graph:
+        """Molecule ``index`` as a graph (before the transform)."""
         start, stop = int(self.ptr[index]), int(self.ptr[index + 1])
         pos = self.pos[start:stop]
         return Graph(
@@ -298,12 +309,19 @@ class QM9(torch.utils.data.Dataset):
             graph_data={"index": self.index[index:index + 1]},
         )
 
-    def split(self, sizes: tuple[int, int] = SPLIT_SIZES, seed: int = SPLIT_SEED) -> dict[str, Tensor]:
+    def subset(self, indices: Sequence[int]) -> DatasetView:
+        return DatasetView(self, indices, self.transform)
+
+    def splits(self, kind: str = "random", *, sizes: tuple[int, int] = SPLIT_SIZES,
+               seed: int = SPLIT_SEED) -> dict[str, Tensor]:
         """The common random split: ``{"train": 110,000, "val": 10,000, "test": rest}`` molecule indices.
 
         A permutation of ``range(len(self))`` from ``torch.Generator().manual_seed(seed)``; on a
-        subset (``max_molecules``) the sizes are scaled down proportionally.
+        subset (``max_molecules``) the sizes are scaled down proportionally.  ``kind`` is
+        ``"random"`` (the only split papers use for QM9; named for symmetry with the other datasets).
         """
+        if kind != "random":
+            raise ValueError(f"QM9 has only the 'random' split, got {kind!r}")
         total = len(self)
         train, val = sizes
         if total < NUM_MOLECULES and sizes == SPLIT_SIZES:

@@ -145,7 +145,7 @@ class SampledShapes(GraphDataset):
     """Clouds sampled from 3 real meshes and 5 procedural shapes (8 classes; see the module docstring).
 
     Args:
-        split: ``"train"`` or ``"test"`` (disjoint random instances: different seeds).
+        split: ``"train"``, ``"test"`` (disjoint random instances: different seeds) or ``"all"`` (both).
         root: data root holding ``meshes/...`` (default ``$GEOCONV_DATA``); missing files are downloaded.
         num_points: points per cloud.
         per_class: instances per class (default 40 for train, 20 for test).
@@ -168,8 +168,12 @@ class SampledShapes(GraphDataset):
         seed: int = 0,
         transform: Callable[[Graph], Graph] | None = None,
     ) -> None:
-        if split not in ("train", "test"):
-            raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        if split not in ("train", "test", "all"):
+            raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
+        if split == "all":
+            self._load_parts(lambda part: SampledShapes(part, root=root, num_points=num_points, per_class=per_class,
+                                                        seed=seed, transform=transform))
+            return
         per_class = per_class if per_class is not None else (40 if split == "train" else 20)
         generator = torch.Generator().manual_seed(2 * seed + (0 if split == "train" else 1))
         meshes = {}
@@ -182,6 +186,6 @@ class SampledShapes(GraphDataset):
                 vertices, faces = meshes[name] if name in meshes else procedural_mesh(name, generator)
                 graphs.append(sample_instance(vertices, faces, label, num_points, generator))
         super().__init__(graphs, transform)
-        self.split = split
+        self.split, self.parts = split, [split] * len(graphs)
         self.sources = {name: ("real mesh: " + MESH_FILES[name].path if name in MESH_FILES else "procedural")
                         for name in CLASSES}

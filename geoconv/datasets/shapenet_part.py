@@ -28,7 +28,8 @@ CATEGORIES = (
 )
 # Number of parts of each category, in category order; part ids are consecutive (50 in total).
 PARTS_PER_CATEGORY = (4, 2, 2, 4, 4, 3, 3, 2, 4, 2, 6, 2, 3, 3, 3, 3)
-SPLITS = {"train": ("train",), "val": ("val",), "trainval": ("train", "val"), "test": ("test",)}
+SPLITS = {"train": ("train",), "val": ("val",), "trainval": ("train", "val"), "test": ("test",),
+          "all": ("train", "val", "test")}
 
 
 def category_parts(category: int) -> range:
@@ -41,7 +42,8 @@ class ShapeNetPart(GraphDataset):
     """ShapeNetPart part segmentation (16 categories, 50 parts), 2048-point HDF5 release.
 
     Args:
-        split: ``"train"`` (12,137 clouds), ``"val"`` (1,870), ``"trainval"`` or ``"test"`` (2,874).
+        split: ``"train"`` (12,137 clouds), ``"val"`` (1,870), ``"trainval"``, ``"test"`` (2,874) or
+            ``"all"``; :meth:`splits` gives the released part of every item.
         root: data root; the archive is ``shapenet_part/shapenet_part_seg_hdf5_data.zip``.
         num_points: keep the first ``num_points`` of the 2048 points.
         transform: optional per-item transform.
@@ -66,6 +68,10 @@ class ShapeNetPart(GraphDataset):
             raise ValueError(f"split must be one of {tuple(SPLITS)}, got {split!r}")
         if not 1 <= num_points <= 2048:
             raise ValueError(f"num_points must be in 1..2048, got {num_points}")
+        if len(SPLITS[split]) > 1:  # several released parts: load each, so that splits() can tell them apart
+            self._load_parts(lambda part: ShapeNetPart(part, root=root, num_points=num_points, transform=transform),
+                             SPLITS[split], split)
+            return
         files, raw = open_release(root, "shapenet_part/shapenet_part_seg_hdf5_data.zip", URL, "hdf5_data")
         try:
             pattern = "|".join(SPLITS[split])
@@ -87,4 +93,4 @@ class ShapeNetPart(GraphDataset):
             for i in range(points.shape[0])
         ]
         super().__init__(graphs, transform)
-        self.split = split
+        self.split, self.parts = split, [split] * len(graphs)

@@ -65,7 +65,7 @@ class SNAPGraph(Graph):
     Leskovec et al., Internet Mathematics 2009 (Slashdot).
     """
 
-    def __init__(self, name: str, root: str | os.PathLike | None = None, *, download: bool = True) -> None:
+    def __init__(self, name: str, *, root: str | os.PathLike | None = None, download: bool = True) -> None:
         if name not in SNAP_GRAPHS:
             raise ValueError(f"unknown SNAP graph {name!r}; choose from {sorted(SNAP_GRAPHS)}")
         folder, sha = SNAP_GRAPHS[name]

@@ -9,10 +9,10 @@ from geoconv.models.escn import ESCN  # noqa: E402
 __all__ += ["ESCN"]
 
 from geoconv.models.sheaf_diffusion import (  # noqa: E402
-    BundleSheafDiffusion, DiagSheafDiffusion, GeneralSheafDiffusion,
+    BundleSheafDiffusion, DiagSheafDiffusion, GeneralSheafDiffusion, SheafDiffusion,
 )
 
-__all__ += ["DiagSheafDiffusion", "BundleSheafDiffusion", "GeneralSheafDiffusion"]
+__all__ += ["SheafDiffusion", "DiagSheafDiffusion", "BundleSheafDiffusion", "GeneralSheafDiffusion"]
 
 from geoconv.models.molecule import FingerprintMLP, NeuralFingerprintNet, OGBMolGNN  # noqa: E402
 

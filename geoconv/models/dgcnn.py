@@ -16,8 +16,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from geoconv.data import Graph
+from geoconv.models.common import as_fields, layer_widths, read_fields, reset_children
 from geoconv.nn.dynamic_edge_conv import DynamicEdgeConv
-from geoconv.ops import scatter
+from geoconv.nn.global_pool import GlobalPool
 
 
 def point_mlp(sizes: Sequence[int], *, dropout: float = 0.0, bias: bool = False) -> nn.Sequential:
@@ -32,14 +33,6 @@ def point_mlp(sizes: Sequence[int], *, dropout: float = 0.0, bias: bool = False)
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
-
-
-def _inputs(graph: Graph, features: Sequence[str]) -> Tensor:
-    missing = [name for name in features if name not in graph]
-    if missing:
-        raise ValueError(f"the graph has no node tensor {missing[0]!r} (DGCNN input features {tuple(features)})")
-    parts = [getattr(graph, name) for name in features]
-    return torch.cat([p.view(p.shape[0], -1) for p in parts], dim=1)
 
 
 class DGCNN(nn.Module):
@@ -57,13 +50,15 @@ class DGCNN(nn.Module):
 
     Args:
         in_channels: input features per point (3 for coordinates).
-        num_classes: ``K``.
-        k: neighbours (self included, 20 in the paper).
-        channels: widths of the EdgeConv layers (paper: 64, 64, 128, 256).
-        embedding_dim: point-wise embedding before pooling (paper: 1024).
-        head: hidden widths of the classifier MLP (paper: 512, 256).
+        hidden_channels: widths of the EdgeConv layers, one per layer (paper: ``(64, 64, 128, 256)``),
+            or one width for all ``num_layers`` layers.
+        out_channels: classes ``K``.
+        num_layers: EdgeConv layers (default: as many as ``hidden_channels`` lists, or 4).
         dropout: dropout in the head (paper: 0.5).
-        features: node tensors concatenated as input by :meth:`forward` (default ``("pos",)``;
+        k: neighbours (self included, default 20 as in the paper).
+        embedding_channels: point-wise embedding before pooling (default 1024 as in the paper).
+        head_channels: hidden widths of the classifier MLP (default ``(512, 256)`` as in the paper).
+        input_fields: node tensors concatenated as input by :meth:`forward` (default ``("pos",)``;
             ``("pos", "normal")`` with ``in_channels=6`` adds normals).
 
     Shapes:
@@ -72,54 +67,57 @@ class DGCNN(nn.Module):
 
     def __init__(
         self,
-        in_channels: int = 3,
-        num_classes: int = 40,
+        in_channels: int,
+        hidden_channels: int | Sequence[int],
+        out_channels: int,
+        num_layers: int | None = None,
+        dropout: float = 0.5,
         *,
         k: int = 20,
-        channels: Sequence[int] = (64, 64, 128, 256),
-        embedding_dim: int = 1024,
-        head: Sequence[int] = (512, 256),
-        dropout: float = 0.5,
-        features: Sequence[str] = ("pos",),
+        embedding_channels: int = 1024,
+        head_channels: Sequence[int] = (512, 256),
+        input_fields: str | Sequence[str] = ("pos",),
     ) -> None:
         super().__init__()
-        self.k = k
-        self.features = tuple(features)
+        channels = layer_widths(hidden_channels, num_layers, default_num_layers=4)
+        self.in_channels, self.hidden_channels, self.out_channels = in_channels, tuple(channels), out_channels
+        self.num_layers, self.dropout, self.k = len(channels), dropout, k
+        self.input_fields = as_fields(input_fields, "input_fields")
         widths = [in_channels, *channels]
         self.convs = nn.ModuleList(
             DynamicEdgeConv(point_mlp([2 * a, b]), k) for a, b in zip(widths[:-1], widths[1:])
         )
-        self.embedding = point_mlp([sum(channels), embedding_dim])
-        sizes = [2 * embedding_dim, *head]
+        self.embedding = point_mlp([sum(channels), embedding_channels])
+        self.readout = GlobalPool(("max", "mean"))
+        sizes = [2 * embedding_channels, *head_channels]
         # As in the reference code, the first head layer has no bias and the later ones do.
         self.head = nn.Sequential(*(
-            point_mlp(sizes[i:i + 2], dropout=dropout, bias=i > 0) for i in range(len(head))
+            point_mlp(sizes[i:i + 2], dropout=dropout, bias=i > 0) for i in range(len(head_channels))
         ))
-        self.classifier = nn.Linear(head[-1] if head else 2 * embedding_dim, num_classes)
+        self.classifier = nn.Linear(sizes[-1], out_channels)
 
     def reset_parameters(self) -> None:
-        for module in self.modules():
-            if module is not self and hasattr(module, "reset_parameters"):
-                module.reset_parameters()
+        reset_children(self)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.hidden_channels}, {self.out_channels}, dropout={self.dropout}, "
+                f"k={self.k}, input_fields={self.input_fields}")
 
     def forward(self, graph: Graph) -> Tensor:
-        return self.forward_tensors(_inputs(graph, self.features), graph.batch, graph.num_graphs)
+        """Logits ``[G, out_channels]`` from the input fields of a Graph/Batch of clouds."""
+        x = read_fields(graph, self.input_fields, model="DGCNN", option="input_fields")
+        return self.forward_tensors(x, graph.batch, graph.num_graphs)
 
-    def forward_tensors(self, x: Tensor, batch: Tensor | None, num_graphs: int = 1) -> Tensor:
-        """The model on raw tensors: ``x [N, C]``, sorted ``batch [N]`` (None: one cloud)."""
+    def forward_tensors(self, x: Tensor, batch: Tensor | None, num_graphs: int | None = None) -> Tensor:
+        """The model on raw tensors: ``x [N, C]``, sorted ``batch [N]`` with ``num_graphs`` (None: one cloud)."""
         embedding = self.point_embedding(x, batch)
-        index = batch if batch is not None else torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
-        pooled = torch.cat([
-            scatter(embedding, index, 0, num_graphs, "max"),
-            scatter(embedding, index, 0, num_graphs, "mean"),
-        ], dim=1)
-        return self.classifier(self.head(pooled))
+        return self.classifier(self.head(self.readout(embedding, batch, num_graphs)))
 
     def point_embedding(self, x: Tensor, batch: Tensor | None) -> Tensor:
-        """``[N, embedding_dim]`` per-point features before pooling."""
+        """``[N, embedding_channels]`` per-point features before pooling."""
         outputs = []
         for conv in self.convs:
-            x = conv(x, batch)
+            x = conv(x, batch=batch)
             outputs.append(x)
         return self.embedding(torch.cat(outputs, dim=1))
 
@@ -138,74 +136,92 @@ class DGCNNSegmentation(nn.Module):
 
     Args:
         in_channels: input features per point.
-        num_parts: part classes (50 for ShapeNetPart).
-        num_categories: object categories (16 for ShapeNetPart); 0 disables the category input.
-        k: neighbours (self included).
-        embedding_dim: global feature size.
-        dropout: head dropout.
-        features: node tensors used as input (default ``("pos",)``).
-        category: name of the graph-level int64 tensor holding each cloud's category.
+        hidden_channels: width of the EdgeConv blocks (default 64 as the reference), or one width per block.
+        out_channels: part classes (50 for ShapeNetPart).
+        num_layers: EdgeConv blocks (default 3 as the reference; every block but the last has a
+            two-layer MLP).
+        dropout: head dropout (default 0.5).
+        num_categories: object categories (default 16 for ShapeNetPart); 0 disables the category input.
+        k: neighbours (self included, default 40).
+        embedding_channels: global feature size (default 1024).
+        input_fields: node tensors used as input (default ``("pos",)``).
+        category_field: name of the graph-level int64 tensor holding each cloud's category.
 
     Shapes:
-        graph: Graph/Batch with ``N`` points; output ``[N, num_parts]`` logits.
+        graph: Graph/Batch with ``N`` points; output ``[N, out_channels]`` logits.
     """
 
     def __init__(
         self,
-        in_channels: int = 3,
-        num_parts: int = 50,
-        num_categories: int = 16,
-        *,
-        k: int = 40,
-        embedding_dim: int = 1024,
+        in_channels: int,
+        hidden_channels: int | Sequence[int],
+        out_channels: int,
+        num_layers: int | None = None,
         dropout: float = 0.5,
-        features: Sequence[str] = ("pos",),
-        category: str = "category",
+        *,
+        num_categories: int = 16,
+        k: int = 40,
+        embedding_channels: int = 1024,
+        input_fields: str | Sequence[str] = ("pos",),
+        category_field: str = "category",
     ) -> None:
         super().__init__()
-        self.k = k
-        self.features = tuple(features)
-        self.category = category
+        channels = layer_widths(hidden_channels, num_layers, default_num_layers=3)
+        self.in_channels, self.hidden_channels, self.out_channels = in_channels, tuple(channels), out_channels
+        self.num_layers, self.dropout, self.k = len(channels), dropout, k
+        self.input_fields = as_fields(input_fields, "input_fields")
+        self.category_field = category_field
         self.num_categories = num_categories
-        self.convs = nn.ModuleList([
-            DynamicEdgeConv(point_mlp([2 * in_channels, 64, 64]), k),
-            DynamicEdgeConv(point_mlp([2 * 64, 64, 64]), k),
-            DynamicEdgeConv(point_mlp([2 * 64, 64]), k),
-        ])
-        self.embedding = point_mlp([3 * 64, embedding_dim])
+        widths = [in_channels, *channels]
+        last = len(channels) - 1
+        self.convs = nn.ModuleList(
+            DynamicEdgeConv(point_mlp([2 * widths[i], widths[i + 1]] + ([widths[i + 1]] if i < last else [])), k)
+            for i in range(len(channels))
+        )
+        self.embedding = point_mlp([sum(channels), embedding_channels])
+        self.readout = GlobalPool("max")
         self.category_mlp = point_mlp([num_categories, 64]) if num_categories else None
-        global_dim = embedding_dim + (64 if num_categories else 0)
+        global_dim = embedding_channels + (64 if num_categories else 0)
         self.head = nn.Sequential(
-            point_mlp([global_dim + 3 * 64, 256], dropout=dropout),
+            point_mlp([global_dim + sum(channels), 256], dropout=dropout),
             point_mlp([256, 256], dropout=dropout),
             point_mlp([256, 128]),
-            nn.Linear(128, num_parts, bias=False),
+            nn.Linear(128, out_channels, bias=False),
         )
 
     def reset_parameters(self) -> None:
-        for module in self.modules():
-            if module is not self and hasattr(module, "reset_parameters"):
-                module.reset_parameters()
+        reset_children(self)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.hidden_channels}, {self.out_channels}, dropout={self.dropout}, k={self.k}, "
+                f"num_categories={self.num_categories}, input_fields={self.input_fields}, "
+                f"category_field={self.category_field!r}")
 
     def forward(self, graph: Graph) -> Tensor:
+        """Logits ``[N, out_channels]`` from the input fields (and the category field) of a Graph/Batch."""
+        x = read_fields(graph, self.input_fields, model="DGCNNSegmentation", option="input_fields")
         category = None
         if self.num_categories:
-            if self.category not in graph:
-                raise ValueError(f"the graph has no graph-level tensor {self.category!r} (object category)")
-            category = getattr(graph, self.category).view(-1)
-        return self.forward_tensors(_inputs(graph, self.features), graph.batch, graph.num_graphs, category)
+            category = read_fields(graph, (self.category_field,), model="DGCNNSegmentation",
+                                   option="category_field").view(-1)
+        return self.forward_tensors(x, graph.batch, graph.num_graphs, category)
 
     def forward_tensors(
-        self, x: Tensor, batch: Tensor | None, num_graphs: int = 1, category: Tensor | None = None
+        self, x: Tensor, batch: Tensor | None, num_graphs: int | None = None, category: Tensor | None = None
     ) -> Tensor:
-        """Raw tensors: ``x [N, C]``, sorted ``batch [N]``, ``category [G]`` int64."""
-        index = batch if batch is not None else torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
+        """Raw tensors: ``x [N, C]``, sorted ``batch [N]`` with ``num_graphs`` (None: one cloud),
+        ``category [G]`` int64."""
+        if batch is None:
+            num_graphs = 1 if num_graphs is None else num_graphs
+            index = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
+        else:
+            index = batch
         outputs = []
         for conv in self.convs:
-            x = conv(x, batch)
+            x = conv(x, batch=batch)
             outputs.append(x)
         local = torch.cat(outputs, dim=1)
-        global_feature = scatter(self.embedding(local), index, 0, num_graphs, "max")
+        global_feature = self.readout(self.embedding(local), index, num_graphs)
         if self.category_mlp is not None:
             if category is None or category.numel() != num_graphs:
                 raise ValueError(f"category must hold one int64 label per cloud ({num_graphs})")

@@ -8,12 +8,15 @@
   connections on the way up, one label per input edge.
 
 Both take a mesh :class:`~geoconv.data.Graph` / :class:`~geoconv.data.Batch` built by
-:func:`~geoconv.data.mesh.mesh_graph` (features in ``edge_attr``).
+:func:`~geoconv.data.mesh.mesh_graph` (features in ``edge_attr``; by default the five features as
+MeshCNN's released code computes them, with 0.1 added to every norm it divides by, so that accuracies
+compare with the published ones; ``mesh_graph(..., features="exact")`` gives the geometric values).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -21,14 +24,17 @@ from torch import Tensor, nn
 
 from geoconv.data.graph import Graph
 from geoconv.data.mesh import FACE_EDGES, NEIGHBORS
+from geoconv.models.common import as_fields, layer_widths, read_fields, reset_children
+from geoconv.nn.global_pool import GlobalPool
 from geoconv.nn.mesh_conv import MeshConv
+from geoconv.nn.mesh_norm import MeshNorm
 from geoconv.nn.mesh_pool import MeshPool
+from geoconv.nn.mesh_res_block import MeshResBlock
 from geoconv.nn.mesh_unpool import MeshUnpool
-from geoconv.ops.mesh_collapse import MeshPoolResult
 from geoconv.ops.dropout import dropout
-from geoconv.ops.scatter import scatter
+from geoconv.ops.mesh_collapse import MeshPoolResult
 
-__all__ = ["MeshLevel", "MeshCNNClassifier", "MeshCNNSegmenter", "MeshNorm", "MeshResBlock"]
+__all__ = ["MeshLevel", "MeshCNNClassifier", "MeshCNNSegmenter"]
 
 
 @dataclass
@@ -60,8 +66,13 @@ class MeshLevel:
     @classmethod
     def from_pool(cls, result: MeshPoolResult) -> "MeshLevel":
         topology = result.topology
-        return cls(result.pos, result.face, topology.edge.t(), topology.neighbor, topology.face_edge,
+        return cls(result.pos, result.face, topology.edge_index, topology.neighbor, topology.face_edge,
                    result.node_ptr, result.edge_ptr)
+
+    @property
+    def num_graphs(self) -> int:
+        """Meshes ``G`` of the batch."""
+        return self.node_ptr.numel() - 1
 
     @property
     def edge_graph(self) -> Tensor:
@@ -74,102 +85,73 @@ class MeshLevel:
         return result.x, MeshLevel.from_pool(result), result
 
 
-class MeshNorm(nn.Module):
-    """Normalisation over the edges of each mesh separately.
-
-    ``"group"``: group norm per mesh (MeshCNN's ``--norm group``: statistics over
-    the edges of one mesh and the channels of one group); ``"batch"``: batch norm
-    over all edges of the batch; ``"none"``.
-    """
-
-    def __init__(self, channels: int, kind: str = "group", *, groups: int = 16, eps: float = 1e-5) -> None:
-        super().__init__()
-        if kind not in ("group", "batch", "none"):
-            raise ValueError(f"norm must be 'group', 'batch' or 'none', got {kind!r}")
-        self.kind = kind
-        self.groups = groups if kind == "group" else 1
-        if kind == "group" and channels % groups:
-            raise ValueError(f"group norm needs channels ({channels}) divisible by groups ({groups})")
-        self.eps = eps
-        self.batch_norm = nn.BatchNorm1d(channels) if kind == "batch" else None
-        self.weight = nn.Parameter(torch.ones(channels)) if kind == "group" else None
-        self.bias = nn.Parameter(torch.zeros(channels)) if kind == "group" else None
-
-    def forward(self, x: Tensor, edge_graph: Tensor, num_graphs: int) -> Tensor:
-        if self.kind == "none":
-            return x
-        if self.kind == "batch":
-            return self.batch_norm(x)
-        num_edges, channels = x.shape
-        grouped = x.view(num_edges, self.groups, channels // self.groups)
-        count = scatter(torch.ones_like(edge_graph, dtype=x.dtype), edge_graph, 0, num_graphs, "sum")
-        count = (count * (channels // self.groups)).clamp(min=1).view(-1, 1)
-        mean = scatter(grouped.sum(2), edge_graph, 0, num_graphs, "sum") / count
-        centred = grouped - mean.index_select(0, edge_graph).unsqueeze(2)
-        var = scatter(centred.pow(2).sum(2), edge_graph, 0, num_graphs, "sum") / count
-        normed = centred / (var.index_select(0, edge_graph).unsqueeze(2) + self.eps).sqrt()
-        return normed.reshape(num_edges, channels) * self.weight + self.bias
-
-
-class MeshResBlock(nn.Module):
-    """MeshCNN's ``MResConv``: ``y = conv0(x)``, then ``blocks`` times ``y = conv(bn(relu(y)))``, output ``relu(y + conv0(x))``."""
-
-    def __init__(self, in_channels: int, out_channels: int, *, blocks: int = 1) -> None:
-        super().__init__()
-        self.conv0 = MeshConv(in_channels, out_channels, bias=False)
-        self.norms = nn.ModuleList(nn.BatchNorm1d(out_channels) for _ in range(blocks))
-        self.convs = nn.ModuleList(MeshConv(out_channels, out_channels, bias=False) for _ in range(blocks))
-
-    def forward(self, x: Tensor, neighbors: Tensor) -> Tensor:
-        x = self.conv0(x, neighbors)
-        skip = x
-        for norm, conv in zip(self.norms, self.convs):
-            x = conv(norm(F.relu(x)), neighbors)
-        return F.relu(x + skip)
-
-
 class MeshCNNClassifier(nn.Module):
-    """MeshCNN mesh classifier.
+    """MeshCNN mesh classifier (MeshCNN's ``MeshConvNet``).
+
+    ``num_layers`` blocks of :class:`~geoconv.nn.MeshResBlock` -> :class:`~geoconv.nn.MeshNorm` -> ReLU ->
+    :class:`~geoconv.nn.MeshPool`, then the mean over the remaining edges of each mesh
+    (:class:`~geoconv.nn.GlobalPool`) and a two-layer MLP.
 
     Args:
         in_channels: input edge features (5).
-        num_classes: output classes.
-        channels: output channels of the residual blocks (SHREC: ``(64, 128, 256, 256)``).
-        pool_targets: edges left after each block's pooling (SHREC: ``(600, 450, 300, 180)``);
-            same length as ``channels``.
-        hidden: width of the MLP's hidden layer (100).
-        blocks: residual convolutions per block (MeshCNN's ``--resblocks``).
-        norm: ``"group"`` (MeshCNN's SHREC setting), ``"batch"`` or ``"none"``.
-        groups: groups of the group norm.
-        dropout: dropout before the last linear layer (0 as in MeshCNN).
+        hidden_channels: output channels of the residual blocks, one per block (SHREC: ``(64, 128, 256, 256)``)
+            or one width for all ``num_layers`` blocks.
+        out_channels: classes.
+        num_layers: blocks (default: as many as ``hidden_channels`` lists).
+        dropout: dropout before the last linear layer (default 0 as in MeshCNN).
+        pool_targets: edges left after each block's pooling (default SHREC's ``(600, 450, 300, 180)``);
+            one per block.
+        head_channels: width of the MLP's hidden layer (default 100).
+        blocks: residual convolutions per block (MeshCNN's ``--resblocks``, default 1).
+        norm: ``"group"`` (default, MeshCNN's SHREC setting), ``"batch"`` or ``"none"``.
+        groups: groups of the group norm (default 16).
+        input_fields: the edge tensor(s) read as input features (default ``"edge_attr"``).
 
     Shapes:
-        input: a mesh Graph/Batch with ``G`` meshes; output: logits ``[G, num_classes]``.
+        input: a mesh Graph/Batch built by :func:`~geoconv.data.mesh.mesh_graph` with ``G`` meshes;
+        output: logits ``[G, out_channels]``.
     """
 
-    def __init__(self, in_channels: int, num_classes: int, *, channels=(64, 128, 256, 256),
-                 pool_targets=(600, 450, 300, 180), hidden: int = 100, blocks: int = 1,
-                 norm: str = "group", groups: int = 16, dropout: float = 0.0) -> None:
+    def __init__(self, in_channels: int, hidden_channels: int | Sequence[int], out_channels: int,
+                 num_layers: int | None = None, dropout: float = 0.0, *,
+                 pool_targets: Sequence[int] = (600, 450, 300, 180), head_channels: int = 100, blocks: int = 1,
+                 norm: str = "group", groups: int = 16, input_fields: str | Sequence[str] = "edge_attr") -> None:
         super().__init__()
+        channels = layer_widths(hidden_channels, num_layers, default_num_layers=len(pool_targets))
         if len(channels) != len(pool_targets):
-            raise ValueError(f"channels ({len(channels)}) and pool_targets ({len(pool_targets)}) must have the same length")
+            raise ValueError(f"{len(channels)} blocks need as many pool_targets, got {len(pool_targets)}")
+        self.in_channels, self.hidden_channels, self.out_channels = in_channels, tuple(channels), out_channels
+        self.num_layers, self.dropout, self.pool_targets = len(channels), dropout, tuple(pool_targets)
+        self.input_fields = as_fields(input_fields, "input_fields")
         widths = [in_channels, *channels]
         self.blocks = nn.ModuleList(MeshResBlock(widths[i], widths[i + 1], blocks=blocks) for i in range(len(channels)))
         self.norms = nn.ModuleList(MeshNorm(c, norm, groups=min(groups, c)) for c in channels)
         self.pools = nn.ModuleList(MeshPool(t) for t in pool_targets)
-        self.fc1 = nn.Linear(widths[-1], hidden)
-        self.fc2 = nn.Linear(hidden, num_classes)
-        self.dropout = dropout
+        self.readout = GlobalPool("mean")
+        self.fc1 = nn.Linear(widths[-1], head_channels)
+        self.fc2 = nn.Linear(head_channels, out_channels)
+
+    def reset_parameters(self) -> None:
+        reset_children(self)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.hidden_channels}, {self.out_channels}, dropout={self.dropout}, "
+                f"pool_targets={self.pool_targets}, input_fields={self.input_fields}")
 
     def forward(self, mesh: Graph) -> Tensor:
+        """Logits ``[G, out_channels]`` from the input fields of a mesh Graph/Batch."""
         level = MeshLevel.from_graph(mesh)
-        x = mesh.edge_attr
-        num_graphs = level.node_ptr.numel() - 1
+        x = read_fields(mesh, self.input_fields, model="MeshCNNClassifier", option="input_fields")
+        return self.forward_tensors(x, level)
+
+    def forward_tensors(self, x: Tensor, level: MeshLevel) -> Tensor:
+        """The model on tensors: edge features ``x [M, C]`` and the mesh tensors of ``level``."""
+        num_graphs = level.num_graphs
         for block, norm, pool in zip(self.blocks, self.norms, self.pools):
             x = block(x, level.neighbors)
             x = F.relu(norm(x, level.edge_graph, num_graphs))
             x, level, _ = level.pool(pool, x)
-        x = scatter(x, level.edge_graph, 0, num_graphs, "mean")
+        x = self.readout(x, level.edge_graph, num_graphs)
         x = F.relu(self.fc1(x))
         x = dropout(x, self.dropout, self.training)
         return self.fc2(x)
@@ -187,22 +169,34 @@ class MeshCNNSegmenter(nn.Module):
 
     Args:
         in_channels: input edge features (5).
-        num_classes: segment classes.
-        channels: widths of the encoder levels (human body: ``(32, 64, 128, 256)``).
-        pool_targets: edges after each pooling, ``len(channels) - 1`` entries
-            (human body in MeshCNN: ``(2000, 1000, 500)``; multiples of 3 apart on closed meshes).
-        blocks: residual convolutions per level.
-        norm: ``"batch"`` (MeshCNN's segmentation default), ``"group"`` or ``"none"``.
+        hidden_channels: widths of the encoder levels (human body: ``(32, 64, 128, 256)``), or one width
+            for all ``num_layers`` levels.
+        out_channels: segment classes.
+        num_layers: encoder levels (default: as many as ``hidden_channels`` lists).
+        dropout: dropout before the final convolution (default 0, as MeshCNN).
+        pool_targets: edges after each pooling, ``num_layers - 1`` entries (default ``(1998, 999, 501)``;
+            human body in MeshCNN: ``(2000, 1000, 500)``; multiples of 3 apart on closed meshes).
+        blocks: residual convolutions per level (default 1).
+        norm: ``"batch"`` (default, MeshCNN's segmentation setting), ``"group"`` or ``"none"``.
+        groups: groups of the group norm (default 16).
+        input_fields: the edge tensor(s) read as input features (default ``"edge_attr"``).
 
     Shapes:
-        input: a mesh Graph/Batch with ``M`` edges in total; output: ``[M, num_classes]``.
+        input: a mesh Graph/Batch with ``M`` edges in total; output: ``[M, out_channels]``.
     """
 
-    def __init__(self, in_channels: int, num_classes: int, *, channels=(32, 64, 128, 256),
-                 pool_targets=(1998, 999, 501), blocks: int = 1, norm: str = "batch", groups: int = 16) -> None:
+    def __init__(self, in_channels: int, hidden_channels: int | Sequence[int], out_channels: int,
+                 num_layers: int | None = None, dropout: float = 0.0, *,
+                 pool_targets: Sequence[int] = (1998, 999, 501), blocks: int = 1, norm: str = "batch",
+                 groups: int = 16, input_fields: str | Sequence[str] = "edge_attr") -> None:
         super().__init__()
+        channels = layer_widths(hidden_channels, num_layers, default_num_layers=len(pool_targets) + 1)
         if len(pool_targets) != len(channels) - 1:
-            raise ValueError(f"pool_targets needs len(channels) - 1 = {len(channels) - 1} entries, got {len(pool_targets)}")
+            raise ValueError(f"pool_targets needs {len(channels) - 1} entries (one less than the levels), "
+                             f"got {len(pool_targets)}")
+        self.in_channels, self.hidden_channels, self.out_channels = in_channels, tuple(channels), out_channels
+        self.num_layers, self.dropout, self.pool_targets = len(channels), dropout, tuple(pool_targets)
+        self.input_fields = as_fields(input_fields, "input_fields")
         widths = [in_channels, *channels]
         self.down_convs = nn.ModuleList(MeshConv(widths[i], widths[i + 1]) for i in range(len(channels)))
         self.down_norms = nn.ModuleList(MeshNorm(c, norm, groups=min(groups, c)) for c in channels)
@@ -218,12 +212,24 @@ class MeshCNNSegmenter(nn.Module):
             for i in range(len(channels) - 1))
         self.up_blocks = nn.ModuleList(_ResidualConvs(reversed_channels[i + 1], blocks) for i in range(len(channels) - 1))
         self.unpool = MeshUnpool()
-        self.final = MeshConv(channels[0], num_classes)
+        self.final = MeshConv(channels[0], out_channels)
+
+    def reset_parameters(self) -> None:
+        reset_children(self)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.hidden_channels}, {self.out_channels}, dropout={self.dropout}, "
+                f"pool_targets={self.pool_targets}, input_fields={self.input_fields}")
 
     def forward(self, mesh: Graph) -> Tensor:
+        """Logits ``[M, out_channels]`` for every edge of a mesh Graph/Batch."""
         level = MeshLevel.from_graph(mesh)
-        num_graphs = level.node_ptr.numel() - 1
-        x = mesh.edge_attr
+        x = read_fields(mesh, self.input_fields, model="MeshCNNSegmenter", option="input_fields")
+        return self.forward_tensors(x, level)
+
+    def forward_tensors(self, x: Tensor, level: MeshLevel) -> Tensor:
+        """The model on tensors: edge features ``x [M, C]`` and the mesh tensors of ``level``."""
+        num_graphs = level.num_graphs
         skips: list[tuple[Tensor, MeshLevel, MeshPoolResult]] = []
         for i, (conv, norm, block) in enumerate(zip(self.down_convs, self.down_norms, self.down_blocks)):
             x = F.relu(norm(conv(x, level.neighbors), level.edge_graph, num_graphs))
@@ -240,6 +246,7 @@ class MeshCNNSegmenter(nn.Module):
             x = merge(torch.cat([x, before], dim=1), level.neighbors)
             x = F.relu(norm(x, level.edge_graph, num_graphs))
             x = block(x, level.neighbors)
+        x = dropout(x, self.dropout, self.training)
         return self.final(x, level.neighbors)
 
 

@@ -108,7 +108,8 @@ class EdgeConv(nn.Module):
             raise ValueError(f"source and target features must have the same width, got {x_src.shape[1]} and {x_dst.shape[1]}")
         check_edge_index(edge_index)
         src, dst = edge_index
-        if src.numel() and (int(src.max()) >= x_src.shape[0] or int(dst.max()) >= x_dst.shape[0]):
+        # Host sync: eager mode only (torch.compile traces without it).
+        if src.numel() and not torch.compiler.is_compiling() and (int(src.max()) >= x_src.shape[0] or int(dst.max()) >= x_dst.shape[0]):
             raise ValueError(
                 f"edge_index points past the nodes: max source {int(src.max())} (N_src = {x_src.shape[0]}), "
                 f"max target {int(dst.max())} (N_dst = {x_dst.shape[0]})"

@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from geoconv.nn.so2_convolution import SO2Convolution
 from geoconv.ops.scatter import scatter
-from geoconv.ops.so3 import EdgeFrame, edge_frame, frame_layout, num_coefficients
+from geoconv.ops.so3 import EdgeFrame, edge_frame, frame_layout, num_coefficients, precompute_fixed_wigner
 
 
 class FrameGate(nn.Module):
@@ -95,6 +95,7 @@ class ESCNConv(nn.Module):
         hidden_channels = 2 * channels if hidden_channels is None else hidden_channels
         self.channels, self.lmax, self.mmax = channels, lmax, mmax
         self.edge_channels, self.hidden_channels = edge_channels, hidden_channels
+        precompute_fixed_wigner(lmax)  # constants for torch.compile (see edge_frame)
         self.conv1 = SO2Convolution(2 * channels, hidden_channels, lmax=lmax, mmax=mmax, edge_channels=edge_channels)
         self.gate = FrameGate(hidden_channels, lmax=lmax, mmax=mmax)
         self.conv2 = SO2Convolution(hidden_channels, channels, lmax=lmax, mmax=mmax, edge_channels=edge_channels)

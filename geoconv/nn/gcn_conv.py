@@ -26,6 +26,11 @@ class GCNConv(nn.Module):
     gradient, the same sum runs as a CSR sparse matmul
     (:class:`~geoconv.ops.SparseAdjacency`), which is faster on CPU.
 
+    ``torch.compile(conv, fullgraph=True, dynamic=True)`` traces the gather/scatter path (the CSR
+    product is not traceable; compiled code yields to gather/scatter, same sums); the edge-index range
+    check runs in eager mode only.  A precomputed ``SparseAdjacency``, ``cached=True`` and sparse
+    inputs are eager-mode features.
+
     Args:
         in_channels: ``C``.
         out_channels: ``C'``.
@@ -136,8 +141,9 @@ class GCNConv(nn.Module):
             check_edge_index(edge_index, num_nodes)
             cached_index, cached_weight = self.normalized_graph(edge_index, edge_weight, num_nodes, h.dtype)
             adjacency = None
-        if cached_weight.requires_grad:
+        if cached_weight.requires_grad or torch.compiler.is_compiling():
             # Learnable edge weights: the plain gather -> message -> scatter path carries their gradient.
+            # torch.compile does not trace the CSR kernels: compiled, the layer always takes this path.
             src, dst = cached_index
             return self.aggregate(self.message(gather(h, src), cached_weight), dst, num_nodes)
         if adjacency is None:

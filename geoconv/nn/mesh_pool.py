@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from geoconv.ops.mesh_collapse import MeshPoolResult, mesh_pool
@@ -27,6 +28,11 @@ class MeshPool(nn.Module):
     The layer has no parameters: the ranking is not differentiable, the means
     are (gradients reach ``x``).
 
+    The collapses are data-dependent by nature (which edges go, how many rounds): under
+    ``torch.compile`` the pooling runs eagerly (``torch.compiler.disable``), one graph break per
+    pooling layer; the convolutions and norms around it compile (a model with pooling cannot use
+    ``fullgraph=True``).
+
     Args:
         target: edges per mesh after pooling.  A closed mesh always has a
             multiple of 3 edges, so ``M - target`` must be a multiple of 3 there.
@@ -47,10 +53,12 @@ class MeshPool(nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor, face: Tensor, pos: Tensor, *,
                 node_ptr: Tensor | None = None, face_edge: Tensor | None = None) -> MeshPoolResult:
-        if edge_index.dim() != 2 or edge_index.shape[0] != 2:
-            raise ValueError(f"edge_index must have shape [2, M], got {list(edge_index.shape)}")
-        return mesh_pool(x, pos, face, edge_index.t(), self.target, node_ptr=node_ptr, face_edge=face_edge,
+        return _mesh_pool_eager(x, edge_index, face, pos, self.target, node_ptr=node_ptr, face_edge=face_edge,
                          window_factor=self.window_factor)
 
     def extra_repr(self) -> str:
         return f"target={self.target}"
+
+
+# torch.compile runs the collapse rounds eagerly (see MeshPool).
+_mesh_pool_eager = torch._disable_dynamo(mesh_pool)  # imports dynamo only when first called

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor, nn
 
 from geoconv.ops.mesh_collapse import mesh_unpool
@@ -25,6 +26,7 @@ class MeshUnpool(nn.Module):
     def forward(self, x: Tensor, assignment: Tensor, num_edges: int) -> Tensor:
         if assignment.dim() != 2 or assignment.shape[0] != 2:
             raise ValueError(f"assignment must have shape [2, P], got {list(assignment.shape)}")
-        if assignment.numel() and int(assignment[0].max()) >= x.shape[0]:
+        # Host sync: eager mode only (skipped while torch.compile traces).
+        if assignment.numel() and not torch.compiler.is_compiling() and int(assignment[0].max()) >= x.shape[0]:
             raise ValueError(f"assignment refers to pooled edge {int(assignment[0].max())} but x has {x.shape[0]} rows")
         return mesh_unpool(x, assignment, num_edges)

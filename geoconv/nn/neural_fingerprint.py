@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from geoconv.ops import check_edge_index, degree, gather, scatter
+from geoconv.ops import check_edge_index, degree, gather, global_pool, scatter
 
 
 class NeuralFingerprint(nn.Module):
@@ -46,7 +46,7 @@ class NeuralFingerprint(nn.Module):
         normalize: batch normalisation of the pre-activations.
 
     Shapes:
-        x: ``[N, C]``; edge_index: ``[2, E]``; edge_attr: ``[E, D]``; batch: ``[N]``;
+        x: ``[N, C]``; edge_index: ``[2, E]``; edge_attr: ``[E, D]``; batch: ``[N]`` (keyword, with ``num_graphs``; None: one graph);
         output: ``[G, F]`` (``G = num_graphs``).
     """
 
@@ -94,6 +94,7 @@ class NeuralFingerprint(nn.Module):
         x: Tensor,
         edge_index: Tensor,
         edge_attr: Tensor | None = None,
+        *,
         batch: Tensor | None = None,
         num_graphs: int | None = None,
     ) -> Tensor:
@@ -104,15 +105,15 @@ class NeuralFingerprint(nn.Module):
                 got = None if edge_attr is None else list(edge_attr.shape)
                 raise ValueError(f"edge_attr must have shape [E, {self.edge_channels}] = [{edge_index.shape[1]}, "
                                  f"{self.edge_channels}], got {got}")
-        if batch is None:
-            batch = torch.zeros(num_nodes, dtype=torch.long, device=x.device)
-            num_graphs = 1 if num_graphs is None else num_graphs
-        elif num_graphs is None:
-            num_graphs = int(batch.max()) + 1 if batch.numel() else 0
+        if batch is not None and num_graphs is None:
+            raise ValueError("NeuralFingerprint needs num_graphs together with batch")
         src, dst = edge_index
         node_degree = degree(dst, num_nodes, dtype=torch.long).clamp(max=self.max_degree)
         # atoms grouped by degree once; each group is multiplied by its own block of H
-        groups = [(d, (node_degree == d).nonzero().view(-1)) for d in range(self.max_degree + 1)]
+        # (torch.compile: the group sizes are data-dependent, so compiled code multiplies every atom by
+        # every block and picks its own, the same numbers at max_degree + 1 times the matmul work)
+        compiling = torch.compiler.is_compiling()
+        groups = [] if compiling else [(d, (node_degree == d).nonzero().view(-1)) for d in range(self.max_degree + 1)]
         groups = [(d, index) for d, index in groups if index.numel() > 0]
         fingerprint = self._write(x, 0, batch, num_graphs)
         for layer, weight in enumerate(self.degree_weights):
@@ -122,7 +123,11 @@ class NeuralFingerprint(nn.Module):
             summed = scatter(neighbours, dst, 0, num_nodes, "sum")
             v = torch.cat([x, summed], dim=-1)
             width = self.widths[layer]
-            h = v.new_zeros(num_nodes, width)
+            if compiling:
+                every_block = (v @ weight).view(num_nodes, self.max_degree + 1, width)
+                h = every_block.gather(1, node_degree.view(-1, 1, 1).expand(-1, 1, width)).squeeze(1)
+            else:
+                h = v.new_zeros(num_nodes, width)
             for d, index in groups:
                 h = h.index_copy(0, index, v.index_select(0, index) @ weight[:, d * width:(d + 1) * width])
             h = h + self.biases[layer]
@@ -132,8 +137,8 @@ class NeuralFingerprint(nn.Module):
             fingerprint = fingerprint + self._write(x, layer + 1, batch, num_graphs)
         return fingerprint
 
-    def _write(self, x: Tensor, layer: int, batch: Tensor, num_graphs: int) -> Tensor:
-        return scatter(torch.softmax(self.readouts[layer](x), dim=-1), batch, 0, num_graphs, "sum")
+    def _write(self, x: Tensor, layer: int, batch: Tensor | None, num_graphs: int | None) -> Tensor:
+        return global_pool(torch.softmax(self.readouts[layer](x), dim=-1), batch, num_graphs, "sum")
 
     def extra_repr(self) -> str:
         return (f"in_channels={self.in_channels}, edge_channels={self.edge_channels}, widths={self.widths}, "

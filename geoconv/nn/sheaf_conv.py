@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from geoconv.ops.sheaf import (
     SheafLaplacian,
-    normalise_sheaf_laplacian,
+    normalize_sheaf_laplacian,
     sheaf_laplacian,
     sheaf_laplacian_matmul,
     symmetrize_sheaf,
@@ -28,7 +28,7 @@ class SheafConv(nn.Module):
     node-wise :math:`x'_u = y_u - \sum_{v} (\Delta_F)_{uv}\, y_v` with
     :math:`y = W_1 x W_2`, and :math:`\Delta_F` the normalised sheaf
     Laplacian :math:`D^{-1/2} L_F D^{-1/2}` (or :math:`L_F` when
-    ``normalised=False``).  With ``d = 1`` and maps 1 this is
+    ``normalize=False``).  With ``d = 1`` and maps 1 this is
     :math:`D^{-1/2} A D^{-1/2} X W`, a GCN without self-loops.
 
     The sheaf is given by its restriction maps, either
@@ -49,7 +49,7 @@ class SheafConv(nn.Module):
         out_channels: ``C'``.
         stalk_dim: ``d``.
         left_weights: learn :math:`W_1 \in \mathbb{R}^{d \times d}` (default True; else identity).
-        normalised: normalise the Laplacian (default True).
+        normalize: normalize the Laplacian (default True).
         augmented: normalise with ``D + I`` (default False).
         bias: learn ``b [C']`` (default True).
         cached: compute the Laplacian on the first call and reuse it (one fixed sheaf).
@@ -66,14 +66,14 @@ class SheafConv(nn.Module):
         stalk_dim: int,
         *,
         left_weights: bool = True,
-        normalised: bool = True,
+        normalize: bool = True,
         augmented: bool = False,
         bias: bool = True,
         cached: bool = False,
     ) -> None:
         super().__init__()
         self.in_channels, self.out_channels, self.stalk_dim = in_channels, out_channels, stalk_dim
-        self.normalised, self.augmented, self.cached = normalised, augmented, cached
+        self.normalize, self.augmented, self.cached = normalize, augmented, cached
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels))
         self.left_weight = nn.Parameter(torch.empty(stalk_dim, stalk_dim)) if left_weights else None
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
@@ -107,8 +107,8 @@ class SheafConv(nn.Module):
             if edge_weight is not None:
                 edge_weight = torch.cat([edge_weight, edge_weight])
         laplacian = sheaf_laplacian(edge_index, restriction_maps, num_nodes, reverse=reverse, edge_weight=edge_weight)
-        if self.normalised:
-            laplacian = normalise_sheaf_laplacian(laplacian, augmented=self.augmented)
+        if self.normalize:
+            laplacian = normalize_sheaf_laplacian(laplacian, augmented=self.augmented)
         if self.cached:
             self._cached_laplacian = laplacian
         return laplacian
@@ -133,5 +133,5 @@ class SheafConv(nn.Module):
         return out
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, stalk_dim={self.stalk_dim}, normalised={self.normalised}, "
+        return (f"{self.in_channels}, {self.out_channels}, stalk_dim={self.stalk_dim}, normalize={self.normalize}, "
                 f"augmented={self.augmented}, left_weights={self.left_weight is not None}")

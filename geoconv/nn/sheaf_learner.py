@@ -8,7 +8,7 @@ from torch import Tensor, nn
 from geoconv.ops import gather
 from geoconv.ops.sheaf import cayley_orthogonal, householder_orthogonal
 
-KINDS = ("diag", "orthogonal", "general")
+RESTRICTIONS = ("diag", "orthogonal", "general")
 ORTHOGONAL_MAPS = ("householder", "cayley")
 ACTIVATIONS = {"tanh": torch.tanh, "id": lambda x: x, "elu": nn.functional.elu}
 
@@ -37,8 +37,8 @@ class SheafLearner(nn.Module):
     Args:
         in_channels: node feature size ``C`` (the flattened ``d * C`` of sheaf features).
         stalk_dim: ``d``.
-        kind: ``"diag"``, ``"orthogonal"`` or ``"general"``.
-        orthogonal_map: ``"householder"`` or ``"cayley"`` (``kind="orthogonal"`` only).
+        restriction: kind of map, ``"diag"`` (default), ``"orthogonal"`` or ``"general"``.
+        orthogonal_map: ``"householder"`` or ``"cayley"`` (``restriction="orthogonal"`` only).
         activation: ``"tanh"`` (paper), ``"elu"`` or ``"id"``, applied before :math:`\Phi`.
         edge_weights: also learn the scalar edge weights.
 
@@ -52,24 +52,24 @@ class SheafLearner(nn.Module):
         in_channels: int,
         stalk_dim: int,
         *,
-        kind: str = "diag",
+        restriction: str = "diag",
         orthogonal_map: str = "householder",
         activation: str = "tanh",
         edge_weights: bool = False,
     ) -> None:
         super().__init__()
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        if restriction not in RESTRICTIONS:
+            raise ValueError(f"restriction must be one of {RESTRICTIONS}, got {restriction!r}")
         if orthogonal_map not in ORTHOGONAL_MAPS:
             raise ValueError(f"orthogonal_map must be one of {ORTHOGONAL_MAPS}, got {orthogonal_map!r}")
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        if stalk_dim < 1 or (kind == "orthogonal" and stalk_dim < 2):
-            raise ValueError(f"stalk_dim must be >= {2 if kind == 'orthogonal' else 1} for kind {kind!r}, got {stalk_dim}")
-        self.in_channels, self.stalk_dim, self.kind = in_channels, stalk_dim, kind
+        if stalk_dim < 1 or (restriction == "orthogonal" and stalk_dim < 2):
+            raise ValueError(f"stalk_dim must be >= {2 if restriction == 'orthogonal' else 1} for restriction {restriction!r}, got {stalk_dim}")
+        self.in_channels, self.stalk_dim, self.restriction = in_channels, stalk_dim, restriction
         self.orthogonal_map, self.activation = orthogonal_map, activation
         num_params = {"diag": stalk_dim, "general": stalk_dim * stalk_dim,
-                      "orthogonal": stalk_dim * (stalk_dim - 1) // 2}[kind]
+                      "orthogonal": stalk_dim * (stalk_dim - 1) // 2}[restriction]
         self.linear = nn.Linear(2 * in_channels, num_params, bias=False)
         self.weight_linear = nn.Linear(2 * in_channels, 1, bias=False) if edge_weights else None
 
@@ -86,9 +86,9 @@ class SheafLearner(nn.Module):
         # never forming the [E, 2C] pair tensor (the cost on large graphs such as film).
         params = ACTIVATIONS[self.activation](self._pair_linear(self.linear, x, src, dst))
         d = self.stalk_dim
-        if self.kind == "diag":
+        if self.restriction == "diag":
             maps = params
-        elif self.kind == "general":
+        elif self.restriction == "general":
             maps = params.view(-1, d, d)
         elif self.orthogonal_map == "householder":
             maps = householder_orthogonal(params, d)
@@ -110,6 +110,6 @@ class SheafLearner(nn.Module):
         return gather(first, src) + gather(second, dst)
 
     def extra_repr(self) -> str:
-        extra = f", orthogonal_map={self.orthogonal_map!r}" if self.kind == "orthogonal" else ""
-        return (f"{self.in_channels}, stalk_dim={self.stalk_dim}, kind={self.kind!r}{extra}, "
+        extra = f", orthogonal_map={self.orthogonal_map!r}" if self.restriction == "orthogonal" else ""
+        return (f"{self.in_channels}, stalk_dim={self.stalk_dim}, restriction={self.restriction!r}{extra}, "
                 f"activation={self.activation!r}, edge_weights={self.weight_linear is not None}")

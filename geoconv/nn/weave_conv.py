@@ -30,25 +30,30 @@ class WeaveConv(nn.Module):
     outputs are permutation equivariant, pair outputs follow their pairs.
 
     Args:
-        atom_channels, pair_channels: input widths ``C_a``, ``C_p``.
-        atom_out, pair_out: output widths.
-        hidden: width of the four inner terms (50 in the paper).
-        update_pairs: compute ``p'`` (the last Weave module of a network can skip it).
+        in_channels: atom features ``C_a``.
+        edge_channels: pair features ``C_p``.
+        out_channels: atom output width.
+        edge_out_channels: pair output width.
+        hidden_channels: width of the four inner terms (default 50 as in the paper).
+        update_edges: compute ``p'`` (default True; the last Weave module of a network can skip it).
 
     Shapes:
-        atom_feats: ``[N, C_a]``; pair_feats: ``[P, C_p]``; edge_index: ``[2, P]``;
-        output: ``([N, atom_out], [P, pair_out])`` (pairs unchanged when ``update_pairs=False``).
+        x: ``[N, C_a]`` atoms; edge_index: ``[2, P]`` pairs; edge_attr: ``[P, C_p]`` pair features;
+        output: ``([N, out_channels], [P, edge_out_channels])`` (pairs unchanged when ``update_edges=False``).
     """
 
-    def __init__(self, atom_channels: int, pair_channels: int, atom_out: int, pair_out: int, *,
-                 hidden: int = 50, update_pairs: bool = True) -> None:
+    def __init__(self, in_channels: int, edge_channels: int, out_channels: int, edge_out_channels: int, *,
+                 hidden_channels: int = 50, update_edges: bool = True) -> None:
         super().__init__()
-        self.atom_channels, self.pair_channels = atom_channels, pair_channels
-        self.atom_out, self.pair_out, self.hidden, self.update_pairs = atom_out, pair_out, hidden, update_pairs
+        atom_channels, pair_channels, hidden = in_channels, edge_channels, hidden_channels
+        self.in_channels, self.edge_channels = in_channels, edge_channels
+        self.out_channels, self.edge_out_channels = out_channels, edge_out_channels
+        self.hidden_channels, self.update_edges = hidden_channels, update_edges
+        atom_out, pair_out = out_channels, edge_out_channels
         self.atom_to_atom = nn.Linear(atom_channels, hidden)
         self.pair_to_atom = nn.Linear(pair_channels, hidden)
         self.atom_update = nn.Linear(2 * hidden, atom_out)
-        if update_pairs:
+        if update_edges:
             self.atom_to_pair = nn.Linear(2 * atom_channels, hidden)
             self.pair_to_pair = nn.Linear(pair_channels, hidden)
             self.pair_update = nn.Linear(2 * hidden, pair_out)
@@ -57,18 +62,19 @@ class WeaveConv(nn.Module):
         for module in self.children():
             module.reset_parameters()
 
-    def forward(self, atom_feats: Tensor, pair_feats: Tensor, edge_index: Tensor) -> tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
+        atom_feats, pair_feats = x, edge_attr
         num_atoms = atom_feats.shape[0]
         check_edge_index(edge_index, num_atoms)
         if pair_feats.dim() != 2 or pair_feats.shape[0] != edge_index.shape[1]:
-            raise ValueError(f"pair_feats must have shape [P, C_p] with P = {edge_index.shape[1]} pairs, "
+            raise ValueError(f"edge_attr must have shape [P, C_p] with P = {edge_index.shape[1]} pairs, "
                              f"got {list(pair_feats.shape)}")
         src, dst = edge_index
         pair_messages = F.relu(self.pair_to_atom(pair_feats))
         atom_terms = torch.cat([F.relu(self.atom_to_atom(atom_feats)),
                                 scatter(pair_messages, dst, 0, num_atoms, "sum")], dim=-1)
         atom_new = F.relu(self.atom_update(atom_terms))
-        if not self.update_pairs:
+        if not self.update_edges:
             return atom_new, pair_feats
         a_i, a_j = gather(atom_feats, dst), gather(atom_feats, src)
         to_pair = F.relu(self.atom_to_pair(torch.cat([a_i, a_j], -1))) + F.relu(self.atom_to_pair(torch.cat([a_j, a_i], -1)))
@@ -76,5 +82,5 @@ class WeaveConv(nn.Module):
         return atom_new, pair_new
 
     def extra_repr(self) -> str:
-        return (f"atoms {self.atom_channels}->{self.atom_out}, pairs {self.pair_channels}->{self.pair_out}, "
-                f"hidden={self.hidden}, update_pairs={self.update_pairs}")
+        return (f"atoms {self.in_channels}->{self.out_channels}, pairs {self.edge_channels}->{self.edge_out_channels}, "
+                f"hidden_channels={self.hidden_channels}, update_edges={self.update_edges}")

@@ -19,12 +19,13 @@ from geoconv.ops.normalization import gcn_norm
 from geoconv.ops.sparse import SparseAdjacency, spmm
 from geoconv.ops.message_passing import gather, propagate
 from geoconv.ops.dropout import dropout
+from geoconv.ops.pool import global_pool
 
 __all__ = [
     "REDUCTIONS", "scatter", "segment", "softmax", "use_torch_scatter",
     "add_remaining_self_loops", "add_self_loops", "check_edge_index", "coalesce", "degree",
     "induced_subgraph_mask", "is_undirected", "remove_self_loops", "to_undirected",
-    "gcn_norm", "SparseAdjacency", "spmm", "gather", "propagate", "dropout",
+    "gcn_norm", "SparseAdjacency", "spmm", "gather", "propagate", "dropout", "global_pool",
 ]
 
 from geoconv.ops.so3 import (  # noqa: E402
@@ -39,13 +40,13 @@ __all__ += [
 
 from geoconv.ops.sheaf import (  # noqa: E402
     SheafLaplacian, append_fixed_stalk_dims, cayley_orthogonal, dense_sheaf_laplacian, householder_orthogonal,
-    normalise_sheaf_laplacian, reverse_edge_pairing, sheaf_laplacian, sheaf_laplacian_matmul,
+    normalize_sheaf_laplacian, reverse_edge_pairing, sheaf_laplacian, sheaf_laplacian_matmul,
     sheaf_laplacian_to_dense, symmetrize_sheaf,
 )
 
 __all__ += [
     "SheafLaplacian", "append_fixed_stalk_dims", "cayley_orthogonal", "dense_sheaf_laplacian",
-    "householder_orthogonal", "normalise_sheaf_laplacian", "reverse_edge_pairing", "sheaf_laplacian",
+    "householder_orthogonal", "normalize_sheaf_laplacian", "reverse_edge_pairing", "sheaf_laplacian",
     "sheaf_laplacian_matmul", "sheaf_laplacian_to_dense", "symmetrize_sheaf",
 ]
 

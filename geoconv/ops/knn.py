@@ -146,7 +146,14 @@ def _use_kdtree(backend: str, x: Tensor, count_x: list[int], count_y: list[int],
     return True
 
 
-def _knn_search(
+def _knn_search(x: Tensor, y: Tensor, k: int, batch_x: Tensor | None, batch_y: Tensor | None,
+                **options) -> tuple[Tensor, Tensor, Tensor]:
+    """:func:`_search` with autocast off: distances rounded to bfloat16 would pick other neighbours."""
+    with torch.autocast(x.device.type, enabled=False):
+        return _search(x, y, k, batch_x, batch_y, **options)
+
+
+def _search(
     x: Tensor,
     y: Tensor,
     k: int,
@@ -346,3 +353,44 @@ def radius_graph(
     )
     inside = distance <= r * r
     return torch.stack([neighbour[inside], centre[inside]])
+
+
+def _knn_neighbours(x: Tensor, batch: Tensor | None, k: int, cosine: bool) -> Tensor:
+    edge_index = knn_graph(x, k, batch, loop=True, cosine=cosine)
+    neighbour, centre = edge_index
+    num_points = x.shape[0]
+    # Edges come sorted by centre, at most k each: the slot of an edge is its rank within its centre.
+    start = torch.cumsum(torch.bincount(centre, minlength=num_points), 0) - torch.bincount(centre, minlength=num_points)
+    slot = torch.arange(centre.numel(), device=x.device) - start[centre]
+    out = torch.full((num_points, k), -1, dtype=torch.long, device=x.device)
+    out[centre, slot] = neighbour
+    return out
+
+
+# An opaque operator for torch.compile: the search itself is data-dependent (per-graph sizes decide the
+# blocks), its result has the static shape [N, k].
+@torch.library.custom_op("geoconv::knn_neighbours", mutates_args=())
+def _knn_neighbours_op(x: Tensor, batch: Tensor | None, k: int, cosine: bool) -> Tensor:
+    return _knn_neighbours(x, batch, k, cosine)
+
+
+@_knn_neighbours_op.register_fake
+def _(x: Tensor, batch: Tensor | None, k: int, cosine: bool) -> Tensor:
+    return x.new_empty((x.shape[0], k), dtype=torch.long)
+
+
+def knn_neighbours(x: Tensor, k: int, batch: Tensor | None = None, *, cosine: bool = False) -> Tensor:
+    r"""The :func:`knn_graph` with ``loop=True`` as a dense table: row ``i`` lists the ``k`` points of
+    ``i``'s graph nearest to ``x_i`` (``i`` itself first up to ties), ``-1`` past the size of a graph
+    with fewer than ``k`` points.
+
+    Its output shape does not depend on the data, so ``torch.compile(fullgraph=True)`` can call it: it
+    is a custom operator (``geoconv::knn_neighbours``) that the compiler does not trace into.  ``x``
+    needs no gradient (the selection is piecewise constant).
+
+    Shapes:
+        x: ``[N, C]``; batch: ``[N]`` sorted graph index or None; output: ``[N, k]`` int64.
+    """
+    if x.dim() != 2:
+        raise ValueError(f"x must have shape [N, C], got {list(x.shape)}")
+    return _knn_neighbours_op(x.detach(), batch, k, cosine)

@@ -33,10 +33,13 @@ from torch import Tensor
 
 __all__ = [
     "MeshTopologyError", "MeshTopology", "mesh_topology", "mesh_edge_features", "check_mesh",
-    "repair_mesh", "face_areas", "euler_characteristic", "is_manifold", "edge_keys",
+    "repair_mesh", "face_areas", "euler_characteristic", "is_manifold", "edge_keys", "MESH_FEATURES",
 ]
 
 NUM_EDGE_FEATURES = 5
+# How mesh_edge_features normalises: as MeshCNN's released code (norm + 0.1) or exactly.
+MESH_FEATURES = ("released", "exact")
+RELEASED_EPSILON = 0.1
 
 
 class MeshTopologyError(ValueError):
@@ -47,7 +50,8 @@ class MeshTopology(NamedTuple):
     """Edge structure of a triangle mesh (see the module docstring for the conventions).
 
     Fields:
-        edge: ``[M, 2]`` int64, smaller vertex first, MeshCNN's first-appearance order.
+        edge_index: ``[2, M]`` int64 each undirected edge once, smaller vertex first (row 0),
+            in MeshCNN's first-appearance order.
         neighbor: ``[M, 4]`` int64 one-ring neighbour edges ``(a, b, c, d)``; -1 where missing (boundary).
         edge_face: ``[M, 2]`` int64 first and second face of each edge; -1 for a boundary edge.
         edge_points: ``[M, 4]`` int64 vertices ``(u, v, w, x)``: ``e`` traversed ``u -> v`` by its
@@ -55,7 +59,7 @@ class MeshTopology(NamedTuple):
         face_edge: ``[F, 3]`` int64 the edge of each face side ``(f_0, f_1), (f_1, f_2), (f_2, f_0)``.
     """
 
-    edge: Tensor
+    edge_index: Tensor
     neighbor: Tensor
     edge_face: Tensor
     edge_points: Tensor
@@ -156,7 +160,7 @@ def _topology_from_half_edges(face: Tensor, edge_of_half: Tensor, num_edges: int
         return prev_of[h]
 
     u, v = src[h1], dst[h1]
-    edge = torch.stack([torch.minimum(u, v), torch.maximum(u, v)], dim=1)
+    edge_index = torch.stack([torch.minimum(u, v), torch.maximum(u, v)], dim=0)
     a, b = edge_of_half[next_half(h1)], edge_of_half[prev_half(h1)]
     # c must touch u: for a consistently oriented second face (v -> u) that is next(h2).
     flipped = src[h2] == u
@@ -171,7 +175,7 @@ def _topology_from_half_edges(face: Tensor, edge_of_half: Tensor, num_edges: int
     x = torch.where(interior, src[prev_half(h2)], w)
     edge_points = torch.stack([u, v, w, x], dim=1)
     face_edge = edge_of_half.view(num_faces, 3)
-    return MeshTopology(edge, neighbor, edge_face, edge_points, face_edge)
+    return MeshTopology(edge_index, neighbor, edge_face, edge_points, face_edge)
 
 
 def _next_prev(num_faces: int, device: torch.device) -> tuple[Tensor, Tensor]:
@@ -321,23 +325,53 @@ def _edge_half_edges(face: Tensor, num_nodes: int) -> tuple[Tensor, Tensor, Tens
     return first, last, first != last
 
 
-def mesh_edge_features(pos: Tensor, edge_points: Tensor) -> Tensor:
-    r"""MeshCNN's five input features per edge, ``[M, 5]``.
+def mesh_edge_features(pos: Tensor, edge_points: Tensor, *, features: str = "released") -> Tensor:
+    r"""MeshCNN's five input features per edge, ``[M, 5]``, as its released code or exactly.
 
-    With ``(u, v, w, x)`` = ``edge_points`` (see :class:`MeshTopology`):
+    With ``(u, v, w, x)`` = ``edge_points`` (see :class:`MeshTopology`), the faces
+    ``(u, v, w)`` and ``(v, u, x)`` of the edge ``(u, v)``:
 
     * dihedral angle :math:`\pi - \arccos(n_1 \cdot n_2)` with the face normals
       :math:`n_1 \propto (w - u) \times (v - u)`, :math:`n_2 \propto (x - v) \times (u - v)`
       (:math:`\pi` for a flat pair of faces);
     * the two inner angles opposite the edge (at ``w`` and at ``x``), sorted ascending;
-    * the two ratios height / edge length of the two faces, sorted ascending
-      (MeshCNN's code divides the height by the edge length).
+    * the two ratios height / edge length of the two faces, sorted ascending.
+
+    ``features`` chooses how vectors are normalised:
+
+    * ``"released"`` (default): as MeshCNN's released code (``fixed_division`` in
+      ``models/layers/mesh_prepare.py``), which divides by :math:`\lVert a \rVert + \epsilon`,
+      :math:`\epsilon = 0.1`, wherever it normalises: the normals
+      :math:`n_i = c_i / (\lVert c_i \rVert + \epsilon)`; the two sides :math:`a, b` of the
+      opposite angle, :math:`\arccos\big(\tfrac{a}{\lVert a\rVert + \epsilon} \cdot
+      \tfrac{b}{\lVert b\rVert + \epsilon}\big)`; and the projection onto the edge in the
+      ratio: with :math:`\ell = q - p`, :math:`L = \lVert \ell \rVert`,
+      :math:`t = \ell \cdot (o - p) / (L + \epsilon)`, the "foot"
+      :math:`f = p + (t / L)\, \ell` and the ratio :math:`\lVert o - f \rVert / L`, measured from
+      ``p = v`` for the face ``(u, v, w)`` (``q = u``, ``o = w``) and from ``p = u`` for the other
+      (``q = v``, ``o = x``): MeshCNN's edge points are ``(v, u, w, x)`` in this order, and with the
+      0.1 the foot depends on the end it is measured from.
+      Cosines are clipped to ``[-1, 1]`` before ``arccos``.  These are the features the
+      published MeshCNN accuracies were obtained with.  They depend on the mesh's scale:
+      at unit scale they differ from the exact values by a large amount (a flat pair of
+      unit faces gets a dihedral angle of :math:`\pi - \arccos(1/1.21) \approx 2.54`, not
+      :math:`\pi`); for meshes much larger than 0.1 they approach the exact ones.
+    * ``"exact"``: the geometric quantities, scale-invariant (angles through ``atan2``,
+      accurate and differentiable near 0 and :math:`\pi`; the height is the distance
+      from ``o`` to the line through the edge).
 
     A boundary edge uses its one face twice (``x = w``), as MeshCNN does; the two
-    normals then point in opposite directions, so its dihedral angle is 0.
+    normals then point in opposite directions, so its exact dihedral angle is 0.
     Sorting makes every feature invariant to swapping the two faces.
+
+    Shapes:
+        pos: ``[V, 3]``; edge_points: ``[M, 4]``; output: ``[M, 5]``.
     """
+    if features not in MESH_FEATURES:
+        raise ValueError(f"features must be one of {MESH_FEATURES}, got {features!r}")
     u, v, w, x = (pos[edge_points[:, i]] for i in range(4))
+    if features == "released":
+        return _released_edge_features(u, v, w, x)
 
     def angle_between(first: Tensor, second: Tensor) -> Tensor:
         # atan2(|a x b|, a . b): the same angle as arccos of the cosine, but accurate (and
@@ -358,6 +392,33 @@ def mesh_edge_features(pos: Tensor, edge_points: Tensor) -> Tensor:
 
     angles = torch.stack([opposite_angle(w, u, v), opposite_angle(x, v, u)], dim=1).sort(dim=1).values
     ratios = torch.stack([height_ratio(u, v, w), height_ratio(v, u, x)], dim=1).sort(dim=1).values
+    return torch.cat([dihedral.unsqueeze(1), angles, ratios], dim=1)
+
+
+def _released_edge_features(u: Tensor, v: Tensor, w: Tensor, x: Tensor) -> Tensor:
+    """The ``"released"`` variant of :func:`mesh_edge_features` (formulas in its docstring)."""
+
+    def shrink(vector: Tensor) -> Tensor:  # vector / (|vector| + 0.1), MeshCNN's fixed_division
+        return vector / (vector.norm(dim=1, keepdim=True) + RELEASED_EPSILON)
+
+    def arccos(first: Tensor, second: Tensor) -> Tensor:
+        return torch.arccos((first * second).sum(1).clamp(-1.0, 1.0))
+
+    dihedral = math.pi - arccos(shrink(torch.cross(w - u, v - u, dim=1)), shrink(torch.cross(x - v, u - v, dim=1)))
+
+    def opposite_angle(o: Tensor, p: Tensor, q: Tensor) -> Tensor:
+        return arccos(shrink(p - o), shrink(q - o))
+
+    def height_ratio(p: Tensor, q: Tensor, o: Tensor) -> Tensor:
+        line = q - p
+        length = line.norm(dim=1)
+        projection = (line * (o - p)).sum(1) / (length + RELEASED_EPSILON)
+        foot = p + (projection / length).unsqueeze(1) * line
+        return (o - foot).norm(dim=1) / length
+
+    angles = torch.stack([opposite_angle(w, u, v), opposite_angle(x, v, u)], dim=1).sort(dim=1).values
+    # measured from the other end than the exact variant: MeshCNN's edge points are (v, u, w, x)
+    ratios = torch.stack([height_ratio(v, u, w), height_ratio(u, v, x)], dim=1).sort(dim=1).values
     return torch.cat([dihedral.unsqueeze(1), angles, ratios], dim=1)
 
 

@@ -221,9 +221,9 @@ def _pick(candidate: Tensor, valid: Tensor, failed: Tensor, inc: _Incidence, lo:
 
 def mesh_pool(
     x: Tensor,
-    pos: Tensor,
+    edge_index: Tensor,
     face: Tensor,
-    edge: Tensor,
+    pos: Tensor,
     target: int | Tensor,
     *,
     node_ptr: Tensor | None = None,
@@ -234,15 +234,15 @@ def mesh_pool(
     """Collapse edges of (a batch of) manifold triangle meshes down to ``target`` edges each.
 
     Args:
-        x: ``[M, C]`` edge features, row ``i`` belonging to edge ``edge[i]``.
-        pos: ``[V, 3]`` vertices.
+        x: ``[M, C]`` edge features, row ``i`` belonging to edge ``edge_index[:, i]``.
+        edge_index: ``[2, M]`` int64 the mesh's edges, each undirected edge once (any order and direction).
         face: ``[F, 3]`` int64 triangles of a manifold mesh (as accepted by
             :func:`~geoconv.ops.mesh.check_mesh`).
-        edge: ``[M, 2]`` int64 the mesh's edges, each undirected edge once (any order).
+        pos: ``[V, 3]`` vertices.
         target: edge count after pooling, one int for every mesh or ``[G]``.
         node_ptr: ``[G + 1]`` vertex offsets of the meshes of a batch (default: one mesh).
             Faces and edges must not connect different meshes.
-        face_edge: ``[F, 3]`` optional index into ``edge`` of each face side
+        face_edge: ``[F, 3]`` optional index into the edges of each face side
             (:attr:`MeshTopology.face_edge`); found by matching vertex pairs when omitted.
         priority: ``[M]`` collapse order (smallest first); default :func:`collapse_priority`.
         window_factor: each round only the ``window_factor * needed`` first collapsible
@@ -258,6 +258,9 @@ def mesh_pool(
             that runs out of collapsible edges (e.g. a tetrahedron).
     """
     device = x.device
+    if edge_index.dim() != 2 or edge_index.shape[0] != 2:
+        raise MeshPoolError(f"edge_index must have shape [2, M], got {list(edge_index.shape)}")
+    edge = edge_index.t()
     num_nodes = pos.shape[0]
     num_input = edge.shape[0]
     if x.shape[0] != num_input:
@@ -424,7 +427,7 @@ def _finish(x, pos, face, edge_of_half, member_out, member_in, alive, vertex_gra
     pooled = scatter(x[member_in], out, 0, num_edges, "mean")
     out_graph = vertex_graph[alive]
     node_counts = torch.bincount(out_graph, minlength=num_graphs)
-    edge_counts = torch.bincount(out_graph[topology.edge[:, 0]], minlength=num_graphs)
+    edge_counts = torch.bincount(out_graph[topology.edge_index[0]], minlength=num_graphs)
     zero = torch.zeros(1, dtype=torch.long, device=device)
     node_ptr = torch.cat([zero, torch.cumsum(node_counts, 0)])
     edge_ptr = torch.cat([zero, torch.cumsum(edge_counts, 0)])

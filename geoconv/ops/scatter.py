@@ -20,6 +20,9 @@ REDUCTIONS = ("sum", "add", "mean", "max", "min", "mul")
 
 _torch_scatter_reductions: set[str] = set()
 
+# Sums over these dtypes accumulate in float32.
+_REDUCED_PRECISION = (torch.float16, torch.bfloat16)
+
 
 def use_torch_scatter(reductions: Iterable[str]) -> None:
     """Route the listed reductions to torch_scatter (must be importable).
@@ -83,6 +86,9 @@ def scatter(src: Tensor, index: Tensor, dim: int = 0, dim_size: int | None = Non
 
     Gradients: ``max``/``min`` split the gradient evenly between tied maxima
     (torch's ``scatter_reduce`` rule).
+
+    Reduced precision: ``float16``/``bfloat16`` sums and means accumulate in float32 and are
+    rounded once at the end (a bfloat16 running sum stops growing at 256 when adding ones).
     """
     if reduce not in REDUCTIONS:
         raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}")
@@ -94,6 +100,8 @@ def scatter(src: Tensor, index: Tensor, dim: int = 0, dim_size: int | None = Non
         ts_reduce = {"add": "sum"}.get(reduce, reduce)
         out = torch_scatter.scatter(src, index, dim=dim, dim_size=dim_size, reduce=ts_reduce)
         return out
+    if reduce in ("sum", "add", "mean") and src.dtype in _REDUCED_PRECISION:
+        return scatter(src.float(), index, dim, dim_size, reduce).to(src.dtype)
     shape = list(src.shape)
     shape[dim] = dim_size
     if reduce in ("sum", "add"):
@@ -153,13 +161,16 @@ def softmax(src: Tensor, index: Tensor, dim_size: int | None = None, dim: int = 
         \mathrm{out}_j = \frac{\exp(\mathrm{src}_j - m_{i})}{\sum_{k : \mathrm{index}_k = i} \exp(\mathrm{src}_k - m_i)},
         \quad i = \mathrm{index}_j,\ m_i = \max_{k : \mathrm{index}_k = i} \mathrm{src}_k
 
-    (the max is subtracted for stability and cancels out).
+    (the max is subtracted for stability and cancels out).  ``float16``/``bfloat16`` inputs are
+    computed in float32 and the result rounded once.
 
     Shapes:
         src: ``[E, ...]`` (``E`` along ``dim``); index: ``[E]``; output: like ``src``.
     """
     dim = dim % src.dim()
     dim_size = _check_index(src, index, dim, dim_size)
+    if src.dtype in _REDUCED_PRECISION:
+        return softmax(src.float(), index, dim_size, dim).to(src.dtype)
     group_max = scatter(src.detach(), index, dim, dim_size, "max")
     shifted = (src - group_max.index_select(dim, index)).exp()
     group_sum = scatter(shifted, index, dim, dim_size, "sum")

@@ -74,7 +74,8 @@ def reverse_edge_pairing(edge_index: Tensor, num_nodes: int) -> Tensor:
     Duplicate edges are paired in order of appearance.  Self-loops are their own reverse.
 
     Raises:
-        ValueError: when some edge has no reverse (``edge_index`` is not symmetric).
+        ValueError: when some edge has no reverse (``edge_index`` is not symmetric).  The check
+            reads values back to the host: eager mode only, skipped while ``torch.compile`` traces.
 
     Shapes:
         edge_index: ``[2, E]``; output: ``[E]`` int64 with ``out[out] == arange(E)``.
@@ -85,7 +86,7 @@ def reverse_edge_pairing(edge_index: Tensor, num_nodes: int) -> Tensor:
     reverse_key = dst * num_nodes + src
     order = torch.argsort(key, stable=True)
     reverse_order = torch.argsort(reverse_key, stable=True)
-    if not torch.equal(key[order], reverse_key[reverse_order]):
+    if not torch.compiler.is_compiling() and not torch.equal(key[order], reverse_key[reverse_order]):
         missing = (~torch.isin(reverse_key, key)).nonzero().flatten()
         example = int(missing[0]) if missing.numel() else 0
         raise ValueError(
@@ -229,7 +230,7 @@ def _inverse_sqrt(values: Tensor) -> Tensor:
     return torch.where(positive, values.clamp(min=torch.finfo(values.dtype).tiny).rsqrt(), torch.zeros_like(values))
 
 
-def normalise_sheaf_laplacian(
+def normalize_sheaf_laplacian(
     laplacian: SheafLaplacian,
     *,
     augmented: bool = False,
@@ -304,14 +305,14 @@ def dense_sheaf_laplacian(
     restriction_maps: Tensor,
     num_nodes: int,
     *,
-    normalised: bool = False,
+    normalize: bool = False,
     augmented: bool = False,
 ) -> Tensor:
     r"""Reference ``[N d, N d]`` dense Laplacian built from the coboundary, for tests.
 
     Builds :math:`\delta` row block by row block (one per undirected edge, a
     pair of reverse edges), :math:`L = \delta^\top \delta`, and for
-    ``normalised`` :math:`D^{-1/2} L D^{-1/2}` with a dense matrix power.
+    ``normalize`` :math:`D^{-1/2} L D^{-1/2}` with a dense matrix power.
     Python loops: small graphs only.
     """
     reverse = reverse_edge_pairing(edge_index, num_nodes)
@@ -329,7 +330,7 @@ def dense_sheaf_laplacian(
         rows.append(row)
     delta = torch.cat(rows) if rows else maps.new_zeros(0, num_nodes * d)
     laplacian = delta.T @ delta
-    if not normalised:
+    if not normalize:
         return laplacian
     blocks = torch.block_diag(*[laplacian[i * d:(i + 1) * d, i * d:(i + 1) * d] for i in range(num_nodes)])
     if augmented:

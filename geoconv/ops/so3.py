@@ -93,15 +93,34 @@ def default_dtype(dtype: torch.dtype) -> Iterator[None]:
         torch.set_default_dtype(previous)
 
 
-@functools.lru_cache(maxsize=None)
+# (l, which) -> D^l of a fixed rotation, float64 on the CPU.  A plain dict rather than lru_cache:
+# torch.compile reads a filled entry as a constant (see precompute_fixed_wigner).
+_FIXED_WIGNER: dict[tuple[int, str], Tensor] = {}
+
+
+def precompute_fixed_wigner(lmax: int) -> None:
+    """Fill the cache of the fixed Wigner matrices :func:`edge_frame` uses, for degrees ``0..lmax``.
+
+    Layers call it at construction, so that ``torch.compile`` finds constants instead of
+    tracing their computation (which imports e3nn and breaks the graph).
+    """
+    for l in range(lmax + 1):
+        for which in ("y_to_x", "chart"):
+            _fixed_wigner(l, which)
+
+
 def _fixed_wigner(l: int, which: str) -> Tensor:
     """``D^l`` (float64, CPU) of one of the fixed rotations above, from e3nn."""
+    cached = _FIXED_WIGNER.get((l, which))
+    if cached is not None:
+        return cached
     o3 = _e3nn_o3()
     matrix = torch.tensor(_Y_TO_X_ROTATION if which == "y_to_x" else _CHART_ROTATION, dtype=torch.float64)
     # Computed in float64 so that the matrices are exact to ~1e-15 whatever the caller's default
     # dtype (they are cached and cast on use).
     with default_dtype(torch.float64):
-        return o3.Irrep(l, 1).D_from_matrix(matrix).to(torch.float64).contiguous()
+        _FIXED_WIGNER[(l, which)] = o3.Irrep(l, 1).D_from_matrix(matrix).to(torch.float64).contiguous()
+    return _FIXED_WIGNER[(l, which)]
 
 
 def _fixed(l: int, which: str, like: Tensor) -> Tensor:
@@ -287,8 +306,19 @@ class EdgeFrame:
             out.append(piece if matrix is None else torch.bmm(matrix.transpose(1, 2), piece))
         return torch.cat(out, dim=1)
 
-    @functools.cached_property
+    @property
     def _degree_groups(self) -> tuple[tuple[tuple[int, ...], Tensor | None], ...]:
+        # Built once per frame in eager mode (cached on the frozen instance); torch.compile does not
+        # trace the caching and builds them in the graph, where common subexpressions are merged anyway.
+        if torch.compiler.is_compiling():
+            return self._build_degree_groups()
+        groups = self.__dict__.get("_cached_degree_groups")
+        if groups is None:
+            groups = self._build_degree_groups()
+            object.__setattr__(self, "_cached_degree_groups", groups)
+        return groups
+
+    def _build_degree_groups(self) -> tuple[tuple[tuple[int, ...], Tensor | None], ...]:
         """Consecutive degrees rotated by one batched product, with its matrix (None: identity).
 
         ``D^0 = 1``, so degree 0 needs no product; degrees 1 and 2 share one block-diagonal
@@ -338,7 +368,9 @@ def edge_frame(edge_vec: Tensor, lmax: int, mmax: int | None = None, *, eps: flo
     unit = torch.where(second_chart.unsqueeze(1), unit @ chart.T, unit)
     alpha = torch.atan2(unit[:, 0], unit[:, 2])
     beta = torch.acos(unit[:, 1].clamp(-1.0, 1.0))
-    chart_edges = second_chart.nonzero().flatten()
+    # Compiled, the edge count of the second chart would be data-dependent: all edges take the product.
+    compiling = torch.compiler.is_compiling()
+    chart_edges = None if compiling else second_chart.nonzero().flatten()
     blocks = []
     for l in range(lmax + 1):
         k = min(l, mmax)
@@ -348,7 +380,9 @@ def edge_frame(edge_vec: Tensor, lmax: int, mmax: int | None = None, *, eps: flo
         left = _rotate_columns_y(change.expand(edge_vec.shape[0], -1, -1), beta, l)
         block = (left @ change[l - k:l + k + 1].T).transpose(1, 2)
         block = _rotate_columns_y(block, -alpha, l)
-        if l > 0 and chart_edges.numel() > 0:
+        if l > 0 and compiling:
+            block = torch.where(second_chart.view(-1, 1, 1), block @ _fixed(l, "chart", edge_vec), block)
+        elif l > 0 and chart_edges.numel() > 0:
             # Only the edges of the second chart (about a tenth of random directions) take the product.
             block = block.index_copy(0, chart_edges, block.index_select(0, chart_edges) @ _fixed(l, "chart", edge_vec))
         blocks.append(block)

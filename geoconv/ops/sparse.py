@@ -21,6 +21,8 @@ from torch import Tensor
 
 from geoconv.ops.structure import check_edge_index
 
+_REDUCED_PRECISION = (torch.float16, torch.bfloat16)
+
 
 def _csr(row: Tensor, col: Tensor, value: Tensor, num_rows: int, num_cols: int) -> Tensor:
     """A CSR tensor from COO entries (duplicates are kept; the kernel sums them)."""
@@ -96,20 +98,28 @@ class _CSRMatmul(torch.autograd.Function):
     @staticmethod
     def forward(ctx, adjacency: SparseAdjacency, x: Tensor) -> Tensor:
         ctx.adjacency = adjacency
+        if x.dtype in _REDUCED_PRECISION:
+            # No half-precision CSR kernels on the CPU; float32 also keeps the sums accurate.
+            return _CSRMatmul.forward(ctx, adjacency, x.float()).to(x.dtype)
         csr = adjacency.csr
         if csr.dtype != x.dtype:
             csr = csr.to(x.dtype)
-        return torch.sparse.mm(csr, x.reshape(x.shape[0], -1)).view(x.shape)
+        with torch.autocast(x.device.type, enabled=False):  # autocast would round the product to half precision
+            return torch.sparse.mm(csr, x.reshape(x.shape[0], -1)).view(x.shape)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):
         if not ctx.needs_input_grad[1]:
             return None, None
+        if grad_out.dtype in _REDUCED_PRECISION:
+            _, grad = _CSRMatmul.backward(ctx, grad_out.float())
+            return None, grad.to(grad_out.dtype)
         transpose = ctx.adjacency.transpose_csr()
         if transpose.dtype != grad_out.dtype:
             transpose = transpose.to(grad_out.dtype)
         grad = grad_out.contiguous()
-        return None, torch.sparse.mm(transpose, grad.reshape(grad.shape[0], -1)).view(grad.shape)
+        with torch.autocast(grad.device.type, enabled=False):
+            return None, torch.sparse.mm(transpose, grad.reshape(grad.shape[0], -1)).view(grad.shape)
 
 
 def spmm(edge_index: Tensor, edge_weight: Tensor | None, x: Tensor, num_nodes: int | None = None) -> Tensor:

@@ -10,14 +10,18 @@ from geoconv.ops.scatter import scatter
 
 def check_edge_index(edge_index: Tensor, num_nodes: int | None = None, name: str = "edge_index") -> None:
     """Raise a ValueError/TypeError naming the problem if ``edge_index`` is not a valid ``[2, E]`` int64 tensor
-    with entries in ``0..num_nodes-1``."""
+    with entries in ``0..num_nodes-1``.
+
+    The range check reads values back to the host: it runs in eager mode and is skipped while
+    ``torch.compile`` traces (a data-dependent branch would break the graph); type and shape are always checked.
+    """
     if not isinstance(edge_index, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(edge_index).__name__}")
     if edge_index.dtype != torch.long:
         raise TypeError(f"{name} must have dtype torch.int64, got {edge_index.dtype}")
     if edge_index.dim() != 2 or edge_index.shape[0] != 2:
         raise ValueError(f"{name} must have shape [2, E], got {list(edge_index.shape)}")
-    if edge_index.numel() == 0:
+    if edge_index.numel() == 0 or torch.compiler.is_compiling():
         return
     low = int(edge_index.min())
     if low < 0:

@@ -394,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
             "task": "ogbn",
             "dataset": args.dataset + (" (fixture)" if args.fixture else ""),
             "model": f"{recipe.model}{'-bn' if recipe.batch_norm else ''}{'-graphsaint-rw' if recipe.sampler else ''}",
-            "metric": f"test_{task.metric}",
+            "metric": "test_" + {"rocauc": "roc_auc"}.get(task.metric, task.metric),  # one spelling: test_roc_auc
             "higher_is_better": True,
             "values": [round(r["test_at_best_val"], 2) for r in runs],
             "seeds": args.seeds,

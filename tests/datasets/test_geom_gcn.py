@@ -20,10 +20,10 @@ def test_webkb_graphs_and_ten_splits(shared_data, name, num_nodes, split_sizes):
     # The three masks of each split are disjoint and the 10 splits differ.
     assert not (graph.train_mask & graph.val_mask).any() and not (graph.train_mask & graph.test_mask).any()
     assert not torch.equal(graph.train_mask[:, 0], graph.train_mask[:, 1])
-    one = graph.split(3)
+    one = graph.with_split(3)
     assert torch.equal(one.train_mask, graph.train_mask[:, 3]) and one.test_mask.shape == (num_nodes,)
     with pytest.raises(IndexError, match="split 10 out of range"):
-        graph.split(10)
+        graph.with_split(10)
 
 
 def test_texas_edges_and_labels(shared_data):

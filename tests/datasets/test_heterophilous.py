@@ -19,7 +19,7 @@ def test_texas_filtered_version(shared_data):
     texas = HeterophilousGraph("texas", root=shared_data, download=False)
     assert texas.x.shape == (183, 1703) and texas.num_classes == 5 and texas.metric == "accuracy"
     assert texas.num_edges == 2 * 279
-    one = texas.split(0)
+    one = texas.with_split(0)
     assert one.train_mask.shape == (183,) and int(one.train_mask.sum()) == 87
 
 

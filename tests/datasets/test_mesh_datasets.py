@@ -68,6 +68,32 @@ def test_cubes_from_an_extracted_folder(tmp_path):
         MeshClassificationDataset("cubes", root=tmp_path, train_per_class=10)
 
 
+def _features_of(graph, features):
+    return mesh_edge_features(graph.pos, mesh_topology(graph.face, graph.num_nodes).edge_points, features=features)
+
+
+def test_edge_features_default_to_the_released_code_and_are_part_of_the_cache_key(tmp_path):
+    _classification_tree(tmp_path / "meshcnn", "cubes", ["apple", "bat"], {"train": 1, "test": 1})
+    default = MeshClassificationDataset("cubes", "test", root=tmp_path, download=False)
+    exact = MeshClassificationDataset("cubes", "test", root=tmp_path, download=False, features="exact")
+    again = MeshClassificationDataset("cubes", "test", root=tmp_path, download=False)  # from the cache
+    for graph, exact_graph, cached_graph in zip(default, exact, again):
+        torch.testing.assert_close(graph.edge_attr, _features_of(graph, "released"), atol=0, rtol=0)
+        torch.testing.assert_close(exact_graph.edge_attr, _features_of(graph, "exact"), atol=0, rtol=0)
+        assert torch.equal(cached_graph.edge_attr, graph.edge_attr)
+        # unit-scale meshes: the two variants differ clearly (the released code adds 0.1 to every norm)
+        assert (graph.edge_attr - exact_graph.edge_attr).abs().max() > 0.05
+    _segmentation_tree(tmp_path, "coseg_vases", [icosphere(1), torus(6, 4)])
+    for features in ("exact", "released"):
+        graph = MeshSegmentationDataset("coseg_vases", "train", root=tmp_path, download=False, features=features)[0]
+        torch.testing.assert_close(graph.edge_attr, _features_of(graph, features), atol=0, rtol=0)
+    segmentation_default = MeshSegmentationDataset("coseg_vases", "train", root=tmp_path, download=False)[0]
+    assert torch.equal(segmentation_default.edge_attr, _features_of(segmentation_default, "released"))
+    for loader, name in ((MeshClassificationDataset, "cubes"), (MeshSegmentationDataset, "coseg_vases")):
+        with pytest.raises(ValueError, match="features must be one of"):
+            loader(name, "train", root=tmp_path, download=False, features="paper")
+
+
 def test_missing_archive_offline_names_the_url(tmp_path):
     with pytest.raises(DatasetError, match=r"dropbox.com/s/2bxs5f9g60wa0wr/cubes.tar.gz"):
         MeshClassificationDataset("cubes", root=tmp_path, download=False)
@@ -82,7 +108,7 @@ def _segmentation_tree(base, name, meshes, bad_labels=False):
     for i, (pos, face) in enumerate(meshes):
         split = "train" if i % 2 == 0 else "test"
         write_obj(folder / split / f"m{i}.obj", pos, face)
-        edges = mesh_topology(face, pos.shape[0]).edge
+        edges = mesh_topology(face, pos.shape[0]).edge_index.t()
         # label by the height of the edge's midpoint: a function of the edge, so order matters
         height = (pos[edges[:, 0], 2] + pos[edges[:, 1], 2]) / 2
         labels = torch.bucketize(height, torch.tensor([-0.3, 0.3], dtype=pos.dtype)) + 1
@@ -119,7 +145,7 @@ def test_generated_shapes_are_closed_manifolds_with_the_right_topology():
         assert euler_characteristic(face, pos.shape[0]) == euler
         assert bool((mesh_topology(face, pos.shape[0]).neighbor[:, 2] >= 0).all())  # closed
     pos, face = decimate(*icosphere(3), 750)
-    assert check_mesh(pos, face).edge.shape[0] == 750
+    assert check_mesh(pos, face).edge_index.shape[1] == 750
 
 
 def test_offline_shape_classes_are_labelled_and_uniform(shared_data):
@@ -127,7 +153,7 @@ def test_offline_shape_classes_are_labelled_and_uniform(shared_data):
     assert names[-3:] == ["bunny (real)", "fandisk (real)", "armadillo (real)"]
     assert [label for _, _, label in samples] == list(range(len(names)))
     for pos, face, _ in samples:
-        edges = check_mesh(pos.double(), face).edge.shape[0]
+        edges = check_mesh(pos.double(), face).edge_index.shape[1]
         assert 560 <= edges <= 750  # T54 already has 750 edges; others are decimated to ~600
 
 
@@ -142,7 +168,7 @@ def test_augmentations_keep_a_valid_mesh():
     assert not torch.allclose(ratios, ratios[0].expand(3))  # anisotropic
     flipped = flip_edges(pos, face, 0.2, generator)
     check_mesh(pos, flipped)
-    edges = mesh_topology(face, pos.shape[0]).edge.shape[0]
+    edges = mesh_topology(face, pos.shape[0]).edge_index.shape[1]
     changed = (flipped != face).any(1).sum()
     assert 0.3 * edges <= changed <= 0.4 * edges  # two faces per flip, ~0.2 * M flips
     assert euler_characteristic(flipped, pos.shape[0]) == 2

@@ -128,7 +128,7 @@ def test_shapenet_part_release_feeds_segmentation(tmp_path):
     assert list(category_parts(15)) == [47, 48, 49] and ShapeNetPart.num_classes == 50
     test = ShapeNetPart("test", root=tmp_path, num_points=64)
     torch.testing.assert_close(test[1].pos, torch.from_numpy(content["test0"]["data"][1, :64]))
-    model = DGCNNSegmentation(3, 50, 16, k=8, embedding_dim=32).eval()
+    model = DGCNNSegmentation(3, 64, 50, num_categories=16, k=8, embedding_channels=32).eval()
     assert model(Batch.from_graphs(list(test))).shape == (128, 50)
 
 

@@ -20,7 +20,7 @@ ESOL_TASK = "measured log solubility in mols per litre"
 
 
 def test_esol_real_file(shared_data):
-    dataset = MoleculeNet("esol", shared_data)
+    dataset = MoleculeNet("esol", root=shared_data)
     assert len(dataset) == 1128 and dataset.num_invalid == 0 and dataset.tasks == [ESOL_TASK]
     with gzip.open(shared_data / "moleculenet" / "delaney-processed.csv.gz", "rt") as handle:
         rows = list(csv.DictReader(handle))
@@ -30,8 +30,8 @@ def test_esol_real_file(shared_data):
     reference = from_smiles(rows[5]["smiles"])
     assert torch.equal(graph.x, reference.x) and torch.equal(graph.edge_index, reference.edge_index)
     # OGB's ogbg-molesol scaffold split has 902 / 113 / 113 molecules
-    split = dataset.split("scaffold")
-    assert [len(split[k]) for k in ("train", "valid", "test")] == [902, 113, 113]
+    split = dataset.splits("scaffold")
+    assert [len(split[k]) for k in ("train", "val", "test")] == [902, 113, 113]
 
 
 def _write_csv(path, header, rows):
@@ -50,28 +50,28 @@ def test_missing_labels_are_masked_and_invalid_smiles_counted(tmp_path):
     (tmp_path / "moleculenet").mkdir()
     with gzip.open(tmp_path / "moleculenet" / "clintox.csv.gz", "wt", newline="") as handle:
         handle.write(raw.getvalue())
-    dataset = MoleculeNet("clintox", tmp_path, download=False)
+    dataset = MoleculeNet("clintox", root=tmp_path, download=False)
     assert len(dataset) == 3 and dataset.num_invalid == 1 and dataset.invalid_smiles == ["C1CC"]
     assert dataset.smiles == ["CCO", "c1ccccc1", "CC(=O)O"]
     assert dataset[0].label_mask.tolist() == [[True, False]] and math.isnan(dataset[0].y[0, 1].item())
     assert dataset[1].label_mask.tolist() == [[False, True]] and dataset[1].y[0, 1].item() == 0.0
-    random = dataset.split("random", seed=0)
+    random = dataset.splits("random", seed=0)
     assert sorted(torch.cat(list(random.values())).tolist()) == [0, 1, 2]
     with pytest.raises(ValueError, match="split kind"):
-        dataset.split("temporal")
+        dataset.splits("temporal")
 
 
 def test_dataset_errors(tmp_path):
     with pytest.raises(ValueError, match="unknown MoleculeNet"):
-        MoleculeNet("qm7", tmp_path)
+        MoleculeNet("qm7", root=tmp_path)
     with pytest.raises(DatasetError, match="BBBP.csv"):
-        MoleculeNet("bbbp", tmp_path, download=False)
+        MoleculeNet("bbbp", root=tmp_path, download=False)
     _write_csv(tmp_path / "moleculenet" / "BBBP.csv", ["name", "p_np"], [["x", "1"]])
     with pytest.raises(DatasetError, match="SMILES column"):
-        MoleculeNet("bbbp", tmp_path, download=False)
+        MoleculeNet("bbbp", root=tmp_path, download=False)
     _write_csv(tmp_path / "moleculenet" / "bace.csv", ["mol", "pIC50"], [["CCO", "1"]])
     with pytest.raises(DatasetError, match="Class"):
-        MoleculeNet("bace", tmp_path, download=False)
+        MoleculeNet("bace", root=tmp_path, download=False)
 
 
 SMILES = ["CC(=O)Oc1ccccc1C(=O)O", "C[C@H](N)C(=O)O", "[Na+].[Cl-]", "c1ccncc1", "C"]
@@ -107,7 +107,7 @@ def _write_ogb_folder(folder):
 
 def test_reads_ogb_released_format(tmp_path):
     graphs = _write_ogb_folder(tmp_path / "ogb" / "ogbg_molhiv")
-    dataset = OGBMolDataset("ogbg-molhiv", tmp_path, download=False)
+    dataset = OGBMolDataset("ogbg-molhiv", root=tmp_path, download=False)
     assert dataset.source == "ogb-files" and len(dataset) == 5 and dataset.num_tasks == 1
     for ours, reference in zip(dataset, graphs):
         assert torch.equal(ours.x, reference.x)
@@ -115,8 +115,8 @@ def test_reads_ogb_released_format(tmp_path):
         assert torch.equal(ours.edge_attr, reference.edge_attr)
     assert dataset[2].label_mask.tolist() == [[False]] and dataset[3].y.tolist() == [[1.0]]
     assert dataset[1].smiles == SMILES[1]
-    split = dataset.split()
-    assert split["train"].tolist() == [0, 1, 2] and split["valid"].tolist() == [3] and split["test"].tolist() == [4]
+    split = dataset.splits()
+    assert split["train"].tolist() == [0, 1, 2] and split["val"].tolist() == [3] and split["test"].tolist() == [4]
 
 
 def test_builds_from_moleculenet_csv_when_ogb_files_are_absent(tmp_path):
@@ -124,7 +124,7 @@ def test_builds_from_moleculenet_csv_when_ogb_files_are_absent(tmp_path):
                [[s, "CI", "" if math.isnan(v) else int(v)] for s, v in zip(SMILES, LABELS)])
     # the sha256 of the real HIV.csv is pinned; this tiny file must be refused...
     with pytest.raises(DatasetError, match="sha256"):
-        OGBMolDataset("ogbg-molhiv", tmp_path, download=False)
+        OGBMolDataset("ogbg-molhiv", root=tmp_path, download=False)
 
 
 def test_csv_fallback_and_evaluator(tmp_path, monkeypatch):
@@ -135,12 +135,12 @@ def test_csv_fallback_and_evaluator(tmp_path, monkeypatch):
         spec.file, spec.smiles_column, spec.tasks, spec.task_type, None, (), spec.ogb_name))
     _write_csv(tmp_path / "moleculenet" / "HIV.csv", ["smiles", "activity", "HIV_active"],
                [[s, "CI", "" if math.isnan(v) else int(v)] for s, v in zip(SMILES, LABELS)])
-    dataset = OGBMolDataset("ogbg-molhiv", tmp_path, download=False)
+    dataset = OGBMolDataset("ogbg-molhiv", root=tmp_path, download=False)
     assert dataset.source == "moleculenet-csv" and len(dataset) == 5
     for ours, smiles in zip(dataset, SMILES):
         reference = from_smiles(smiles)
         assert torch.equal(ours.x, reference.x) and torch.equal(ours.edge_attr, reference.edge_attr)
-    split = dataset.split()
+    split = dataset.splits()
     assert sorted(torch.cat(list(split.values())).tolist()) == [0, 1, 2, 3, 4]
     # OGB's Evaluator: ROC-AUC over the labelled molecules, with the network switched off
     import urllib.request
@@ -158,13 +158,13 @@ def test_csv_fallback_and_evaluator(tmp_path, monkeypatch):
 
 def test_ogb_errors(tmp_path):
     with pytest.raises(ValueError, match="unknown OGB"):
-        OGBMolDataset("ogbg-ppa", tmp_path)
+        OGBMolDataset("ogbg-ppa", root=tmp_path)
     with pytest.raises(ValueError, match="source"):
-        OGBMolDataset("ogbg-molhiv", tmp_path, source="zenodo")
+        OGBMolDataset("ogbg-molhiv", root=tmp_path, source="zenodo")
     with pytest.raises(DatasetError, match="hiv.zip"):
-        OGBMolDataset("ogbg-molhiv", tmp_path, source="ogb", download=False)
+        OGBMolDataset("ogbg-molhiv", root=tmp_path, source="ogb", download=False)
     folder = tmp_path / "ogb" / "ogbg_molhiv"
     _write_ogb_folder(folder)
     _write_gz(folder / "raw" / "num-node-list.csv.gz", ["1"])
     with pytest.raises(DatasetError, match="num-node-list"):
-        OGBMolDataset("ogbg-molhiv", tmp_path, download=False)
+        OGBMolDataset("ogbg-molhiv", root=tmp_path, download=False)

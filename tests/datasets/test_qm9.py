@@ -37,7 +37,7 @@ def methane_expected() -> list[float]:
 
 
 def test_csv_rows_in_paper_units(shared_data):
-    dataset = QM9(shared_data, max_molecules=50)
+    dataset = QM9(root=shared_data, max_molecules=50)
     assert len(dataset) == 50
     assert dataset.index[:3].tolist() == [1, 2, 3]
     torch.testing.assert_close(dataset.y[0], torch.tensor(methane_expected(), dtype=torch.float64), rtol=1e-12, atol=1e-9)
@@ -69,18 +69,18 @@ def test_split_sizes_are_the_standard_ones():
         def __len__(self):
             return 130_831
 
-    split = QM9.split(FullSize())
+    split = QM9.splits(FullSize())
     assert [split[k].numel() for k in ("train", "val", "test")] == [110_000, 10_000, 10_831]
     everything = torch.cat(list(split.values()))
     assert torch.equal(everything.sort().values, torch.arange(130_831))
-    again = QM9.split(FullSize())
+    again = QM9.splits(FullSize())
     assert all(torch.equal(split[k], again[k]) for k in split)
-    assert not torch.equal(QM9.split(FullSize(), seed=1)["train"], split["train"])
+    assert not torch.equal(QM9.splits(FullSize(), seed=1)["train"], split["train"])
 
 
 def test_subset_split_and_indexing(shared_data):
-    dataset = QM9(shared_data, max_molecules=1000)
-    split = dataset.split()
+    dataset = QM9(root=shared_data, max_molecules=1000)
+    split = dataset.splits()
     assert [split[k].numel() for k in ("train", "val", "test")] == [840, 76, 84]
     subset = dataset[split["val"]]
     assert len(subset) == 76
@@ -129,7 +129,7 @@ def test_official_xyz_release_download_and_parse(tmp_path, monkeypatch):
     monkeypatch.setattr(qm9, "XYZ_FILE", RemoteFile("qm9/dsgdb9nsd.xyz.tar.bz2", archive.as_uri()))
     monkeypatch.setattr(qm9, "UNCHARACTERIZED_FILE", RemoteFile("qm9/uncharacterized.txt", skip.as_uri()))
     root = tmp_path / "root"
-    dataset = QM9(root)
+    dataset = QM9(root=root)
     assert (root / "qm9" / "dsgdb9nsd.xyz.tar.bz2").exists()
     assert dataset.index.tolist() == [1, 3]
     torch.testing.assert_close(dataset.y[0], torch.tensor(methane_expected(), dtype=torch.float64), rtol=1e-12, atol=1e-9)
@@ -140,13 +140,13 @@ def test_official_xyz_release_download_and_parse(tmp_path, monkeypatch):
 def test_missing_files_and_bad_arguments(tmp_path, monkeypatch):
     monkeypatch.setattr(qm9, "XYZ_FILE", RemoteFile("qm9/dsgdb9nsd.xyz.tar.bz2", (tmp_path / "nowhere").as_uri()))
     with pytest.raises(DatasetError, match="QM9 needs either qm9/qm9.csv or the official release"):
-        QM9(tmp_path / "empty", download=False)
+        QM9(root=tmp_path / "empty", download=False)
     with pytest.raises(DatasetError, match="could not download"):
-        QM9(tmp_path / "empty")
+        QM9(root=tmp_path / "empty")
     with pytest.raises(ValueError, match="cutoff must be positive"):
-        QM9(tmp_path, cutoff=0.0)
+        QM9(root=tmp_path, cutoff=0.0)
     with pytest.raises(ValueError, match="max_molecules must be positive"):
-        QM9(tmp_path, max_molecules=0)
+        QM9(root=tmp_path, max_molecules=0)
     with pytest.raises(DatasetError, match="unexpected element symbol 'X'"):
         qm9._element_codes(b"CHX")
     with pytest.raises(DatasetError, match="not a QM9 xyz file"):

@@ -23,11 +23,11 @@ def _permuted(graph: Graph, permutation: torch.Tensor) -> Graph:
 
 def _small_dgcnn() -> DGCNN:
     torch.manual_seed(0)
-    return DGCNN(3, 5, k=6, channels=(8, 8, 16), embedding_dim=32, head=(16,)).double().eval()
+    return DGCNN(3, (8, 8, 16), 5, k=6, embedding_channels=32, head_channels=(16,)).double().eval()
 
 
 def test_dgcnn_paper_configuration_shapes():
-    model = DGCNN(3, 40)
+    model = DGCNN(3, (64, 64, 128, 256), 40)
     assert [conv.k for conv in model.convs] == [20] * 4
     assert [conv.nn[0].out_features for conv in model.convs] == [64, 64, 128, 256]
     assert model.embedding[0].out_features == 1024 and model.head[0][0].in_features == 2048
@@ -52,7 +52,7 @@ def test_dgcnn_invariant_to_point_order_and_batch_consistent():
 
 def test_dgcnn_segmentation_equivariance_and_batching():
     torch.manual_seed(0)
-    model = DGCNNSegmentation(3, num_parts=6, num_categories=4, k=5, embedding_dim=32).double().eval()
+    model = DGCNNSegmentation(3, 64, 6, num_categories=4, k=5, embedding_channels=32).double().eval()
     graphs = [_cloud(30, 4, category=1), _cloud(22, 5, category=3)]
     out = model(Batch.from_graphs(graphs))
     assert out.shape == (52, 6)
@@ -66,8 +66,8 @@ def test_dgcnn_segmentation_equivariance_and_batching():
 
 def test_dgcnn_errors():
     model = _small_dgcnn()
-    with pytest.raises(ValueError, match="no node tensor 'pos'"):
+    with pytest.raises(ValueError, match=r"DGCNN reads input_fields=\('pos',\), but the graph has no tensor 'pos'"):
         model(Graph(x=torch.randn(5, 3)))
-    segmentation = DGCNNSegmentation(3, 4, 2, k=3)
-    with pytest.raises(ValueError, match="no graph-level tensor 'category'"):
+    segmentation = DGCNNSegmentation(3, 64, 4, num_categories=2, k=3)
+    with pytest.raises(ValueError, match="category_field=\\('category',\\), but the graph has no tensor 'category'"):
         segmentation(_cloud(10, 0).apply(lambda t: t.float()))

@@ -5,7 +5,6 @@ import torch
 
 from geoconv.data import Batch, Graph
 from geoconv.models import ESCN
-from geoconv.models.escn import DegreeLinear, DegreeNorm, NodeFeedForward
 from geoconv.ops import wigner_D_from_matrix
 from geoconv.testing import assert_permutation_equivariant, permute_graph, random_rotation
 
@@ -23,7 +22,8 @@ def molecule(num_atoms=6, seed=0, dtype=F64) -> Graph:
 
 def make_model(lmax=2, mmax=None, dtype=F64, seed=0, **kwargs) -> ESCN:
     torch.manual_seed(seed)
-    return ESCN(channels=6, lmax=lmax, mmax=mmax, num_layers=2, num_radial=8, edge_channels=5,
+    out_channels = kwargs.pop("out_channels", 1)
+    return ESCN(10, 6, out_channels, num_layers=2, lmax=lmax, mmax=mmax, num_radial=8, edge_channels=5,
                 cutoff=4.0, **kwargs).to(dtype)
 
 
@@ -100,22 +100,10 @@ def test_invariant_baseline_and_outputs():
     torch.testing.assert_close(model(far), 2 * model(graph), atol=1e-10, rtol=0)
 
 
-def test_node_blocks_are_equivariant():
-    rotation = random_rotation(F64, torch.Generator().manual_seed(9))
-    wigner = wigner_D_from_matrix(rotation, 3)
-    x = torch.randn(4, 16, 5, dtype=F64)
-    for block in (DegreeLinear(5, 5, lmax=3), DegreeNorm(5, lmax=3), NodeFeedForward(5, 7, lmax=3)):
-        block = block.double()
-        torch.testing.assert_close(block(wigner @ x), wigner @ block(x), atol=1e-12, rtol=0)
-    # DegreeNorm: unit mean square per degree (with unit weights).
-    normed = DegreeNorm(5, lmax=3).double()(x)
-    torch.testing.assert_close(normed[:, 4:9].square().mean(dim=(1, 2)), torch.ones(4, dtype=F64), atol=1e-5, rtol=0)
-
-
 def test_bad_inputs_raise_clear_errors():
     model = make_model()
     graph = molecule()
-    with pytest.raises(ValueError, match=r"atomic numbers must be in \[0, 10\)"):
+    with pytest.raises(ValueError, match=r"atomic numbers must be in \[0, in_channels=10\)"):
         model.node_features(graph.z + 20, graph.pos, graph.edge_index)
     with pytest.raises(ValueError, match=r"pos must have shape \[N=6, 3\]"):
         model.node_features(graph.z, graph.pos[:, :2], graph.edge_index)
@@ -124,4 +112,9 @@ def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="forces need a single"):
         make_model(out_channels=2).energy_and_forces(graph)
     with pytest.raises(ValueError, match="num_layers must be >= 1"):
-        ESCN(num_layers=0)
+        ESCN(10, 6, 1, num_layers=0)
+    with pytest.raises(ValueError, match="ESCN reads atomic_number_field=\\('z',\\), but the graph has no tensor 'z'"):
+        model(Graph(pos=graph.pos, edge_index=graph.edge_index, x=graph.z.view(-1, 1)))
+    # The field is a constructor option, not a guess: atomic numbers stored as x are read when asked to.
+    as_x = Graph(pos=graph.pos, edge_index=graph.edge_index, x=graph.z.view(-1, 1))
+    torch.testing.assert_close(make_model(atomic_number_field="x")(as_x), model(graph), atol=1e-12, rtol=0)

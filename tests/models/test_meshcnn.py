@@ -22,7 +22,7 @@ def _meshes():
 def test_classifier_batch_equals_meshes_one_by_one_and_trains():
     torch.manual_seed(0)
     meshes = _meshes()
-    model = MeshCNNClassifier(5, 3, channels=(16, 32), pool_targets=(300, 240), hidden=20, norm="group", groups=4)
+    model = MeshCNNClassifier(5, (16, 32), 3, pool_targets=(300, 240), head_channels=20, norm="group", groups=4)
     model = model.double().eval()
     batch = Batch.from_graphs(meshes)
     out = model(batch)
@@ -44,7 +44,7 @@ def test_segmenter_gives_one_prediction_per_input_edge():
     torch.manual_seed(0)
     meshes = _meshes()
     batch = Batch.from_graphs(meshes)
-    model = MeshCNNSegmenter(5, 4, channels=(8, 16, 16), pool_targets=(300, 210), norm="group", groups=4).double()
+    model = MeshCNNSegmenter(5, (8, 16, 16), 4, pool_targets=(300, 210), norm="group", groups=4).double()
     out = model(batch)
     assert out.shape == (batch.num_edges, 4)
     out.sum().backward()
@@ -54,12 +54,14 @@ def test_segmenter_gives_one_prediction_per_input_edge():
 
 
 def test_configuration_errors():
-    with pytest.raises(ValueError, match="same length"):
-        MeshCNNClassifier(5, 3, channels=(16, 32), pool_targets=(300,))
-    with pytest.raises(ValueError, match="pool_targets needs len"):
-        MeshCNNSegmenter(5, 3, channels=(8, 16), pool_targets=(300, 200))
+    with pytest.raises(ValueError, match="2 blocks need as many pool_targets, got 1"):
+        MeshCNNClassifier(5, (16, 32), 3, pool_targets=(300,))
+    with pytest.raises(ValueError, match=r"num_layers=3 but hidden_channels lists 2 widths"):
+        MeshCNNClassifier(5, (16, 32), 3, 3, pool_targets=(300, 200, 100))
+    with pytest.raises(ValueError, match="pool_targets needs 1 entries"):
+        MeshCNNSegmenter(5, (8, 16), 3, pool_targets=(300, 200))
     with pytest.raises(ValueError, match="has no 'edge_neighbors'"):
-        MeshCNNClassifier(5, 3, channels=(16,), pool_targets=(300,))(Batch.from_graphs([torch_graph()]))
+        MeshCNNClassifier(5, (16,), 3, pool_targets=(300,))(Batch.from_graphs([torch_graph()]))
 
 
 def torch_graph():

@@ -15,8 +15,8 @@ SMILES = ["CC(=O)Oc1ccccc1C(=O)O", "C[C@H](N)C(=O)O", "[Na+].[Cl-]", "C", "c1ccn
 
 def _models():
     torch.manual_seed(0)
-    return [OGBMolGNN(2, num_layers=3, channels=16), OGBMolGNN(2, num_layers=3, channels=16, virtual_node=True),
-            NeuralFingerprintNet(9, 3, 2, hidden_channels=8, fingerprint_length=6, categorical=True,
+    return [OGBMolGNN(9, 16, 2, num_layers=3), OGBMolGNN(9, 16, 2, num_layers=3, virtual_node=True),
+            NeuralFingerprintNet(9, 8, 2, edge_channels=3, fingerprint_length=6, categorical=True,
                                  embedding_channels=8)]
 
 
@@ -35,7 +35,7 @@ def test_batch_equals_separate_graphs_and_invariance(index):
 
 def test_training_step_reduces_loss():
     torch.manual_seed(0)
-    model = OGBMolGNN(1, num_layers=2, channels=16, dropout=0.0, virtual_node=True)
+    model = OGBMolGNN(9, 16, 1, num_layers=2, dropout=0.0, virtual_node=True)
     batch = Batch.from_graphs([from_smiles(s) for s in SMILES])
     target = torch.tensor([[1.0], [0.0], [1.0], [0.0], [1.0]])
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
@@ -51,15 +51,17 @@ def test_training_step_reduces_loss():
 
 def test_fingerprint_mlp_on_tensor_and_graph():
     torch.manual_seed(0)
-    model = FingerprintMLP(64, 3, hidden_channels=8).eval()
+    model = FingerprintMLP(64, 8, 3).eval()
     fingerprints = morgan_fingerprints(SMILES, size=64)
     graph = from_smiles(SMILES[0])
     graph.set("fingerprint", fingerprints[:1], "graph")
-    torch.testing.assert_close(model(graph), model(fingerprints)[:1])
+    torch.testing.assert_close(model(graph), model.forward_tensors(fingerprints)[:1])
 
 
 def test_model_errors():
     with pytest.raises(ValueError, match="num_layers"):
-        OGBMolGNN(1, num_layers=0)
+        OGBMolGNN(9, 16, 1, num_layers=0)
     with pytest.raises(ValueError, match="pooling"):
-        OGBMolGNN(1, pooling="attention")
+        OGBMolGNN(9, 16, 1, pooling="attention")
+    with pytest.raises(ValueError, match="in_channels must be 9"):
+        OGBMolGNN(5, 16, 1)

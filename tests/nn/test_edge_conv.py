@@ -102,7 +102,7 @@ def test_dynamic_edge_conv_equals_pyg_on_self_inclusive_knn():
     x = batch.x.clone().requires_grad_(True)
     x_ref = batch.x.clone().requires_grad_(True)
     conv, reference = DynamicEdgeConv(mlp, k), PygEdgeConv(mlp)
-    out = conv(x, batch.batch)
+    out = conv(x, batch=batch.batch)
     edge_index = _brute_knn_graph(batch.x, k, batch.batch)
     expected = reference(x_ref, edge_index)
     torch.testing.assert_close(out, expected, atol=1e-5, rtol=1e-5)

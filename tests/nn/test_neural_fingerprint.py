@@ -76,7 +76,7 @@ def test_batch_equals_separate_graphs(normalize):
     graphs = [_molecule_like(n, seed=n) for n in (4, 6, 1, 5)]
     layer = _layer(normalize=normalize).eval()
     batch = Batch.from_graphs(graphs)
-    out = layer(batch.x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs)
+    out = layer(batch.x, batch.edge_index, batch.edge_attr, batch=batch.batch, num_graphs=batch.num_graphs)
     separate = torch.cat([layer(g.x, g.edge_index, g.edge_attr) for g in graphs])
     torch.testing.assert_close(out, separate, atol=1e-12, rtol=1e-12)
 
@@ -84,7 +84,7 @@ def test_batch_equals_separate_graphs(normalize):
 def test_corner_case_batch_shapes_and_gradients():
     batch = corner_case_batch(num_features=5, edge_dim=3, dtype=torch.float64)
     layer = _layer()
-    out = layer(batch.x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs)
+    out = layer(batch.x, batch.edge_index, batch.edge_attr, batch=batch.batch, num_graphs=batch.num_graphs)
     assert out.shape == (7, 7)
     counts = batch.counts("node").to(torch.float64)
     torch.testing.assert_close(out.sum(1), counts * 3)  # empty graphs give zero fingerprints

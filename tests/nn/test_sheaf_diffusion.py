@@ -7,7 +7,8 @@ from torch.testing import assert_close
 import geoconv.models
 import geoconv.nn
 from geoconv.data import Batch, Graph
-from geoconv.nn import BundleSheafDiffusion, DiagSheafDiffusion, GeneralSheafDiffusion, SheafConv, SheafDiffusion, SheafLearner
+from geoconv.models import BundleSheafDiffusion, DiagSheafDiffusion, GeneralSheafDiffusion, SheafDiffusion
+from geoconv.nn import SheafConv, SheafLearner
 from geoconv.ops import reverse_edge_pairing, to_undirected
 from geoconv.testing import assert_permutation_equivariant, graph_cases
 
@@ -38,9 +39,9 @@ def make_model(restriction, **options):
 
 
 def test_public_names():
-    assert geoconv.nn.DiagSheafDiffusion is geoconv.models.DiagSheafDiffusion
-    assert geoconv.nn.BundleSheafDiffusion is geoconv.models.BundleSheafDiffusion
-    assert geoconv.nn.GeneralSheafDiffusion is geoconv.models.GeneralSheafDiffusion
+    # Models live in geoconv.models only: geoconv.nn holds layers (and must not import models).
+    assert not hasattr(geoconv.nn, "SheafDiffusion") and not hasattr(geoconv.nn, "DiagSheafDiffusion")
+    assert geoconv.models.SheafDiffusion is SheafDiffusion
     assert issubclass(geoconv.models.DiagSheafDiffusion, SheafDiffusion)
 
 
@@ -49,7 +50,7 @@ def test_learner_shapes_and_orthogonality(kind):
     graph = random_undirected()
     reverse = reverse_edge_pairing(graph.edge_index, graph.num_nodes)
     for orthogonal_map in ("householder", "cayley"):
-        learner = SheafLearner(4, 3, kind=kind, orthogonal_map=orthogonal_map, edge_weights=True).to(F64)
+        learner = SheafLearner(4, 3, restriction=kind, orthogonal_map=orthogonal_map, edge_weights=True).to(F64)
         maps, weights = learner(graph.x, graph.edge_index, reverse)
         assert maps.shape == ((graph.num_edges, 3) if kind == "diag" else (graph.num_edges, 3, 3))
         assert_close(weights, weights[reverse])  # symmetric edge weights
@@ -89,11 +90,11 @@ def test_sheaf_diffusion_step_matches_dense_formula():
     n = graph.num_nodes
     h = torch.nn.functional.elu(model.lin_in(graph.x)).view(n, 2, 3)
     maps, _ = model.sheaf_learners[0](h.reshape(n, -1), graph.edge_index)
-    delta = dense_sheaf_laplacian(graph.edge_index, maps, n, normalised=True, augmented=True)
+    delta = dense_sheaf_laplacian(graph.edge_index, maps, n, normalize=True, augmented=True)
     z = torch.einsum("ij,njc->nic", model.left_weights[0], h) @ model.right_weights[0].T
     z = torch.nn.functional.elu((delta @ z.reshape(n * 2, 3)).view(n, 2, 3))
     expected = (1 + torch.tanh(model.epsilons[0])).view(1, 2, 1) * h - z
-    assert_close(model(graph.x, graph.edge_index), model.lin_out(expected.reshape(n, -1)), atol=1e-10, rtol=0)
+    assert_close(model.forward_tensors(graph.x, graph.edge_index), model.lin_out(expected.reshape(n, -1)), atol=1e-10, rtol=0)
 
 
 def test_training_step_has_finite_gradients_and_parameter_groups():
@@ -124,15 +125,15 @@ def test_sheaf_diffusion_errors():
         SheafDiffusion(4, 3, 2, restriction="bundle")
     with pytest.raises(ValueError, match="num_layers must be >= 1"):
         SheafDiffusion(4, 3, 2, num_layers=0)
-    with pytest.raises(ValueError, match="stalk_dim must be >= 2 for kind 'orthogonal'"):
+    with pytest.raises(ValueError, match="stalk_dim must be >= 2 for restriction 'orthogonal'"):
         BundleSheafDiffusion(4, 3, 2, stalk_dim=1)
     with pytest.raises(ValueError, match="DiagSheafDiffusion uses restriction 'diag', got 'general'"):
         DiagSheafDiffusion(4, 3, 2, restriction="general")
     assert SheafDiffusion(4, 3, 2).restriction == "diag" and BundleSheafDiffusion(4, 3, 2).restriction == "orthogonal"
-    with pytest.raises(ValueError, match="kind must be one of"):
-        SheafLearner(4, 2, kind="bundle")
+    with pytest.raises(ValueError, match="restriction must be one of"):
+        SheafLearner(4, 2, restriction="bundle")
     with pytest.raises(ValueError, match="orthogonal_map must be one of"):
-        SheafLearner(4, 2, kind="orthogonal", orthogonal_map="expm")
+        SheafLearner(4, 2, restriction="orthogonal", orthogonal_map="expm")
     model = make_model("diag")
     with pytest.raises(ValueError, match="not symmetric"):
         model.forward_tensors(torch.zeros(3, 4, dtype=F64), torch.tensor([[0], [1]]))
@@ -177,7 +178,7 @@ def test_sheaf_conv_signed_asymmetric_dense_reference_and_batching():
     x = torch.randn(4, 2, 3, generator=generator, dtype=F64)
     out = conv(x, edge_index, source, target)
     both, maps, _ = symmetrize_sheaf(edge_index, source, target)
-    delta = dense_sheaf_laplacian(both, maps, 4, normalised=True)
+    delta = dense_sheaf_laplacian(both, maps, 4, normalize=True)
     y = torch.einsum("ij,njc->nic", conv.left_weight, x @ conv.weight.T).reshape(8, 5)
     assert_close(out, ((torch.eye(8, dtype=F64) - delta) @ y).view(4, 2, 5) + conv.bias, atol=1e-10, rtol=0)
     # Two-direction form gives the same; a batch of two copies equals the two outputs.
@@ -210,7 +211,7 @@ def test_learner_is_the_linear_map_of_the_ordered_pair(kind):
     # The learner computes W [x_u || x_v] node-wise; it must equal the explicit concatenation.
     graph = random_undirected()
     reverse = reverse_edge_pairing(graph.edge_index, graph.num_nodes)
-    learner = SheafLearner(4, 2, kind=kind, edge_weights=True).to(F64)
+    learner = SheafLearner(4, 2, restriction=kind, edge_weights=True).to(F64)
     maps, weights = learner(graph.x, graph.edge_index, reverse)
     src, dst = graph.edge_index
     pair = torch.cat([graph.x[src], graph.x[dst]], dim=-1)
@@ -220,7 +221,7 @@ def test_learner_is_the_linear_map_of_the_ordered_pair(kind):
 
 
 def test_input_dropout_on_sparse_features_keeps_zeros_and_rescales():
-    from geoconv.nn.sheaf_diffusion import _input_dropout
+    from geoconv.models.sheaf_diffusion import _input_dropout
 
     generator = torch.Generator().manual_seed(0)
     x = (torch.rand(300, 200, generator=generator) < 0.02).to(F64) * (1 + torch.rand(300, 200, generator=generator, dtype=F64))

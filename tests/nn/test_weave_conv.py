@@ -24,15 +24,15 @@ def _pairs_graph(num_nodes: int, seed: int) -> Graph:
                  edge_attr=symmetric[edge_index[0], edge_index[1]], num_nodes=num_nodes)
 
 
-def _layer(update_pairs: bool = True) -> WeaveConv:
+def _layer(update_edges: bool = True) -> WeaveConv:
     torch.manual_seed(0)
-    return WeaveConv(4, 3, 6, 5, hidden=7, update_pairs=update_pairs).double()
+    return WeaveConv(4, 3, 6, 5, hidden_channels=7, update_edges=update_edges).double()
 
 
 def test_matches_dense_reference():
     graph = _pairs_graph(5, seed=0)
     layer = _layer()
-    atoms, pairs = layer(graph.x, graph.edge_attr, graph.edge_index)
+    atoms, pairs = layer(graph.x, graph.edge_index, graph.edge_attr)
     x, (src, dst), p = graph.x, graph.edge_index, graph.edge_attr
     for i in range(5):
         pair_sum = sum(F.relu(layer.pair_to_atom(p[e])) for e in range(p.shape[0]) if dst[e] == i)
@@ -47,7 +47,7 @@ def test_matches_dense_reference():
 
 def test_pair_output_does_not_depend_on_pair_orientation():
     graph = _pairs_graph(6, seed=1)
-    _, pairs = _layer()(graph.x, graph.edge_attr, graph.edge_index)
+    _, pairs = _layer()(graph.x, graph.edge_index, graph.edge_attr)
     lookup = {(int(s), int(d)): k for k, (s, d) in enumerate(graph.edge_index.T)}
     for (s, d), k in lookup.items():
         torch.testing.assert_close(pairs[k], pairs[lookup[(d, s)]])
@@ -58,8 +58,8 @@ def test_permutation_equivariance():
     layer = _layer()
     permutation = torch.randperm(6, generator=torch.Generator().manual_seed(3))
     permuted = permute_graph(graph, permutation)
-    atoms, pairs = layer(graph.x, graph.edge_attr, graph.edge_index)
-    atoms_p, pairs_p = layer(permuted.x, permuted.edge_attr, permuted.edge_index)
+    atoms, pairs = layer(graph.x, graph.edge_index, graph.edge_attr)
+    atoms_p, pairs_p = layer(permuted.x, permuted.edge_index, permuted.edge_attr)
     inverse = torch.empty_like(permutation)
     inverse[permutation] = torch.arange(6)
     torch.testing.assert_close(atoms_p, atoms[inverse])
@@ -70,24 +70,24 @@ def test_batch_equals_separate_graphs_and_corner_cases():
     graphs = [_pairs_graph(n, seed=n) for n in (3, 1, 4)]
     layer = _layer()
     batch = Batch.from_graphs(graphs)
-    atoms, pairs = layer(batch.x, batch.edge_attr, batch.edge_index)
-    separate = [layer(g.x, g.edge_attr, g.edge_index) for g in graphs]
+    atoms, pairs = layer(batch.x, batch.edge_index, batch.edge_attr)
+    separate = [layer(g.x, g.edge_index, g.edge_attr) for g in graphs]
     torch.testing.assert_close(atoms, torch.cat([s[0] for s in separate]))
     torch.testing.assert_close(pairs, torch.cat([s[1] for s in separate]))
     corner = corner_case_batch(num_features=4, edge_dim=3, dtype=torch.float64)
-    atoms, pairs = layer(corner.x, corner.edge_attr, corner.edge_index)
+    atoms, pairs = layer(corner.x, corner.edge_index, corner.edge_attr)
     assert atoms.shape == (corner.num_nodes, 6) and pairs.shape == (corner.num_edges, 5)
 
 
 def test_without_pair_update_returns_input_pairs():
     graph = _pairs_graph(4, seed=5)
-    atoms, pairs = _layer(update_pairs=False)(graph.x, graph.edge_attr, graph.edge_index)
+    atoms, pairs = _layer(update_edges=False)(graph.x, graph.edge_index, graph.edge_attr)
     assert atoms.shape == (4, 6) and pairs is graph.edge_attr
 
 
 def test_errors():
     graph = _pairs_graph(4, seed=5)
-    with pytest.raises(ValueError, match="pair_feats"):
-        _layer()(graph.x, graph.edge_attr[:-1], graph.edge_index)
+    with pytest.raises(ValueError, match="edge_attr must have shape"):
+        _layer()(graph.x, graph.edge_index, graph.edge_attr[:-1])
     with pytest.raises(ValueError, match="edge_index"):
-        _layer()(graph.x, graph.edge_attr, graph.edge_index + 4)
+        _layer()(graph.x, graph.edge_index + 4, graph.edge_attr)

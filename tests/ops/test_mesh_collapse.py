@@ -17,14 +17,14 @@ pytestmark = pytest.mark.usefixtures("single_thread")
 def _features(pos, face, channels=7, seed=0):
     topology = mesh_topology(face, pos.shape[0])
     generator = torch.Generator().manual_seed(seed)
-    x = torch.randn(topology.edge.shape[0], channels, generator=generator, dtype=torch.float64)
+    x = torch.randn(topology.edge_index.shape[1], channels, generator=generator, dtype=torch.float64)
     return topology, x
 
 
 def _assert_pool_properties(pos, face, x, topology, target):
-    result = mesh_pool(x, pos, face, topology.edge, target)
+    result = mesh_pool(x, topology.edge_index, face, pos, target)
     # exact target count, manifold, same Euler characteristic
-    assert result.topology.edge.shape[0] == target
+    assert result.topology.edge_index.shape[1] == target
     check_mesh(result.pos, result.face)
     assert is_manifold(result.face, result.pos.shape[0])
     assert euler_characteristic(result.face, result.pos.shape[0]) == euler_characteristic(face, pos.shape[0])
@@ -58,7 +58,7 @@ def test_pool_closed_sphere_and_torus():
 def test_pool_open_grid_fixes_the_count_with_boundary_collapses():
     pos, face = grid(8, 8)
     topology, x = _features(pos, face)
-    edges = topology.edge.shape[0]
+    edges = topology.edge_index.shape[1]
     for target in (edges - 2, edges - 4, edges - 5, edges // 2, edges // 2 - 1):
         _assert_pool_properties(pos, face, x, topology, target)
 
@@ -66,7 +66,7 @@ def test_pool_open_grid_fixes_the_count_with_boundary_collapses():
 def test_collapse_order_follows_feature_magnitude():
     pos, face = icosphere(2)
     topology, x = _features(pos, face, channels=1)
-    result = mesh_pool(x, pos, face, topology.edge, 480 - 3)  # exactly one collapse
+    result = mesh_pool(x, topology.edge_index, face, pos, 480 - 3)  # exactly one collapse
     out, inp = result.assignment
     counts = torch.bincount(inp, minlength=480)
     collapsed = int((counts == 2).nonzero()[0, 0])  # the collapsed edge is absorbed twice
@@ -80,17 +80,17 @@ def test_batch_equals_meshes_pooled_one_by_one():
     meshes = [mesh_graph(*icosphere(2)), mesh_graph(*torus(12, 8)), mesh_graph(*icosphere(1))]
     targets = 105
     batch = Batch.from_graphs(meshes)
-    result = mesh_pool(batch.edge_attr, batch.pos, batch.face, batch.edge_index.t(), targets, node_ptr=batch.ptr,
+    result = mesh_pool(batch.edge_attr, batch.edge_index, batch.face, batch.pos, targets, node_ptr=batch.ptr,
                        face_edge=batch.face_edges)
     assert result.edge_ptr.tolist() == [0, 105, 210, 315]
     offset_nodes = 0
     for g, mesh in enumerate(meshes):
-        single = mesh_pool(mesh.edge_attr, mesh.pos, mesh.face, mesh.edge_index.t(), targets)
+        single = mesh_pool(mesh.edge_attr, mesh.edge_index, mesh.face, mesh.pos, targets)
         lo, hi = int(result.edge_ptr[g]), int(result.edge_ptr[g + 1])
         torch.testing.assert_close(result.x[lo:hi], single.x)
         node_lo, node_hi = int(result.node_ptr[g]), int(result.node_ptr[g + 1])
         torch.testing.assert_close(result.pos[node_lo:node_hi], single.pos)
-        assert torch.equal(result.topology.edge[lo:hi] - node_lo, single.topology.edge)
+        assert torch.equal(result.topology.edge_index[:, lo:hi] - node_lo, single.topology.edge_index)
         offset_nodes += mesh.num_nodes
 
 
@@ -98,7 +98,7 @@ def test_gradients_are_the_mean_weights():
     pos, face = torus(8, 6)
     topology, x = _features(pos, face, channels=3)
     x = x.requires_grad_(True)
-    result = mesh_pool(x, pos, face, topology.edge, 144 - 30)
+    result = mesh_pool(x, topology.edge_index, face, pos, 144 - 30)
     result.x.sum().backward()
     out, inp = result.assignment
     sizes = torch.bincount(out, minlength=result.x.shape[0]).to(x.dtype)
@@ -106,7 +106,7 @@ def test_gradients_are_the_mean_weights():
     torch.testing.assert_close(x.grad, expected.unsqueeze(1).expand_as(x))
     # fixed priority: the collapse pattern cannot change under the finite differences
     priority = x.detach().pow(2).sum(1)
-    assert torch.autograd.gradcheck(lambda y: mesh_pool(y, pos, face, topology.edge, 144 - 30, priority=priority).x,
+    assert torch.autograd.gradcheck(lambda y: mesh_pool(y, topology.edge_index, face, pos, 144 - 30, priority=priority).x,
                                     (x.detach()[:, :1].clone().requires_grad_(True),), fast_mode=True)
 
 
@@ -124,16 +124,16 @@ def test_unreachable_targets_raise(mesh, target, message):
     pos, face = mesh()
     topology, x = _features(pos, face)
     with pytest.raises(MeshPoolError, match=message):
-        mesh_pool(x, pos, face, topology.edge, target)
+        mesh_pool(x, topology.edge_index, face, pos, target)
 
 
 def test_edge_list_must_match_the_faces():
     pos, face = icosphere(1)
     topology, x = _features(pos, face)
     with pytest.raises(MeshPoolError, match="missing from edge"):
-        mesh_pool(x[1:], pos, face, topology.edge[1:], 60)
+        mesh_pool(x[1:], topology.edge_index[:, 1:], face, pos, 60)
     with pytest.raises(MeshPoolError, match="x has 119 rows but there are 120 edges"):
-        mesh_pool(x[1:], pos, face, topology.edge, 60)
+        mesh_pool(x[1:], topology.edge_index, face, pos, 60)
 
 
 @pytest.mark.parametrize("name", ["trimesh_models/bunny.ply.gz", "trimesh_models/fandisk.obj.gz", "shrec16_sample/T54.obj"])
@@ -142,7 +142,7 @@ def test_real_meshes_pool_to_half(shared_data, name):
     pos, face, _ = repair_mesh(pos, face)
     topology = check_mesh(pos, face)
     x = mesh_edge_features(pos, topology.edge_points)
-    edges = topology.edge.shape[0]
+    edges = topology.edge_index.shape[1]
     target = edges // 2
     if not bool((topology.neighbor[:, 2] < 0).any()):
         target += (edges - target) % 3  # a closed mesh keeps a multiple of 3 edges

@@ -6,9 +6,11 @@ import pytest
 import torch
 from torch.testing import assert_close
 
+import geoconv.ops.sampling
 from geoconv.ops import induced_subgraph_mask
 from geoconv.ops.sampling import (
-    csr_from_edge_index, flat_nonzero, induced_edges, random_walk, repeat_values, sample_from_cdf,
+    concatenated_ranges, csr_from_edge_index, flat_nonzero, induced_edges, random_walk, repeat_values,
+    sample_from_cdf, searchsorted,
 )
 
 
@@ -82,8 +84,10 @@ def test_induced_edges_equal_the_induced_subgraph_mask_for_several_groups(lookup
     assert all(t.numel() == 0 for t in nothing)
 
 
+@pytest.mark.parametrize("numpy_paths", [True, False])
 @pytest.mark.parametrize("dtype", [torch.int32, torch.int64])
-def test_repeat_values_and_flat_nonzero_match_torch(dtype):
+def test_repeat_values_and_flat_nonzero_match_torch(dtype, numpy_paths, monkeypatch):
+    monkeypatch.setattr(geoconv.ops.sampling, "NUMPY_FAST_PATHS", numpy_paths)
     generator = torch.Generator().manual_seed(1)
     values = torch.randint(-50, 50, (200,), generator=generator, dtype=dtype)
     repeats = torch.randint(0, 4, (200,), generator=generator, dtype=dtype)  # zeros included
@@ -98,6 +102,10 @@ def test_repeat_values_and_flat_nonzero_match_torch(dtype):
     values = torch.randint(-3, 3, (500,), generator=generator, dtype=dtype)
     assert flat_nonzero(values, min_value=0).tolist() == (values >= 0).nonzero().view(-1).tolist()
     assert flat_nonzero(values).tolist() == values.nonzero().view(-1).tolist()
+    begin, counts = torch.tensor([5, 0, 9], dtype=dtype), torch.tensor([2, 0, 3], dtype=dtype)
+    assert concatenated_ranges(begin, counts, 5).tolist() == [5, 6, 9, 10, 11]
+    ordered = torch.tensor([1, 3, 3, 7], dtype=dtype)
+    assert searchsorted(ordered, torch.tensor([0, 3, 4, 8], dtype=dtype)).tolist() == [0, 1, 3, 4]
 
 
 @pytest.mark.parametrize("self_loops", [True, False])

@@ -10,7 +10,7 @@ from geoconv.ops.sheaf import (
     cayley_orthogonal,
     dense_sheaf_laplacian,
     householder_orthogonal,
-    normalise_sheaf_laplacian,
+    normalize_sheaf_laplacian,
     reverse_edge_pairing,
     sheaf_laplacian,
     sheaf_laplacian_matmul,
@@ -73,10 +73,10 @@ def test_identity_maps_d1_give_graph_laplacian_and_normalised_form():
     inverse_sqrt = torch.where(degree > 0, degree.clamp(min=1).rsqrt(), torch.zeros_like(degree))
     # Isolated nodes have a zero row (D^{-1/2} pseudo-inverted), i.e. I - D^-1/2 A D^-1/2 on the non-isolated ones.
     expected = torch.diag((degree > 0).to(F64)) - inverse_sqrt[:, None] * adjacency * inverse_sqrt[None, :]
-    normalised = normalise_sheaf_laplacian(laplacian)
+    normalised = normalize_sheaf_laplacian(laplacian)
     assert_close(sheaf_laplacian_to_dense(normalised), expected, atol=1e-12, rtol=0)
     # The same through the matrix (general) path with 1x1 identity matrices.
-    general = normalise_sheaf_laplacian(sheaf_laplacian(edge_index, maps.unsqueeze(-1), num_nodes))
+    general = normalize_sheaf_laplacian(sheaf_laplacian(edge_index, maps.unsqueeze(-1), num_nodes))
     assert_close(sheaf_laplacian_to_dense(general), expected, atol=1e-12, rtol=0)
 
 
@@ -88,10 +88,10 @@ def test_sparse_equals_dense_reference_symmetric_psd(kind, normalised, augmented
     maps = random_maps(kind, edge_index.shape[1], d, seed=2)
     laplacian = sheaf_laplacian(edge_index, maps, num_nodes)
     if normalised:
-        laplacian = normalise_sheaf_laplacian(laplacian, augmented=augmented,
+        laplacian = normalize_sheaf_laplacian(laplacian, augmented=augmented,
                                               diagonal_blocks=kind == "orthogonal")
     dense = sheaf_laplacian_to_dense(laplacian)
-    reference = dense_sheaf_laplacian(edge_index, maps, num_nodes, normalised=normalised, augmented=augmented)
+    reference = dense_sheaf_laplacian(edge_index, maps, num_nodes, normalize=normalised, augmented=augmented)
     assert_close(dense, reference, atol=1e-10, rtol=0)
     assert_close(dense, dense.T, atol=1e-12, rtol=0)
     eigenvalues = torch.linalg.eigvalsh(dense)
@@ -109,8 +109,8 @@ def test_orthogonal_closed_form_equals_eigh_path():
     weights = torch.rand(edge_index.shape[1], dtype=F64, generator=torch.Generator().manual_seed(6))
     weights = weights * weights[reverse_edge_pairing(edge_index, 7)]
     laplacian = sheaf_laplacian(edge_index, maps, 7, edge_weight=weights)
-    closed = normalise_sheaf_laplacian(laplacian, augmented=True, diagonal_blocks=True)
-    eigh = normalise_sheaf_laplacian(laplacian, augmented=True)
+    closed = normalize_sheaf_laplacian(laplacian, augmented=True, diagonal_blocks=True)
+    eigh = normalize_sheaf_laplacian(laplacian, augmented=True)
     assert_close(sheaf_laplacian_to_dense(closed), sheaf_laplacian_to_dense(eigh), atol=1e-12, rtol=0)
 
 
@@ -134,7 +134,7 @@ def test_global_sections_are_in_the_kernel(kind):
     assert_close(sheaf_laplacian_matmul(laplacian, x), torch.zeros_like(x), atol=1e-10, rtol=0)
     if kind != "general":
         # D is a multiple of I per node here, and ker(D^-1/2 L D^-1/2) = D^{1/2} ker(L).
-        normalised = normalise_sheaf_laplacian(laplacian, diagonal_blocks=kind == "orthogonal")
+        normalised = normalize_sheaf_laplacian(laplacian, diagonal_blocks=kind == "orthogonal")
         x_normalised = x * laplacian_degree(edge_index, num_nodes).sqrt().view(-1, 1, 1)
         assert_close(sheaf_laplacian_matmul(normalised, x_normalised), torch.zeros_like(x), atol=1e-10, rtol=0)
 
@@ -204,7 +204,7 @@ def test_self_loops_and_empty_graphs():
     without = sheaf_laplacian(edge_index[:, 1:3], maps[1:3], 3)
     assert_close(sheaf_laplacian_to_dense(laplacian), sheaf_laplacian_to_dense(without))
     empty = sheaf_laplacian(torch.zeros(2, 0, dtype=torch.long), torch.zeros(0, 2, dtype=F64), 3)
-    normalised = normalise_sheaf_laplacian(empty)
+    normalised = normalize_sheaf_laplacian(empty)
     assert_close(sheaf_laplacian_to_dense(normalised), torch.zeros(6, 6, dtype=F64))
     x = torch.randn(3, 2, 5, dtype=F64)
     assert_close(sheaf_laplacian_matmul(normalised, x), torch.zeros_like(x))
@@ -217,7 +217,7 @@ def test_gradcheck(kind):
     x = torch.randn(4, 2, 3, dtype=F64, requires_grad=True)
 
     def fn(maps, x):
-        laplacian = normalise_sheaf_laplacian(sheaf_laplacian(edge_index, maps, 4), augmented=True,
+        laplacian = normalize_sheaf_laplacian(sheaf_laplacian(edge_index, maps, 4), augmented=True,
                                               eps=torch.tensor([1e-3, -1e-3], dtype=F64))
         return sheaf_laplacian_matmul(laplacian, x)
 
@@ -249,7 +249,7 @@ def test_eigh_normalisation_gradient_is_finite_for_repeated_eigenvalues():
     for diagonal_blocks in (True, False):
         leaf = params.clone().requires_grad_()
         laplacian = sheaf_laplacian(edge_index, householder_orthogonal(leaf, 3), 5)
-        normalised = normalise_sheaf_laplacian(laplacian, augmented=True, diagonal_blocks=diagonal_blocks)
+        normalised = normalize_sheaf_laplacian(laplacian, augmented=True, diagonal_blocks=diagonal_blocks)
         sheaf_laplacian_matmul(normalised, x).square().sum().backward()
         gradients.append(leaf.grad)
     assert torch.isfinite(gradients[1]).all()

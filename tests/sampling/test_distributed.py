@@ -1,4 +1,4 @@
-"""Two processes on localhost (gloo) run examples/graphsaint.py unchanged under torchrun with DistributedDataParallel."""
+"""Two processes on localhost (gloo) run the graphsaint task unchanged under torchrun with DistributedDataParallel."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def test_torchrun_two_processes_keep_identical_parameters_and_reduce_the_loss(sh
     command = [
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--nnodes=1",
         "--master_addr=127.0.0.1", f"--master_port={free_port()}",
-        str(REPO / "examples" / "graphsaint.py"),
+        "-m", "geoconv.tasks.graphsaint",
         "--dataset", "fb100-Reed98", "--sampler", "rw", "--roots", "100", "--sample-coverage", "200",
         "--epochs", "3", "--lr", "0.01", "--seeds", "1", "--no-full-batch", "--eval-every", "100",
         "--no-progress", "--data-root", str(shared_data), "--save-params", str(params), "--out", str(out),

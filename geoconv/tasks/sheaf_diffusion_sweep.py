@@ -4,10 +4,10 @@ The NSD paper tuned each variant by a random search (config/orth_webkb_sweep.yml
 of twitter-research/neural-sheaf-diffusion: metric ``val_acc``, the mean over the
 10 splits of the validation accuracy at the selected epoch) and reported the test
 accuracy of the best configuration.  This script runs that search over the same
-space, one trial = ``examples/sheaf_diffusion.py`` on all splits with sampled
+space, one trial = :mod:`geoconv.tasks.sheaf_diffusion` on all splits with sampled
 options:
 
-    d in {2, 3, 4}; layers in {2..6}; hidden in {8, 16, 32}; low/high-pass stalk dims in {0, 1};
+    d in {2, 3, 4}; layers in {2..6}; hidden channels in {8, 16, 32}; low/high-pass stalk dims in {0, 1};
     weight decay = exp(U(-9.2, -6.8)); sheaf decay = exp(U(-11, -6.8));
     dropout, input dropout in {0.0, 0.1, ..., 0.9}; lr 0.02; 1000 epochs, patience 200.
 
@@ -15,35 +15,33 @@ Trials alternate over ``--models``; trial k's options depend only on
 (``--sample-seed``, dataset, k), so a search can be stopped and resumed
 (``--resume``) from its ``--out`` file, which is rewritten after every trial.
 ``--epochs`` and ``--patience`` shorten every trial (a cheaper search; re-run the chosen
-configuration with ``examples/sheaf_diffusion.py`` at 1000 / 200 for a figure under the
+configuration with ``python -m geoconv.tasks.sheaf_diffusion`` at 1000 / 200 for a figure under the
 paper's protocol); a search file is only resumed with the same two values.
 The reported figure is the test accuracy of the trial with the highest mean
 validation accuracy (overall, and per model); the test accuracy takes no part in the choice.
 
-    python examples/sheaf_diffusion_sweep.py --dataset cornell --trials 30 --threads 1 --out cornell_sweep.json
+    python -m geoconv.tasks.sheaf_diffusion_sweep --dataset cornell --trials 30 --threads 1 --out cornell_sweep.json
 
 The last line printed is a JSON record with test_acc_mean / test_acc_std (percent) of the selected trial.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import random
 import sys
 import time
 from pathlib import Path
+from typing import Any, Sequence
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import sheaf_diffusion  # noqa: E402  (the single-configuration example beside this file)
-
-from geoconv.experiment import base_parser, complete, finish, setup, write_record  # noqa: E402
+from geoconv.experiment import base_parser, complete, finish, setup, write_record
+from geoconv.tasks import sheaf_diffusion
 
 DROPOUTS = [round(0.1 * k, 1) for k in range(10)]
 SEARCH_SPACE = {
-    "stalk_dim": [2, 3, 4], "num_layers": [2, 3, 4, 5, 6], "hidden": [8, 16, 32], "low_pass": [0, 1],
+    "stalk_dim": [2, 3, 4], "num_layers": [2, 3, 4, 5, 6], "hidden_channels": [8, 16, 32], "low_pass": [0, 1],
     "high_pass": [0, 1], "weight_decay": "exp(U(-9.2, -6.8))", "sheaf_decay": "exp(U(-11, -6.8))",
     "dropout": DROPOUTS, "input_dropout": DROPOUTS, "lr": 0.02, "epochs": 1000, "patience": 200,
 }
@@ -71,7 +69,7 @@ def summary(trial: dict | None) -> dict | None:
     return {key: trial[key] for key in keys}
 
 
-def main(argv: list[str] | None = None) -> dict:
+def build_parser() -> argparse.ArgumentParser:
     parser = base_parser(__doc__, epochs=SEARCH_SPACE["epochs"], seeds=1)
     parser.add_argument("--dataset", default="cornell", choices=["texas", "wisconsin", "cornell", "film", "chameleon", "squirrel"])
     parser.add_argument("--models", nargs="+", default=["diag", "bundle", "general"], choices=list(sheaf_diffusion.MODELS))
@@ -82,6 +80,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--patience", type=int, default=SEARCH_SPACE["patience"],
                         help="early-stopping patience of every trial (default 200)")
     parser.add_argument("--resume", action="store_true", help="keep the trials already in --out and run the rest")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.trials < 1:
         parser.error("--trials must be at least 1")

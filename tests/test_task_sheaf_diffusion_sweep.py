@@ -1,4 +1,4 @@
-"""examples/sheaf_diffusion_sweep.py: the paper's search space, selection on validation accuracy, resumable."""
+"""The sheaf diffusion sweep task: the paper's search space, selection on validation accuracy, resumable."""
 
 import json
 import math
@@ -11,14 +11,12 @@ import pytest
 from geoconv.experiment import git_commit
 
 REPO = Path(__file__).resolve().parent.parent
-SCRIPT = REPO / "examples" / "sheaf_diffusion_sweep.py"
-sys.path.insert(0, str(REPO / "examples"))
 
-import sheaf_diffusion_sweep as sweep  # noqa: E402
+from geoconv.tasks import sheaf_diffusion_sweep as sweep  # noqa: E402
 
 
 def run(args, cwd=REPO):
-    return subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+    return subprocess.run([sys.executable, "-m", "geoconv.tasks.sheaf_diffusion_sweep", *args], capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
 def test_sampled_options_are_reproducible_and_inside_the_space():
@@ -26,7 +24,7 @@ def test_sampled_options_are_reproducible_and_inside_the_space():
     assert first == [sweep.sample_options(0, "cornell", k) for k in range(40)]
     assert first != [sweep.sample_options(1, "cornell", k) for k in range(40)]
     for options in first:
-        for key in ("stalk_dim", "num_layers", "hidden", "low_pass", "high_pass", "dropout", "input_dropout"):
+        for key in ("stalk_dim", "num_layers", "hidden_channels", "low_pass", "high_pass", "dropout", "input_dropout"):
             assert options[key] in sweep.SEARCH_SPACE[key]
         assert math.exp(-9.2) <= options["weight_decay"] <= math.exp(-6.8)
         assert math.exp(-11.0) <= options["sheaf_decay"] <= math.exp(-6.8)
