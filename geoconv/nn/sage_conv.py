@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from geoconv.ops import SparseAdjacency, check_edge_index, degree
+from geoconv.ops import SparseAdjacency, check_edge_index, degree, gather, scatter
 
 
 class SAGEConv(nn.Module):
@@ -21,7 +21,9 @@ class SAGEConv(nn.Module):
     Edge ``j -> i`` sends ``x_j`` to ``i``; a node without in-edges aggregates zeros.
     The mean runs as one CSR sparse matmul (:class:`~geoconv.ops.SparseAdjacency` with
     weights ``1 / in-degree``); no concatenation ``[x_i, mean]`` is formed, and no
-    self-loop is added (the root term plays its part).
+    self-loop is added (the root term plays its part).  Under ``torch.compile`` (which does
+    not trace the CSR kernels) an ``edge_index`` input takes the gather -> scatter-mean
+    path instead: same means.
 
     Args:
         in_channels: ``C``.
@@ -61,6 +63,10 @@ class SAGEConv(nn.Module):
     def forward(self, x: Tensor, edge_index: Tensor | SparseAdjacency) -> Tensor:
         if x.dim() != 2 or x.shape[1] != self.in_channels:
             raise ValueError(f"x must have shape [N, {self.in_channels}], got {list(x.shape)}")
+        if not isinstance(edge_index, SparseAdjacency) and torch.compiler.is_compiling():
+            neighbours = scatter(gather(x, edge_index[0]), edge_index[1], 0, x.shape[0], "mean")
+            out = x @ self.root_weight.t() + neighbours @ self.neighbour_weight.t()
+            return out if self.bias is None else out + self.bias
         adjacency = edge_index if isinstance(edge_index, SparseAdjacency) else self.mean_adjacency(edge_index, x.shape[0])
         if adjacency.num_nodes != x.shape[0]:
             raise ValueError(f"the adjacency has {adjacency.num_nodes} nodes but x has {x.shape[0]} rows")

@@ -17,7 +17,7 @@ from geoconv import cli
 from geoconv.datasets.ogb_node import write_ogb_node_fixture
 from geoconv.tasks import ogbn
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def last_record(capsys) -> dict:
@@ -109,4 +109,4 @@ def test_geoconv_train_ogbn_arxiv_quick(tmp_path, capsys):
     assert len(records) == 1
     record = json.loads(records[0].read_text())
     assert record["recipe"] == "arxiv" and record["dataset"] == "ogbn-arxiv (fixture)" and record["profile"] == "quick"
-    assert record["command"][:4] == ["python", "geoconv/tasks/ogbn.py", "--recipe", "arxiv"]
+    assert record["command"][:5] == ["python", "-m", "geoconv.tasks.ogbn", "--recipe", "arxiv"]
