@@ -64,6 +64,7 @@ class Task(Suite):
     record_task: str = ""
     metric: str = ""
     higher_is_better: bool = True
+    args: tuple[str, ...] = ()  # arguments always passed first (the recipe of a module shared by several tasks)
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,20 @@ TASKS: dict[str, Task] = {
             datasets=("esol",), quick_minutes=0.7, full_minutes=30.0, extras=("rdkit",),
             record_task="molecular_property",
         ),
+        *[
+            Task(
+                f"ogbn-{recipe}", "geoconv/tasks/ogbn.py", description,
+                quick=("--quick",), full=("--full",), args=("--recipe", recipe),
+                quick_minutes=quick_minutes, full_minutes=full_minutes, record_task="ogbn",
+            )
+            # --quick trains on a fixture in OGB's layout (no download); --full minutes are estimates from
+            # benchmarks/ogbn_epoch.py on random graphs of the OGB sizes, 1 thread (see geoconv/tasks/ogbn.py)
+            for recipe, description, quick_minutes, full_minutes in [
+                ("arxiv", "OGB reference GCN (3x256, batch norm) on ogbn-arxiv, full batch, 500 epochs x 10 seeds", 0.2, 19 * 60.0),
+                ("products", "OGB reference GraphSAINT random walks + GraphSAGE on ogbn-products, 20 epochs x 10 seeds", 0.3, 11 * 60.0),
+                ("proteins", "OGB reference GCN on ogbn-proteins (edge-feature means), 1000 epochs x 10 seeds", 0.2, 81 * 60.0),
+            ]
+        ],
     ]
 }
 
@@ -266,6 +281,28 @@ DATASETS: dict[str, DatasetInfo] = {
             "600 meshes, 30 classes", "Lian et al., SHREC'11; Hanocka et al., SIGGRAPH 2019",
             notes="not stored offline here; the quick profile uses --dataset offline (generated meshes)",
         ),
+        *[
+            DatasetInfo(
+                f"ogbn-{short}", f"ogbn-{short}", f'OGBNodeDataset("ogbn-{short}")',
+                tuple(f"ogb/ogbn_{short}/{relative}" for relative in files),
+                f"http://snap.stanford.edu/ogb/data/nodeproppred/{short}.zip (no sha256 published; structure verified)",
+                licence, size, citation,
+            )
+            for short, files, licence, size, citation in [
+                ("arxiv", ("raw/edge.csv.gz", "raw/node-feat.csv.gz", "raw/node-label.csv.gz", "raw/node_year.csv.gz",
+                           "split/time/train.csv.gz"),
+                 "ODC-BY", "169,343 nodes, 1,166,243 directed edges, 128 features, 40 classes",
+                 "Hu et al., OGB, NeurIPS 2020; Wang et al., Microsoft Academic Graph, QSS 2020"),
+                ("products", ("raw/edge.csv.gz", "raw/node-feat.csv.gz", "raw/node-label.csv.gz",
+                              "split/sales_ranking/train.csv.gz"),
+                 "Amazon license", "2,449,029 nodes, 61,859,140 undirected edges, 100 features, 47 classes",
+                 "Hu et al., OGB, NeurIPS 2020; Bhatia et al., Extreme Classification Repository 2016"),
+                ("proteins", ("raw/edge.csv.gz", "raw/edge-feat.csv.gz", "raw/node-label.csv.gz", "raw/node_species.csv.gz",
+                              "split/species/train.csv.gz"),
+                 "CC-0", "132,534 nodes, 39,561,252 undirected edges, 8 edge features, 112 binary tasks",
+                 "Hu et al., OGB, NeurIPS 2020; Szklarczyk et al., STRING, NAR 2019"),
+            ]
+        ],
         DatasetInfo(
             "qm9", "qm9", "QM9 (CSV)", ("qm9/qm9.csv",),
             "https://doi.org/10.6084/m9.figshare.c.978904.v5 (offline copy: PyPI qm9pack==1.0.3)", "CC0",
@@ -307,6 +344,13 @@ PUBLISHED: dict[tuple[str, str, str], Published] = {
         0.7599, "test ROC-AUC", "OGB leaderboard, GCN + virtual node", std=0.0119, key="test_roc_auc"),
     ("molecular_property", "ogbg-molhiv", "morgan-mlp"): Published(
         0.8208, "test ROC-AUC", "OGB leaderboard, Morgan fingerprint + random forest (not an MLP)", std=0.0037, key="test_roc_auc"),
+    # OGB leaderboards (https://ogb.stanford.edu/docs/leader_nodeprop/), 10 runs; the recipes of geoconv/tasks/ogbn.py.
+    ("ogbn", "ogbn-arxiv", "gcn-bn"): Published(
+        71.74, "test accuracy (%)", "OGB leaderboard ogbn-arxiv, GCN (OGB reference gnn.py)", std=0.29, key="test_acc"),
+    ("ogbn", "ogbn-products", "sage-graphsaint-rw"): Published(
+        79.08, "test accuracy (%)", "OGB leaderboard ogbn-products, GraphSAINT (SAGE aggr)", std=0.24, key="test_acc"),
+    ("ogbn", "ogbn-proteins", "gcn"): Published(
+        72.51, "test ROC-AUC (%)", "OGB leaderboard ogbn-proteins, GCN (OGB reference gnn.py)", std=0.35, key="test_roc_auc"),
     # QM9 U0 on the full 110k split (GPU training); eSCN itself reports no QM9 number.
     ("qm9_regression", "qm9/u0", "invariant"): Published(
         14.0, "test MAE (meV)", "SchNet (Schütt et al. 2017), full 110k split", higher_is_better=False, key="test_mae"),

@@ -237,7 +237,7 @@ def _execute(item: Task | Suite, kind: str, args: argparse.Namespace, passthroug
                 raise CLIError(message, EXIT_DATASET)
             print(f"geoconv: note: {message} The script will try to download it.", file=sys.stderr)
 
-    command = [*launcher, *profile_args]
+    command = [*launcher, *getattr(item, "args", ()), *profile_args]
     if args.data_root and kind == "task":
         command += ["--data-root", str(args.data_root)]
     if args.threads and kind == "task":

@@ -173,6 +173,7 @@ def _mesh_conv():
 
 LAYERS = {
     "GCNConv": _gcn_conv,
+    "SAGEConv": lambda: (gnn.SAGEConv(6, 8), lambda n, s: (_graph(n, s).x, _graph(n, s).edge_index)),
     "EdgeConv": _edge_conv,
     "DynamicEdgeConv": _dynamic_edge_conv,
     "DynamicEdgeConv-mean": lambda: _dynamic_edge_conv("mean"),

@@ -14,6 +14,7 @@ from geoconv import records
 REPO = Path(__file__).resolve().parent.parent
 TINY = {
     "compile.py": ["--quick", "--only", "gcn"],
+    "ogbn_epoch.py": ["--recipe", "arxiv", "--scale", "0.001", "--epochs", "1"],
     "gcn.py": ["--nodes", "200", "--edges", "1000", "--channels", "8"],
     "scatter.py": ["--messages", "1000", "--nodes", "100", "--channels", "4"],
     "so2_conv.py": ["--lmax", "1", "2", "--edges", "50", "--channels", "4"],

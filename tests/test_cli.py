@@ -205,7 +205,7 @@ def test_train_quick_resolves_every_task_to_its_package_module(tmp_path, capsys,
     command = out.split()
     module = TASK_MODULES[name]
     assert command[command.index("-m") + 1] == module and module.startswith("geoconv.tasks.")
-    assert command[command.index(module) + 1:] == list(TASKS[name].quick)
+    assert command[command.index(module) + 1:] == [*TASKS[name].args, *TASKS[name].quick]
     spec = importlib.util.find_spec(module)
     assert spec is not None and Path(spec.origin).parent == Path(cli.__file__).parent / "tasks"
 

@@ -53,3 +53,7 @@ __all__ += ["ModelNet", "ModelNetHDF5", "ShapeNetPart", "SampledShapes"]
 from geoconv.datasets.mesh_datasets import MeshClassificationDataset, MeshSegmentationDataset  # noqa: E402
 
 __all__ += ["MeshClassificationDataset", "MeshSegmentationDataset"]
+
+from geoconv.datasets.ogb_node import OGBNodeDataset  # noqa: E402
+
+__all__ += ["OGBNodeDataset"]

@@ -189,27 +189,30 @@ def _ogb_package_dir() -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
-def ogb_evaluator_class():
-    """OGB's ``Evaluator`` class for graph property prediction.
+def ogb_evaluator_class(kind: str = "graphproppred"):
+    """OGB's ``Evaluator`` class of ``kind`` (``"graphproppred"`` or ``"nodeproppred"``).
 
     ``import ogb.graphproppred`` first imports OGB's PyG and DGL dataset
     classes (and with them torch_geometric, seconds of start-up); when that
-    package is not imported yet, ``graphproppred/evaluate.py`` of the installed
+    package is not imported yet, ``<kind>/evaluate.py`` of the installed
     ogb is loaded on its own instead (the same file, which needs only numpy,
     pandas, sklearn and torch).
     """
     import importlib.util
     import sys
 
-    if "ogb.graphproppred" in sys.modules:
-        return sys.modules["ogb.graphproppred"].Evaluator
-    cached_module = sys.modules.get("_geoconv_ogb_graphproppred_evaluate")
+    if kind not in ("graphproppred", "nodeproppred"):
+        raise ValueError(f"kind must be 'graphproppred' or 'nodeproppred', got {kind!r}")
+    if f"ogb.{kind}" in sys.modules:
+        return sys.modules[f"ogb.{kind}"].Evaluator
+    name = f"_geoconv_ogb_{kind}_evaluate"
+    cached_module = sys.modules.get(name)
     if cached_module is None:
-        path = _ogb_package_dir() / "graphproppred" / "evaluate.py"
-        spec = importlib.util.spec_from_file_location("_geoconv_ogb_graphproppred_evaluate", path)
+        path = _ogb_package_dir() / kind / "evaluate.py"
+        spec = importlib.util.spec_from_file_location(name, path)
         cached_module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(cached_module)
-        sys.modules["_geoconv_ogb_graphproppred_evaluate"] = cached_module
+        sys.modules[name] = cached_module
     return cached_module.Evaluator
 
 

@@ -40,3 +40,7 @@ from geoconv.nn.mesh_pool import MeshPool  # noqa: E402
 from geoconv.nn.mesh_unpool import MeshUnpool  # noqa: E402
 
 __all__ += ["MeshConv", "MeshNorm", "MeshResBlock", "MeshPool", "MeshUnpool"]
+
+from geoconv.nn.sage_conv import SAGEConv  # noqa: E402
+
+__all__ += ["SAGEConv"]

@@ -28,6 +28,10 @@ TASKS: dict[str, str] = {
     "mesh": "geoconv.tasks.mesh",
     "qm9": "geoconv.tasks.qm9",
     "molecules": "geoconv.tasks.molecules",
+    # OGB's node-level reference recipes: one module, the recipe passed as --recipe (catalogue Task.args)
+    "ogbn-arxiv": "geoconv.tasks.ogbn",
+    "ogbn-products": "geoconv.tasks.ogbn",
+    "ogbn-proteins": "geoconv.tasks.ogbn",
 }
 
 
