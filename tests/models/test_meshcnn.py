@@ -131,7 +131,7 @@ def test_segmenter_matches_dense_reference():
     # Jittered: on the symmetric torus many edges tie in norm, and rounding would decide what pools.
     pos = pos + 0.02 * torch.randn(pos.shape, generator=torch.Generator().manual_seed(1), dtype=pos.dtype)
     mesh = mesh_graph(pos, face)
-    model = MeshCNNSegmenter(5, 3, channels=(6, 8, 8), pool_targets=(180, 150), norm="none").double().eval()
+    model = MeshCNNSegmenter(5, (6, 8, 8), 3, pool_targets=(180, 150), norm="none").double().eval()
     with torch.no_grad():  # non-trivial batch-norm statistics in the residual blocks
         for module in model.modules():
             if isinstance(module, torch.nn.BatchNorm1d):
@@ -153,7 +153,7 @@ def test_segmenter_learns_inner_and_outer_half_of_a_torus():
     label = (midpoint[:, :2].norm(dim=1) < 1.0).long()
     assert 0.3 < label.float().mean().item() < 0.7
     batch = Batch.from_graphs([mesh])
-    model = MeshCNNSegmenter(5, 2, channels=(8, 16), pool_targets=(300,), norm="group", groups=4).double()
+    model = MeshCNNSegmenter(5, (8, 16), 2, pool_targets=(300,), norm="group", groups=4).double()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     for _ in range(40):
         optimizer.zero_grad()
