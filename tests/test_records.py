@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -126,3 +127,17 @@ def test_load_names_the_file(tmp_path):
     path.write_text(json.dumps({"task": "x"}))
     with pytest.raises(RecordError, match="bad.json: missing field"):
         records.load(path)
+
+
+def test_every_committed_record_is_a_schema_record():
+    # `geoconv report` reads only schema records: a committed result file in another form would be dropped.
+    repo = Path(__file__).resolve().parent.parent
+    files = sorted([*(repo / "examples" / "results").rglob("*.json"), *(repo / "benchmarks" / "results").rglob("*.json")])
+    assert len(files) > 20
+    bad = []
+    for path in files:
+        try:
+            records.load(path)
+        except records.RecordError as error:
+            bad.append(f"{path.relative_to(repo)}: {error}")
+    assert not bad, "\n".join(bad)
