@@ -19,6 +19,7 @@ record stops the report with a message naming the file and the field (or, with
 
 from __future__ import annotations
 
+import argparse
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,7 @@ class TrainingRow:
     published: Published | None
     path: Path
     curves: dict[str, list[list[float]]] = field(default_factory=dict)
+    command: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,9 +112,60 @@ def training_rows(record: Record, path: Path) -> list[TrainingRow]:
             higher_is_better=bool(record.higher_is_better), mean=mean, std=std, runs=runs,
             profile=record.profile or "-", epochs=record.hyperparameters.get("epochs", "-"),
             wall_time_s=record.wall_time_s, cpu_time_s=record.cpu_time_s, published=published, path=path,
-            curves=curves,
+            curves=curves, command=reproduce_command(record),
         ))
     return rows
+
+
+# Options that say where and how a run executed, not what it computed.
+_RUN_OPTIONS = {"data_root", "device", "threads", "out", "no_progress", "quick", "full", "fixture"}
+
+
+def reproduce_command(record: Record) -> str:
+    """The ``geoconv train`` command that reruns ``record``'s setting.
+
+    Built from the record's hyper-parameters, keeping those the task's parser knows and
+    that differ from its defaults (older records carry no command of their own, and a
+    recorded command names a path on the machine that ran it).  Empty for records of no
+    known task.
+    """
+    from geoconv.catalogue import TASKS, task_for_record
+    from geoconv.tasks import load as load_task
+
+    hyper = record.hyperparameters
+    task = task_for_record(record.task)
+    if task is None:
+        return ""
+    if "recipe" in hyper and f"{task.name.split('-')[0]}-{hyper['recipe']}" in TASKS:
+        task = TASKS[f"{task.name.split('-')[0]}-{hyper['recipe']}"]
+    try:
+        parser = load_task(task.name).build_parser()
+    except Exception:  # a task whose module needs an optional package: no command rather than no report
+        return ""
+    words = ["geoconv", "train", task.name]
+    options = parser._option_string_actions
+    for key, value in hyper.items():
+        option = "--" + key.replace("_", "-")
+        if key in _RUN_OPTIONS or key == "recipe" or option not in options or value is None:
+            continue
+        action = options[option]
+        if value == action.default:
+            continue
+        # an older spelling (a hidden alias) is written as the current option of the same destination
+        option = next((a.option_strings[0] for a in parser._actions
+                       if a.dest == action.dest and a.help != argparse.SUPPRESS), option)
+        if action.nargs == 0:  # a flag (store_true / store_false): present when the value is what it stores
+            if value == action.const:
+                words.append(option)
+            continue
+        if isinstance(value, bool):
+            text = str(int(value))  # options spelled {0,1}
+        elif isinstance(value, (list, tuple)):
+            text = ",".join(map(str, value))
+        else:
+            text = str(value)
+        words += [option, text]
+    return " ".join(words)
 
 
 def collect(paths: Iterable[str | Path], *, keep_all: bool = False, skip_invalid: bool = False) -> Report:
@@ -211,6 +264,21 @@ def markdown(report: Report) -> str:
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
+def summary_markdown(report: Report) -> str:
+    """The short table of the README: each result that has a published figure, beside it, with the
+    command that reproduces it (quick-profile smoke runs left out)."""
+    lines = ["| task | dataset | model | geoconv | published | source | reproduce |", "|---|---|---|---|---|---|---|"]
+    for row in report.training:
+        if row.published is None or row.profile == "quick":
+            continue
+        digits = _decimals(row.mean)
+        published = _format(row.published.value) + (
+            f" ± {row.published.std:.{digits}f}" if row.published.std is not None else "")
+        lines.append(f"| {row.task} | {row.dataset} | {row.model} | {_format(row.mean)} ± {row.std:.{digits}f} "
+                     f"({row.runs}) | {published} | {row.published.citation} | `{row.command}` |")
+    return "\n".join(lines) + "\n"
+
+
 def plot(report: Report, out_dir: Path) -> list[Path]:
     """Write the PNG plots that the report's records support; return their paths."""
     from geoconv._optional import require
@@ -299,6 +367,7 @@ def write(paths: Iterable[str | Path], out_dir: str | Path, *, keep_all: bool = 
     out.mkdir(parents=True, exist_ok=True)
     table = out / "results.md"
     table.write_text(markdown(report))
+    (out / "summary.md").write_text(summary_markdown(report))
     images = plot(report, out) if plots else []
     return report, table, images
 

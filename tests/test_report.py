@@ -121,9 +121,12 @@ def test_finish_writes_a_record_the_report_reads(tmp_path, capsys):
     args = argparse.Namespace(epochs=5, seeds=2, data_root=None, out=str(tmp_path / "r.json"), device="cpu", threads=1, no_progress=True)
     full = finish(args, {"task": "node_classification", "dataset": "citeseer", "model": "gcn", "seeds": 2,
                          "values": [70.0, 71.0], "test_acc_mean": 70.5, "test_acc_std": 0.71})
-    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    printed = capsys.readouterr().out.strip().splitlines()
+    line = json.loads(printed[-1])
     assert line == full == json.loads((tmp_path / "r.json").read_text())
     assert (line["metric"], line["higher_is_better"], line["seeds"], line["test_acc_mean"]) == ("test_acc", True, [0, 1], 70.5)
+    # a line for people just before the record: the result beside the published figure
+    assert printed[-2] == "citeseer / gcn: test_acc 70.5 ± 0.71 over 2 run(s) (published 70.3, Kipf & Welling, ICLR 2017, Table 2)"
     (row,) = report.collect([tmp_path]).training
     assert (row.task, row.dataset, row.mean, row.published.value) == ("node_classification", "citeseer", 70.5, 70.3)
 
@@ -135,3 +138,32 @@ def test_data_variant_keeps_its_own_row(tmp_path):
     task_record(tmp_path / "legacy.json", values=[57.0], data_variant="old feature file", **common)
     rows = {(r.dataset, r.model): r.mean for r in report.collect([tmp_path]).training}
     assert rows == {("cornell", "gcn"): 48.0, ("cornell [old feature file]", "gcn"): 57.0}
+
+
+def test_reproduce_command_parses_back_to_the_recorded_setting():
+    from geoconv.tasks import load as load_task
+
+    hyper = {"epochs": 500, "seeds": 5, "data_root": "/somewhere", "threads": 1, "dataset": "wisconsin", "model": "bundle",
+             "hidden": 32, "lr": 0.0123456789, "low_pass": True, "high_pass": False, "task_type": "derived, not an option"}
+    record = records.make(task="node_classification_heterophily", dataset="wisconsin", model="bundle", metric="test_acc",
+                          higher_is_better=True, values=[88.0], seeds=[0], hyperparameters=hyper)
+    command = report.reproduce_command(record)
+    words = command.split()
+    assert words[:3] == ["geoconv", "train", "sheaf-diffusion"]
+    assert "--hidden-channels" in words and "--hidden" not in words  # the current spelling of an older key
+    assert "--data-root" not in words and "--threads" not in words and "--task-type" not in words
+    parsed = load_task("sheaf-diffusion").build_parser().parse_args(words[3:])
+    assert (parsed.epochs, parsed.seeds, parsed.dataset, parsed.model) == (500, 5, "wisconsin", "bundle")
+    assert parsed.hidden_channels == 32 and parsed.lr == 0.0123456789 and parsed.low_pass and not parsed.high_pass
+
+
+def test_summary_keeps_published_comparisons_only(tmp_path):
+    common = dict(task="node_classification", dataset="cora", model="gcn", metric="test_acc", higher_is_better=True,
+                  seeds=[0, 1], hyperparameters={"epochs": 200, "seeds": 2})
+    records.write(tmp_path / "full.json", records.make(values=[81.0, 82.0], **common))
+    records.write(tmp_path / "quick.json", records.make(values=[50.0, 50.0], profile="quick", **common))
+    records.write(tmp_path / "other.json", records.make(**{**common, "dataset": "nowhere"}, values=[1.0, 1.0]))
+    summary = report.summary_markdown(report.collect([tmp_path]))
+    rows = summary.strip().splitlines()[2:]
+    assert len(rows) == 1 and "81.50 ± 0.71 (2)" in rows[0] and "81.50 |" in rows[0]
+    assert "`geoconv train node-classification --seeds 2`" in rows[0]
