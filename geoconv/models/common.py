@@ -3,6 +3,7 @@ never guessed), per-layer widths from ``hidden_channels`` / ``num_layers``, and 
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import torch
@@ -33,7 +34,7 @@ def read_fields(graph: Graph, fields: tuple[str, ...], *, model: str, option: st
     if len(fields) == 1:
         return getattr(graph, fields[0])
     parts = [getattr(graph, name) for name in fields]
-    return torch.cat([part.reshape(part.shape[0], -1) for part in parts], dim=1)
+    return torch.cat([part.reshape(part.shape[0], math.prod(part.shape[1:])) for part in parts], dim=1)  # explicit: N may be 0
 
 
 def layer_widths(hidden_channels: int | Sequence[int], num_layers: int | None, *, default_num_layers: int) -> list[int]:

@@ -77,7 +77,7 @@ class DynamicEdgeConv(nn.Module):
         regular = edge_index.shape[1] == num_nodes * self.k
         messages = edge_messages(self.nn, x, x, dst, src, regular_k=self.k if regular else None)
         if regular:
-            dense = messages.view(num_nodes, self.k, -1)
+            dense = messages.view(num_nodes, self.k, messages.shape[-1])  # explicit width: N may be 0
             if self.aggr == "max":
                 return dense.max(dim=1).values
             return dense.mean(dim=1) if self.aggr == "mean" else dense.sum(dim=1)
@@ -93,7 +93,7 @@ class DynamicEdgeConv(nn.Module):
         centre = torch.arange(num_nodes, device=x.device).view(-1, 1).expand(-1, self.k)
         src = torch.where(valid, neighbours, centre).reshape(-1)
         messages = edge_messages(self.nn, x, x, centre.reshape(-1), src, regular_k=self.k)
-        messages = messages.view(num_nodes, self.k, -1)
+        messages = messages.view(num_nodes, self.k, messages.shape[-1])
         mask = valid.unsqueeze(-1)
         if self.aggr == "max":
             # loop=True: the point itself is always a valid neighbour, no row is all -inf

@@ -52,8 +52,9 @@ def edge_messages(
     h_neighbour = x_src @ weight_neighbour.t()
     if regular_k is None:
         return rest(gather(h_centre, dst) + gather(h_neighbour, src))
-    neighbours = gather(h_neighbour, src).view(x_dst.shape[0], regular_k, -1)
-    return rest((neighbours + h_centre.unsqueeze(1)).view(src.numel(), -1))
+    # explicit widths: with no points (an empty cloud) a -1 could not be inferred
+    neighbours = gather(h_neighbour, src).view(x_dst.shape[0], regular_k, h_neighbour.shape[1])
+    return rest((neighbours + h_centre.unsqueeze(1)).view(src.numel(), h_centre.shape[1]))
 
 
 def reset_module(module: object) -> None:

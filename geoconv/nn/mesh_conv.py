@@ -72,7 +72,7 @@ class MeshConv(nn.Module):
         # Host sync: eager mode only (skipped while torch.compile traces).
         if neighbors.numel() and not torch.compiler.is_compiling() and (int(neighbors.max()) >= x.shape[0] or int(neighbors.min()) < -1):
             raise ValueError(f"neighbors must hold edge indices in -1..{x.shape[0] - 1}")
-        features = self.symmetric_features(x, neighbors).reshape(x.shape[0], -1)
+        features = self.symmetric_features(x, neighbors).flatten(1)
         out = features @ self.weight.reshape(self.out_channels, -1).t()
         return out if self.bias is None else out + self.bias
 

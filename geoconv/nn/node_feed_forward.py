@@ -35,6 +35,7 @@ class NodeFeedForward(nn.Module):
         scalars = h[:, 0]
         parts = [F.silu(scalars).unsqueeze(1)]
         if self.gate is not None:
-            gates = torch.sigmoid(self.gate(scalars)).view(x.shape[0], self.lmax, -1)
+            gates = torch.sigmoid(self.gate(scalars))
+            gates = gates.view(x.shape[0], self.lmax, gates.shape[-1] // self.lmax)  # explicit: N may be 0
             parts.append(h[:, 1:] * gates[:, self.degrees])
         return self.down(torch.cat(parts, dim=1))

@@ -105,7 +105,8 @@ class _CSRMatmul(torch.autograd.Function):
         if csr.dtype != x.dtype:
             csr = csr.to(x.dtype)
         with torch.autocast(x.device.type, enabled=False):  # autocast would round the product to half precision
-            return torch.sparse.mm(csr, x.reshape(x.shape[0], -1)).view(x.shape)
+            columns = x.flatten(1) if x.dim() > 1 else x.unsqueeze(1)  # [N, C] even when N = 0
+            return torch.sparse.mm(csr, columns).view(x.shape)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):
@@ -119,7 +120,8 @@ class _CSRMatmul(torch.autograd.Function):
             transpose = transpose.to(grad_out.dtype)
         grad = grad_out.contiguous()
         with torch.autocast(grad.device.type, enabled=False):
-            return None, torch.sparse.mm(transpose, grad.reshape(grad.shape[0], -1)).view(grad.shape)
+            columns = grad.flatten(1) if grad.dim() > 1 else grad.unsqueeze(1)
+            return None, torch.sparse.mm(transpose, columns).view(grad.shape)
 
 
 def spmm(edge_index: Tensor, edge_weight: Tensor | None, x: Tensor, num_nodes: int | None = None) -> Tensor:

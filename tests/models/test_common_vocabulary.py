@@ -142,12 +142,7 @@ def test_reset_parameters_reinitialises_every_parameter(name):
     assert after.shape == before.shape and not torch.allclose(after, before)
 
 
-# DGCNN, DGCNNSegmentation and ESCN differ between the corner-case batch and its graphs one by one
-# (not yet diagnosed; their own tests check batch consistency on non-empty graphs): left out here.
-BATCH_CONSISTENT = sorted(set(CASES) - {"DGCNN", "DGCNNSegmentation", "ESCN"})
-
-
-@pytest.mark.parametrize("name", BATCH_CONSISTENT)
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_batch_equals_graphs_one_by_one(name):
     model = build(name).eval()
     graphs = CASES[name][2]()
