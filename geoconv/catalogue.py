@@ -5,8 +5,8 @@ report``) reads from; ``datasets/README.md`` is the human-readable view of the
 same facts (a test checks that every published number here also appears
 there).
 
-* :data:`TASKS` maps a ``geoconv train`` task to its example script and its
-  ``--quick`` and full argument profiles.
+* :data:`TASKS` maps a ``geoconv train`` task to its argument profiles (``--quick``
+  and full); the module that runs it is in :data:`geoconv.tasks.TASKS`.
 * :data:`SUITES` maps a ``geoconv bench`` suite to its benchmark script and
   profiles.
 * :data:`DATASETS` lists the supported datasets: the files under the data
@@ -56,8 +56,9 @@ class Suite:
 
 @dataclass(frozen=True)
 class Task(Suite):
-    """A ``geoconv train`` task: an example script (fields of :class:`Suite`), the ``task``
-    field it writes into its records (``record_task``) and the metric its records report
+    """A ``geoconv train`` task (fields of :class:`Suite`; ``script`` names the file a reader
+    studies, the tutorial of ``examples/`` where there is one, while ``geoconv train`` runs the
+    package module of :data:`geoconv.tasks.TASKS`), the ``task`` field it writes into its records (``record_task``) and the metric its records report
     (``metric``, e.g. ``test_acc``, and ``higher_is_better``; empty when it depends on the
     dataset and the task names it in each record)."""
 
