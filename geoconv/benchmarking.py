@@ -84,7 +84,8 @@ def measure(
         repeats: timed calls per side (default 5).
         warmup: untimed calls per side before the first timed one (default 1).
         device: synchronised before and after each timed call (default cpu).
-        clock, cpu_clock: wall and CPU clocks (default ``time.perf_counter``, ``time.process_time``).
+        clock: wall clock (default ``time.perf_counter``).
+        cpu_clock: CPU clock (default ``time.process_time``).
 
     Returns:
         ``{label: Timing}`` in the order of ``sides``.

@@ -65,7 +65,10 @@ class Graph:
             ``[1, ...]`` (a 0-d or 1-d graph target is stored as ``[1]`` / ``[1, T]``).
         num_nodes: required only when no node-level tensor is given.
         y_level: ``"node"`` (default) or ``"graph"``.
-        node_data, edge_data, face_data, graph_data: extra tensors of that level.
+        node_data: extra node-level tensors.
+        edge_data: extra edge-level tensors.
+        face_data: extra face-level tensors.
+        graph_data: extra graph-level tensors.
         validate: check shapes, dtypes and index ranges (default True).
 
     Extra tensors are reachable as attributes (``g.train_mask``).

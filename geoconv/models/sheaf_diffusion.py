@@ -84,10 +84,12 @@ class SheafDiffusion(nn.Module):
         input_dropout: dropout on the raw input (default 0).
         second_linear: apply the extra ``d C' x d C'`` affine map :math:`W_{2nd}` once to the encoded
             features before diffusion (default False; the official code's ``second_linear``).
-        left_weights, right_weights: use :math:`W_1`, :math:`W_2` (default True).
+        left_weights: use :math:`W_1` (default True).
+        right_weights: use :math:`W_2` (default True).
         use_act: ELU in the input MLP and on the diffusion term (default True).
-        add_low_pass, add_high_pass: append a stalk dimension with fixed maps
+        add_low_pass: append a stalk dimension with fixed low-pass maps
             (see :func:`~geoconv.ops.sheaf.append_fixed_stalk_dims`; default False).
+        add_high_pass: the same with fixed high-pass maps (default False).
         normalize: use the normalized Laplacian (default True).
         augmented: normalise with ``D + I`` rather than ``D`` (default True, as the paper's code).
         learn_every_layer: learn new maps at every layer (default True) or once.

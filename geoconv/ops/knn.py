@@ -263,7 +263,8 @@ def knn(
         x: ``[N_x, C]`` points searched.
         y: ``[N_y, C]`` query points.
         k: number of neighbours.
-        batch_x, batch_y: sorted graph index of every point (``Batch.batch``); both or neither.
+        batch_x: sorted graph index of every point of ``x`` (``Batch.batch``); give both or neither.
+        batch_y: sorted graph index of every point of ``y``.
         cosine: use the cosine distance :math:`1 - \cos(y_i, x_j)` instead.
         max_block: largest number of distance entries computed at once (memory bound).
         backend: ``"auto"``, ``"brute"`` (chunked matmul + topk, any device) or

@@ -250,7 +250,9 @@ def induced_edges_symmetric(
         oriented: ``oriented_csr`` of the graph's CSR.
         reverse: ``[E']`` for each oriented entry, the position of its reverse in the full CSR
             (kept in the oriented order so that it is read row by row, like the oriented CSR).
-        node_index, group, num_nodes: as in :func:`induced_edges`.
+        node_index: as in :func:`induced_edges`.
+        group: as in :func:`induced_edges`.
+        num_nodes: as in :func:`induced_edges`.
         self_loops: False when the graph has no self-loop (skips looking for them).
         positions: False to skip the CSR positions (returned as None) when only the structure is needed.
 

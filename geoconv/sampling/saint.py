@@ -112,7 +112,8 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         seed: seed of all the randomness (default: drawn from torch's global generator).
 
     Attributes:
-        node_norm ``[N]``, edge_norm ``[E]``: the estimated norms of the whole graph;
+        node_norm: ``[N]`` estimated node norms of the whole graph.
+        edge_norm: ``[E]`` estimated edge norms of the whole graph.
         num_presampled: the number of pre-sampled subgraphs :math:`n`.
     """
 
@@ -374,11 +375,12 @@ class GraphSAINTNodeSampler(GraphSAINTSampler):
         self_loop_weight: ``[N]`` diagonal entries :math:`\tilde A_{u,u} \ge 0`
             (default: none), added to either.
         exact_norms: closed-form norms (then ``sample_coverage`` must be 0).
-        The other arguments as in :class:`GraphSAINTSampler`.
+
+    The other arguments are as in :class:`GraphSAINTSampler`.
 
     Attributes:
-        node_probability ``[N]``: :math:`P(u)`; inclusion_probability ``[N]``:
-        :math:`\pi_v`, whose sum is the expected number of nodes of a subgraph.
+        node_probability: ``[N]`` :math:`P(u)`.
+        inclusion_probability: ``[N]`` :math:`\pi_v`, whose sum is the expected number of nodes of a subgraph.
     """
 
     def __init__(

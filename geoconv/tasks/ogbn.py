@@ -127,7 +127,11 @@ class NodeModel(nn.Module):
     """GCNConv or SAGEConv stack; hidden layers are followed by [batch norm], ReLU, dropout.
 
     Args:
-        in_channels, hidden_channels, out_channels, num_layers, dropout: as in :class:`geoconv.models.GCN`.
+        in_channels: as in :class:`geoconv.models.GCN`.
+        hidden_channels: as in :class:`geoconv.models.GCN`.
+        out_channels: as in :class:`geoconv.models.GCN`.
+        num_layers: as in :class:`geoconv.models.GCN`.
+        dropout: as in :class:`geoconv.models.GCN`.
         conv: ``"gcn"`` (GCNConv on a precomputed normalised :class:`~geoconv.ops.SparseAdjacency`)
             or ``"sage"`` (:class:`~geoconv.nn.SAGEConv`, mean adjacency).
         batch_norm: BatchNorm1d after every hidden convolution (OGB's arxiv GCN).
