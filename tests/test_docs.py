@@ -27,7 +27,7 @@ RESULTS_BEGIN = "<!-- results: begin (generated; do not edit) -->\n"
 RESULTS_END = "<!-- results: end -->"
 REPORT = [sys.executable, "-m", "geoconv", "report", "examples/results", "benchmarks/results", "--no-plots"]
 API_MODULES = ["data", "ops", "nn", "models", "sampling", "chem", "datasets", "tasks", "metrics", "records",
-               "benchmarking", "io", "catalogue"]
+               "benchmarking", "io", "catalogue", "testing"]
 
 
 def _with_snippets() -> list[Path]:
