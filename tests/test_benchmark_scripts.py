@@ -32,10 +32,10 @@ def test_every_benchmark_is_listed():
 
 
 @pytest.mark.parametrize("script", sorted(TINY))
-def test_benchmark_runs_tiny_and_writes_its_record(script, tmp_path, shared_data):
+def test_benchmark_runs_tiny_and_writes_its_record(script, tmp_path, shared_data, device):
     out = tmp_path / "record.json"
     command = [sys.executable, str(REPO / "benchmarks" / script), *TINY[script], "--repeats", "1", "--warmup", "0",
-               "--threads", "1", "--out", str(out)]
+               "--threads", "1", "--out", str(out), "--device", str(device)]
     if script in ("featurize.py", "sheaf_diffusion.py", "mesh_pool.py"):
         command += ["--data-root", str(shared_data)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO)
@@ -45,5 +45,8 @@ def test_benchmark_runs_tiny_and_writes_its_record(script, tmp_path, shared_data
     assert record.kind == "benchmark" and line == record.to_dict()
     assert record.hyperparameters["repeats"] == 1 and record.hyperparameters["threads"] == 1
     assert record.comparisons or record.figures
+    # RDKit featurisation is host work: its record says where it ran and what was asked for
+    assert record.device == ("cpu" if script == "featurize.py" else str(device))
+    assert record.hyperparameters.get("requested_device", record.device) == str(device)
     for key in STABLE.get(script, ()):
         assert key in line
