@@ -10,7 +10,7 @@ Two rules make the same tests run on every device:
   ``randint``/``randperm`` given a CPU generator draws on the CPU and moves the result to the device
   (:class:`_DrawOnGeneratorDevice`); torch would otherwise refuse a CPU generator for a CUDA tensor.
 * Host-side code (file readers and dataset loaders, RDKit featurisation, the CLI, tasks and examples, which
-  take their own ``--device`` flag, packaging) is tested with torch's CPU default whatever ``--device``:
+  take their own ``--device`` flag, torchrun with gloo, packaging) is tested with torch's CPU default whatever ``--device``:
   the tests under :data:`HOST_TESTS`, and any test marked ``@pytest.mark.host``.
 """
 
@@ -46,7 +46,7 @@ def shared_data_root() -> Path:
 HOST_TESTS = (
     "datasets/", "chem/", "test_cli.py", "test_task_", "test_example", "test_mesh_example.py", "test_tutorials.py",
     "test_report.py", "test_records.py", "test_catalogue.py", "test_packaging.py", "test_optional.py",
-    "test_import_direction.py",
+    "test_import_direction.py", "sampling/test_distributed.py",
 )
 
 
