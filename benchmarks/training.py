@@ -61,8 +61,10 @@ Workloads (``--only NAME ...``; default all but the optional ones):
       bytes ``4 E Lm C`` in ``+ 4 E Lm C`` out ``+`` the weights once, Lm = n_0 + 2 sum_{m>=1} n_m.
 
 Optional (not in the default set; each says in the record when its reference is not available):
-``nsd`` (Neural Sheaf Diffusion on film, diag and general, against the official
-twitter-research/neural-sheaf-diffusion code found through ``--nsd-repo PATH``); ``escn``
+``nsd`` (Diag- and Gen-NSD on film, d = 3, 32 channels per stalk dimension, 2 layers, dropout 0.5,
+Adam lr 0.01, weight decay 5e-4, against the official discrete models of
+twitter-research/neural-sheaf-diffusion found through ``--nsd-repo PATH``, a checkout that this
+repository never contains; its commit is recorded; each side keeps its own initialisation); ``escn``
 (fairchem's eSCN blocks) and ``meshcnn`` (the official MeshCNN code) are not run by this script yet:
 the record lists them as unavailable.
 
@@ -98,6 +100,10 @@ from geoconv.benchmarking import Timing  # noqa: E402
 from geoconv.records import Comparison  # noqa: E402
 
 WORKLOADS = ("gcn-cora", "gcn-random", "saint", "dgcnn", "molhiv", "bound")
+DATASETS = {"gcn-cora": "Cora", "gcn-random": "random graph", "saint": "tolokers", "dgcnn": "random clouds",
+            "molhiv": "ogbg-molhiv", "bound": "random tensors", "nsd": "film"}
+MODELS = {"gcn-cora": "GCN", "gcn-random": "GCN", "saint": "GraphSAINT GCN", "dgcnn": "DGCNN", "molhiv": "OGB GCN",
+          "bound": "GCNConv/EdgeConv/SO2Convolution", "nsd": "Diag/Gen-NSD"}
 OPTIONAL = ("nsd", "escn", "meshcnn")
 
 
@@ -736,13 +742,106 @@ def run_bound(args: argparse.Namespace) -> Result:
 # ---------------------------------------------------------------- optional references
 
 
+def official_nsd(repo: Path) -> tuple[dict[str, type] | None, str]:
+    """The official discrete Diag / General NSD classes from a checkout of twitter-research/neural-sheaf-diffusion,
+    or None and why not.  Its ``models/orthogonal.py`` imports torch_householder at module level; Diag and General
+    never call it, so a stand-in module that raises is installed when the package is missing."""
+    if not (repo / "models" / "disc_models.py").is_file():
+        return None, f"not available: {repo} holds no models/disc_models.py (a checkout of twitter-research/neural-sheaf-diffusion)"
+    try:
+        import torch_scatter  # noqa: F401
+        import torch_sparse  # noqa: F401
+    except ImportError as error:
+        return None, f"not available: the official NSD code needs torch_scatter and torch_sparse ({error})"
+    notes = []
+    try:
+        import torch_householder  # noqa: F401
+    except ImportError:
+        import types
+
+        stand_in = types.ModuleType("torch_householder")
+
+        def orgqr(*_args: Any, **_kwargs: Any) -> None:
+            raise RuntimeError("torch_householder is not installed (only Bundle-NSD uses it)")
+
+        stand_in.torch_householder_orgqr = orgqr  # type: ignore[attr-defined]
+        sys.modules["torch_householder"] = stand_in
+        notes.append("torch_householder stood in for (unused by Diag / General)")
+    sys.path.insert(0, str(repo))
+    try:
+        from models.disc_models import DiscreteDiagSheafDiffusion, DiscreteGeneralSheafDiffusion
+    except Exception as error:  # noqa: BLE001 - recorded: the reference could not be imported
+        return None, f"not available: importing models.disc_models from {repo} failed ({type(error).__name__}: {error})"
+    finally:
+        sys.path.remove(str(repo))
+    try:
+        import subprocess
+
+        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown (not a git checkout)"
+    notes.insert(0, f"twitter-research/neural-sheaf-diffusion at {commit} from {repo}")
+    return {"diag": DiscreteDiagSheafDiffusion, "general": DiscreteGeneralSheafDiffusion}, "available: " + "; ".join(notes)
+
+
 def run_nsd(args: argparse.Namespace) -> Result:
+    """Diag- and Gen-NSD on film (d = 3, 32 channels per stalk dimension, 2 layers, dropout 0.5, Adam lr 0.01,
+    weight decay 5e-4, full batch, split 0) against the official discrete models with the same options.
+    Each side keeps its own initialisation (the two parametrisations differ); the time of a step does not depend on it."""
+    from geoconv.data.transforms import normalize_features
+    from geoconv.datasets import GeomGCNGraph
+    from geoconv.models import DiagSheafDiffusion, GeneralSheafDiffusion
+
     result = Result()
-    if not args.nsd_repo:
-        result.extra["reference"] = ("not available: the official code (twitter-research/neural-sheaf-diffusion) "
-                                     "was not given; pass --nsd-repo PATH")
-        return result
-    result.extra["reference"] = f"not available: running the official code from {args.nsd_repo} is not implemented yet"
+    graph = normalize_features(GeomGCNGraph("film", root=args.data_root)).with_split(0).to(args.device)
+    result.extra.update(dataset="film", nodes=graph.num_nodes, edges=graph.num_edges, stalk_dim=3, hidden_channels=32,
+                        num_layers=2, dropout=0.5, optimizer="Adam(lr=0.01, weight_decay=5e-4)")
+    classes, status = (None, "not available: the official code (twitter-research/neural-sheaf-diffusion) was not "
+                       "given; pass --nsd-repo PATH") if not args.nsd_repo else official_nsd(Path(args.nsd_repo))
+    result.extra["reference"] = status
+    mask, target = graph.train_mask, graph.y[graph.train_mask]
+    ours_classes = {"diag": DiagSheafDiffusion, "general": GeneralSheafDiffusion}
+    for variant, cls in ours_classes.items():
+        torch.manual_seed(args.seed)
+        ours = cls(graph.x.shape[1], 32, int(graph.y.max()) + 1, num_layers=2, dropout=0.5, stalk_dim=3, cached=True).to(args.device)
+        optimizer = torch.optim.Adam(ours.parameters(), lr=0.01, weight_decay=5e-4)
+
+        def step_ours(model: nn.Module = ours, optimizer: torch.optim.Optimizer = optimizer) -> None:
+            model.train()
+            optimizer.zero_grad()
+            F.cross_entropy(model(graph)[mask], target).backward()
+            optimizer.step()
+
+        sides: dict[str, Callable[[], None]] = {"geoconv": step_ours}
+        if classes is not None:
+            options = {"d": 3, "add_lp": False, "add_hp": False, "hidden_channels": 32, "device": args.device,
+                       "graph_size": graph.num_nodes, "layers": 2, "normalised": True, "deg_normalised": False,
+                       "linear": False, "input_dropout": 0.0, "dropout": 0.5, "left_weights": True, "right_weights": True,
+                       "sparse_learner": False, "use_act": True, "input_dim": graph.x.shape[1],
+                       "output_dim": int(graph.y.max()) + 1, "sheaf_act": "tanh", "second_linear": False,
+                       "orth": "householder", "edge_weights": False, "max_t": 1.0}
+            torch.manual_seed(args.seed)
+            theirs = classes[variant](graph.edge_index, options).to(args.device)
+            their_optimizer = torch.optim.Adam(theirs.parameters(), lr=0.01, weight_decay=5e-4)
+
+            def step_theirs(model: nn.Module = theirs, optimizer: torch.optim.Optimizer = their_optimizer) -> None:
+                model.train()
+                optimizer.zero_grad()
+                F.nll_loss(model(graph.x)[mask], target).backward()
+                optimizer.step()
+
+            sides["official"] = step_theirs
+            result.extra[f"{variant}_parameters"] = {"geoconv": sum(p.numel() for p in ours.parameters()),
+                                                     "official": sum(p.numel() for p in theirs.parameters())}
+        timings = time_steps(sides, 1, args)
+        workload = f"nsd-{variant}"
+        result.figures[f"{workload} geoconv step s"] = round(timings["geoconv"].median_s, 6)
+        if classes is not None:
+            comparison = benchmarking.compare(f"{workload} training step", timings["geoconv"], timings["official"])
+            result.comparisons.append(comparison)
+            result.figures[f"{workload} reference step s"] = round(timings["official"].median_s, 6)
+            result.extra[f"ratio_geoconv_over_reference_{variant}"] = round(1.0 / comparison.ratio, 3)
     return result
 
 
@@ -807,7 +906,9 @@ def main(argv: list[str] | None = None):
         comparisons += result.comparisons
         figures.update(result.figures)
         workloads[name] = result.extra
-        if name != "bound":
+        if name == "nsd":
+            ratios.update({f"nsd-{v}": result.extra.get(f"ratio_geoconv_over_reference_{v}") for v in ("diag", "general")})
+        elif name != "bound":
             ratios[name] = result.extra.get("ratio_geoconv_over_reference")
         print(f"{name}: {result.figures} {result.extra.get('reference', '')}", file=sys.stderr, flush=True)
     extra = {
@@ -822,9 +923,10 @@ def main(argv: list[str] | None = None):
         extra["references"].setdefault(name, "not run (not selected with --only)")
     if "bound" in workloads:
         extra["bound"] = {key: workloads["bound"][key] for key in ("kernels", "copy_s", "matmul_s")}
-    return benchmarking.finish(args, suite="training", dataset="Cora, random graph, tolokers, random clouds, ogbg-molhiv",
-                               model="GCN, GraphSAINT GCN, DGCNN, OGB GCN", comparisons=comparisons, figures=figures,
-                               extra=extra)
+    selected = [name for name in args.only if name in DATASETS]
+    return benchmarking.finish(args, suite="training", dataset=", ".join(dict.fromkeys(DATASETS[n] for n in selected)) or "-",
+                               model=", ".join(dict.fromkeys(MODELS[n] for n in selected)) or "-", comparisons=comparisons,
+                               figures=figures, extra=extra)
 
 
 if __name__ == "__main__":
