@@ -65,7 +65,7 @@ def _check_training_record(line: dict) -> None:
         assert f"{workload} geoconv step s" in line["figures"]
     names = {c["name"] for c in line["comparisons"]}
     assert {f"{w} training step" for w, r in line["training_step_ratio"].items() if r is not None} <= names
-    for workload in ("gcn-cora", "gcn-random", "saint", "molhiv"):
+    for workload in ("gcn-cora", "gcn-random", "saint", "dgcnn", "molhiv"):
         if line["training_step_ratio"][workload] is not None:  # same weights: same outputs
             assert line["workloads"][workload]["max_relative_output_difference"] < 1e-4
     assert line["figures"]["memory bandwidth GB/s"] > 0 and line["figures"]["matmul GFLOP/s"] > 0
