@@ -28,7 +28,8 @@ TINY = {
                     "--cora-steps", "2", "--saint-roots", "100", "--saint-coverage", "2", "--saint-subgraphs", "2",
                     "--saint-steps", "2", "--copy-mb", "8", "--matmul-size", "128", "--so2-edges", "50"],
 }
-STABLE = {"so2_conv.py": ("lmax", "speedup", "so2_growth_exponent"), "mesh_pool.py": ("pool_seconds", "edges_before", "edges_after"),
+STABLE = {"so2_conv.py": ("lmax", "speedup", "so2_growth_exponent"),
+          "mesh_pool.py": ("pool_seconds", "edges_before", "edges_after"),
           "training.py": ("training_step_ratio", "references", "bound")}
 
 
