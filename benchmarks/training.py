@@ -98,7 +98,11 @@ dgcnn           4.51      11.85          0.38
 molhiv          0.0522     0.0626        0.83
 nsd diag        0.129      0.283         0.45
 nsd general     0.284      0.681         0.42
+meshcnn         0.799      2.268         0.35
 ============  ========  =========  ==========
+
+(meshcnn in a separate idle run, ``--only meshcnn``, record ``training-20261205T220157Z.json``; official
+MeshCNN at 5bf0b89.)
 
 Data loading: GraphSAINT sampler construction with norms 1.98 s vs PyG 3.52 s (0.56), one subgraph
 11.3 ms vs 12.5 ms (0.91; about 4,600 nodes and 500,000 edges each); collating 32 molecules 0.47 ms vs
