@@ -3,8 +3,10 @@ and this machine's bound (memory bandwidth, matmul throughput) with the fraction
 
 One training step is forward, loss, backward and the optimiser step, on data already in memory;
 data loading (collation, subgraph sampling, sampler construction) is timed separately.  Both sides
-of every workload have the same architecture, widths, dropout, loss and optimiser, start from the
-same weights (copied from the geoconv model) and see the same inputs; both run in this process and
+of every workload have the same architecture, widths, dropout, loss and optimiser and see the same
+inputs; in the default workloads they also start from the same weights (copied from the geoconv model,
+and the record gives the largest output difference), in the optional ones each keeps its own
+initialisation (the record gives both parameter counts).  Both run in this process and
 are timed by :func:`geoconv.benchmarking.measure` (warm-up, interleaved repeats, median).  Cheap
 steps are timed ``steps`` at a time per repeat (the record states how many) and divided.
 
@@ -131,7 +133,6 @@ from __future__ import annotations
 import argparse
 import copy
 import itertools
-import math
 import os
 import sys
 import time
