@@ -1,0 +1,343 @@
+r"""Whole training steps against the official reference code, run beside the project (never part of it).
+
+One training step is forward, loss, backward and the optimiser step on data already in memory.  Both
+sides of a workload have the same architecture, widths, dropout, loss, optimiser and hyper-parameters,
+see the same inputs and run in this process, timed by :func:`geoconv.benchmarking.measure`
+(warm-up, interleaved repeats, median, wall and CPU time).  The reference code is a checkout the user
+gives by path; this repository holds none of it, nor anything that fetches it.  Its commit (``git
+rev-parse HEAD`` of the checkout) is recorded, and a reference that is not given, not importable or
+missing a dependency is recorded as ``not available: <why>``: geoconv's side is then timed alone.
+
+Workloads (``--only NAME ...``; default all):
+
+``nsd-diag``, ``nsd-general``
+    Diag- and Gen-NSD on film (7,600 nodes, 53,318 directed edges, 932 row-normalised features,
+    5 classes, split 0) with the project's film configuration (:data:`geoconv.tasks.sheaf_diffusion.CONFIGS`;
+    the official repository released no film script, so this is the configuration geoconv trains film with,
+    inside the paper's search space): d = 3, 2 layers, 16 channels per stalk dimension, input dropout 0.5,
+    dropout 0.7, left and right weights, ELU, normalised Laplacian, no fixed low/high-pass dimensions,
+    Adam lr 0.02 with weight decay 6.69e-4 on both parameter groups.  geoconv's
+    ``DiagSheafDiffusion`` / ``GeneralSheafDiffusion`` (cross-entropy on logits) against
+    ``DiscreteDiagSheafDiffusion`` / ``DiscreteGeneralSheafDiffusion`` of twitter-research/neural-sheaf-diffusion
+    (``--nsd-repo PATH``; its ``train()`` of exp/run.py: NLL on log-softmax), the same edge_index (what the
+    official loader makes of film: self-loops removed, made undirected; identical to geoconv's).  The
+    official code imports torch_householder at module level (a compiled extension used only by O(d)-NSD);
+    when it is missing a stand-in that raises is installed, and the record says so.  The two models are
+    checked to be the same: equal parameter counts, and for Diag equal outputs (eval mode) once the
+    official weights are copied into geoconv's model.
+
+The last line is the schema record (:mod:`geoconv.records`): one comparison ``<workload> training step``
+per measured workload; figures ``<workload> geoconv step s`` (and ``reference step s``); at the top level
+``declared_comparisons`` (every comparison this script makes, with ``status`` ``measured`` or
+``not available: ...``), ``training_step_ratio`` (``{workload: geoconv time / reference time}``, null when
+not measured), ``references`` (what each reference was, or why it is not available) and ``workloads``
+(the per-workload details).
+
+    python benchmarks/training_references.py --nsd-repo ../ref-nsd --out benchmarks/results/bench/
+    python benchmarks/training_references.py --only nsd-diag --nsd-repo ../ref-nsd --repeats 9
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's geoconv
+
+from geoconv import benchmarking  # noqa: E402
+from geoconv.benchmarking import Timing  # noqa: E402
+from geoconv.records import Comparison  # noqa: E402
+
+WORKLOADS = ("nsd-diag", "nsd-general")
+# What each workload compares: (dataset, geoconv side, reference side, the flag that locates the reference).
+DECLARED = {
+    "nsd-diag": ("film", "geoconv DiagSheafDiffusion",
+                 "twitter-research/neural-sheaf-diffusion DiscreteDiagSheafDiffusion", "--nsd-repo"),
+    "nsd-general": ("film", "geoconv GeneralSheafDiffusion",
+                    "twitter-research/neural-sheaf-diffusion DiscreteGeneralSheafDiffusion", "--nsd-repo"),
+}
+
+
+class Result:
+    """What one workload adds to the record."""
+
+    def __init__(self, workload: str) -> None:
+        self.workload = workload
+        self.comparisons: list[Comparison] = []
+        self.figures: dict[str, float] = {}
+        self.extra: dict[str, Any] = {}
+        self.ratio: float | None = None
+
+
+def git_commit(repo: Path) -> str:
+    """``git rev-parse HEAD`` of a checkout, or why it is unknown."""
+    try:
+        return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+
+
+def record_step(result: Result, timings: dict[str, Timing], reference_available: bool) -> None:
+    """The training-step comparison (or, without a reference, geoconv's time alone)."""
+    workload = result.workload
+    result.figures[f"{workload} geoconv step s"] = round(timings["geoconv"].median_s, 6)
+    result.extra["geoconv_step_cpu_s"] = round(timings["geoconv"].median_cpu_s, 6)
+    if reference_available:
+        comparison = benchmarking.compare(f"{workload} training step", timings["geoconv"], timings["official"])
+        result.comparisons.append(comparison)
+        result.comparisons.append(benchmarking.compare(f"{workload} training step", timings["geoconv"],
+                                                       timings["official"], clock="cpu"))
+        result.figures[f"{workload} reference step s"] = round(timings["official"].median_s, 6)
+        result.extra["reference_step_cpu_s"] = round(timings["official"].median_cpu_s, 6)
+        result.ratio = round(1.0 / comparison.ratio, 3)
+        result.extra["ratio_geoconv_over_reference"] = result.ratio
+        result.extra["ratio_geoconv_over_reference_cpu"] = round(
+            timings["geoconv"].median_cpu_s / timings["official"].median_cpu_s, 3)
+
+
+# ---------------------------------------------------------------- Neural Sheaf Diffusion
+
+
+_OFFICIAL: dict[str, tuple[Any, str]] = {}
+
+
+def official_nsd(repo: str | None) -> tuple[types.ModuleType | None, str]:
+    """``models.disc_models`` of a twitter-research/neural-sheaf-diffusion checkout, or None and why not."""
+    if "nsd" not in _OFFICIAL:
+        _OFFICIAL["nsd"] = _import_official_nsd(repo)
+    return _OFFICIAL["nsd"]
+
+
+def _import_official_nsd(repo: str | None) -> tuple[types.ModuleType | None, str]:
+    if not repo:
+        return None, "not available: the official code (twitter-research/neural-sheaf-diffusion) was not given; pass --nsd-repo PATH"
+    path = Path(repo).resolve()
+    if not (path / "models" / "disc_models.py").is_file():
+        return None, f"not available: {path} holds no models/disc_models.py (a checkout of twitter-research/neural-sheaf-diffusion)"
+    for dependency in ("torch_scatter", "torch_sparse", "torch_geometric"):
+        try:
+            __import__(dependency)
+        except ImportError as error:
+            return None, f"not available: the official NSD code needs {dependency} ({error})"
+    notes = [f"twitter-research/neural-sheaf-diffusion at {git_commit(path)} from {path}"]
+    try:
+        import torch_householder  # noqa: F401
+    except ImportError:
+        stand_in = types.ModuleType("torch_householder")
+
+        def orgqr(*_args: Any, **_kwargs: Any) -> None:
+            raise RuntimeError("torch_householder is not installed (only O(d)-NSD calls it)")
+
+        stand_in.torch_householder_orgqr = orgqr  # type: ignore[attr-defined]
+        sys.modules["torch_householder"] = stand_in
+        notes.append("torch_householder not installed: a stand-in that raises was imported (Diag and General never call it)")
+    sys.path.insert(0, str(path))
+    try:
+        import models.disc_models as disc_models  # type: ignore[import-not-found]
+    except Exception as error:  # noqa: BLE001 - recorded: the reference could not be imported
+        return None, f"not available: importing models.disc_models from {path} failed ({type(error).__name__}: {error})"
+    finally:
+        sys.path.remove(str(path))
+    return disc_models, "available: " + "; ".join(notes)
+
+
+def nsd_config() -> dict[str, Any]:
+    """The project's film configuration (the official repository released none for film)."""
+    from geoconv.tasks.sheaf_diffusion import COMMON, CONFIGS
+
+    return {**COMMON, **CONFIGS["film"]}
+
+
+_NSD_CACHE: dict[str, Any] = {}
+
+
+def nsd_graph(args: argparse.Namespace):
+    if "graph" not in _NSD_CACHE:
+        from geoconv.data.transforms import normalize_features
+        from geoconv.datasets import GeomGCNGraph
+
+        graph = GeomGCNGraph(args.nsd_dataset, root=args.data_root)
+        _NSD_CACHE["graph"] = normalize_features(graph).with_split(0).to(args.device)
+    return _NSD_CACHE["graph"]
+
+
+def copy_nsd_weights(ours: nn.Module, theirs: nn.Module) -> None:
+    """Official Diag- or Gen-NSD weights -> geoconv's model (same parametrisation, different names)."""
+    with torch.no_grad():
+        ours.lin_in.weight.copy_(theirs.lin1.weight)
+        ours.lin_in.bias.copy_(theirs.lin1.bias)
+        ours.lin_out.weight.copy_(theirs.lin2.weight)
+        ours.lin_out.bias.copy_(theirs.lin2.bias)
+        for layer in range(ours.num_layers):
+            ours.left_weights[layer].copy_(theirs.lin_left_weights[layer].weight)
+            ours.right_weights[layer].copy_(theirs.lin_right_weights[layer].weight)
+            ours.epsilons[layer].copy_(theirs.epsilons[layer].view(-1))
+            ours.sheaf_learners[layer].linear.weight.copy_(theirs.sheaf_learners[layer].linear1.weight)
+
+
+def run_nsd(variant: str, args: argparse.Namespace) -> Result:
+    from geoconv.models import DiagSheafDiffusion, GeneralSheafDiffusion
+
+    result = Result(f"nsd-{variant}")
+    config = nsd_config()
+    graph = nsd_graph(args)
+    num_features, num_classes = graph.x.shape[1], int(graph.y.max()) + 1
+    result.extra.update(dataset=args.nsd_dataset, split=0, nodes=graph.num_nodes, edges=graph.num_edges,
+                        configuration={key: config[key] for key in (
+                            "stalk_dim", "num_layers", "hidden_channels", "lr", "weight_decay", "input_dropout",
+                            "dropout", "low_pass", "high_pass", "second_linear", "left_weights", "right_weights",
+                            "use_act", "normalised")},
+                        configuration_source="geoconv.tasks.sheaf_diffusion.CONFIGS['film'] (no released film script upstream)")
+    disc_models, status = official_nsd(args.nsd_repo)
+    result.extra["reference"] = status
+    mask, target = graph.train_mask, graph.y[graph.train_mask]
+    decay = config["weight_decay"] if config["sheaf_decay"] is None else config["sheaf_decay"]
+
+    torch.manual_seed(args.seed)
+    cls = {"diag": DiagSheafDiffusion, "general": GeneralSheafDiffusion}[variant]
+    ours = cls(num_features, config["hidden_channels"], num_classes, num_layers=config["num_layers"],
+               dropout=config["dropout"], stalk_dim=config["stalk_dim"], input_dropout=config["input_dropout"],
+               second_linear=config["second_linear"], left_weights=config["left_weights"],
+               right_weights=config["right_weights"], use_act=config["use_act"], normalize=config["normalised"],
+               add_low_pass=config["low_pass"], add_high_pass=config["high_pass"], cached=True).to(args.device)
+    optimizer = torch.optim.Adam([{"params": ours.sheaf_parameters(), "weight_decay": decay},
+                                  {"params": ours.other_parameters(), "weight_decay": config["weight_decay"]}],
+                                 lr=config["lr"])
+
+    def step_ours() -> None:
+        ours.train()
+        optimizer.zero_grad()
+        F.cross_entropy(ours(graph)[mask], target).backward()
+        optimizer.step()
+
+    sides: dict[str, Callable[[], None]] = {"geoconv": step_ours}
+    if disc_models is not None:
+        options = {"d": config["stalk_dim"], "add_lp": config["high_pass"], "add_hp": config["low_pass"],
+                   "hidden_channels": config["hidden_channels"], "device": args.device, "graph_size": graph.num_nodes,
+                   "layers": config["num_layers"], "normalised": config["normalised"], "deg_normalised": False,
+                   "linear": False, "input_dropout": config["input_dropout"], "dropout": config["dropout"],
+                   "left_weights": config["left_weights"], "right_weights": config["right_weights"],
+                   "sparse_learner": False, "use_act": config["use_act"], "input_dim": num_features,
+                   "output_dim": num_classes, "sheaf_act": "tanh", "second_linear": config["second_linear"],
+                   "orth": "householder", "edge_weights": config["edge_weights"], "max_t": 1.0}
+        reference_cls = {"diag": disc_models.DiscreteDiagSheafDiffusion,
+                         "general": disc_models.DiscreteGeneralSheafDiffusion}[variant]
+        torch.manual_seed(args.seed)
+        theirs = reference_cls(graph.edge_index, options).to(args.device)
+        sheaf_params, other_params = theirs.grouped_parameters()
+        their_optimizer = torch.optim.Adam([{"params": sheaf_params, "weight_decay": decay},
+                                            {"params": other_params, "weight_decay": config["weight_decay"]}],
+                                           lr=config["lr"])
+
+        def step_theirs() -> None:  # exp/run.py's train()
+            theirs.train()
+            their_optimizer.zero_grad()
+            F.nll_loss(theirs(graph.x)[mask], target).backward()
+            their_optimizer.step()
+
+        sides["official"] = step_theirs
+        result.extra["parameters"] = {"geoconv": sum(p.numel() for p in ours.parameters()),
+                                      "official": sum(p.numel() for p in theirs.parameters())}
+        # The same function: the official weights copied into a geoconv model give the same log-probabilities
+        # (eval mode; Gen-NSD's normalisation differs slightly: the official code clamps the normalised blocks).
+        check = cls(num_features, config["hidden_channels"], num_classes, num_layers=config["num_layers"],
+                    stalk_dim=config["stalk_dim"], cached=True).to(args.device).eval()
+        copy_nsd_weights(check, theirs)
+        theirs.eval()
+        with torch.no_grad():
+            difference = (F.log_softmax(check(graph), -1) - theirs(graph.x)).abs().max().item()
+        result.extra["max_abs_output_difference_copied_weights"] = difference
+    timings = benchmarking.measure(sides, repeats=args.repeats, warmup=args.warmup, device=args.device)
+    record_step(result, timings, disc_models is not None)
+    return result
+
+
+# ---------------------------------------------------------------- main
+
+
+RUNNERS: dict[str, Callable[[argparse.Namespace], Result]] = {
+    "nsd-diag": lambda args: run_nsd("diag", args),
+    "nsd-general": lambda args: run_nsd("general", args),
+}
+
+
+def main(argv: list[str] | None = None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="+", choices=WORKLOADS, default=list(WORKLOADS),
+                        help="workloads to run (default: all)")
+    parser.add_argument("--data-root", default=None, help="data root (default $GEOCONV_DATA)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--nsd-repo", default=None, help="nsd-*: a checkout of twitter-research/neural-sheaf-diffusion")
+    parser.add_argument("--nsd-dataset", default="film",
+                        help="nsd-*: the Geom-GCN graph (default film; texas for a quick check, with film's configuration)")
+    benchmarking.add_arguments(parser, repeats=5, warmup=2)
+    parser.set_defaults(threads=1)
+    args = parser.parse_args(argv)
+    if args.out and (args.out.endswith("/") or Path(args.out).is_dir()):
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        args.out = str(Path(args.out) / f"training-references-{stamp}.json")
+    benchmarking.setup(args)
+
+    comparisons: list[Comparison] = []
+    figures: dict[str, float] = {}
+    workloads: dict[str, Any] = {}
+    ratios: dict[str, float | None] = {}
+    declared = []
+    for name in args.only:
+        print(f"{name} ...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        result = RUNNERS[name](args)
+        result.extra["workload_wall_s"] = round(time.perf_counter() - started, 2)
+        comparisons += result.comparisons
+        figures.update(result.figures)
+        workloads[name] = result.extra
+        ratios[name] = result.ratio
+        dataset, ours, reference, flag = DECLARED[name]
+        dataset = result.extra.get("dataset", dataset)
+        status = result.extra["reference"]
+        declared.append({"name": f"{name} training step", "dataset": dataset, "ours": ours, "reference": reference,
+                         "reference_flag": flag,
+                         "status": "measured" if result.ratio is not None else status})
+        print(f"{name}: {result.figures} {status}", file=sys.stderr, flush=True)
+    extra = {
+        "benchmark": "training_step_references", "threads_used": torch.get_num_threads(),
+        "declared_comparisons": declared,
+        "training_step_ratio": ratios,
+        "ratio_definition": "geoconv median wall seconds per step / reference median wall seconds per step",
+        "references": {name: workloads[name]["reference"] for name in workloads},
+        "workloads": workloads,
+        "reference_versions": versions_of("torch_geometric", "torch_sparse", "torch_scatter"),
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+    }
+    selected = list(dict.fromkeys(entry["dataset"] for entry in declared))
+    return benchmarking.finish(args, suite="training-references", dataset=", ".join(selected) or "-",
+                               model=", ".join(DECLARED[name][1].removeprefix("geoconv ") for name in args.only) or "-",
+                               comparisons=comparisons, figures=figures, extra=extra)
+
+
+def versions_of(*modules: str) -> dict[str, str]:
+    """Versions of the reference-side packages that are importable (``{}`` entries missing otherwise)."""
+    from importlib import metadata
+
+    found = {}
+    for module in modules:
+        try:
+            found[module] = metadata.version(module)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+if __name__ == "__main__":
+    main()
