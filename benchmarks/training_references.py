@@ -26,6 +26,23 @@ Workloads (``--only NAME ...``; default all):
     checked to be the same: equal parameter counts, and for Diag equal outputs (eval mode) once the
     official weights are copied into geoconv's model.
 
+``escn-mmax2``, ``escn-mmax6``
+    eSCN energy training at lmax 6 with mmax 2 (eSCN's setting) and mmax 6 = lmax, on ``--escn-graphs``
+    4 random molecules of ``--escn-atoms`` 24 atoms (9 elements, positions uniform in a 4 A cube, every pair
+    within the 5 A cutoff joined in both directions: about 2,200 edges): geoconv's ``ESCN`` against
+    fairchem's ``eSCN`` model (``regress_forces=False``) from a checkout of FAIR-Chem/fairchem
+    (``--fairchem-repo PATH``), of which only ``models/escn/{escn,so3}.py`` and ``models/scn/{sampling,
+    smearing}.py`` are imported (the package and its registry, graph and base-class modules are replaced
+    by small stand-ins; the graph is handed over precomputed, ``generate_graph`` is not run).  Same sizes on
+    both sides: 2 layers, 32 spherical channels, 64 hidden channels in the SO(2) blocks, 32 edge channels,
+    32 Gaussians over the cutoff, 9 + 1 element embeddings; Adam lr 1e-3, MSE on the energy.  The blocks are
+    not the same function: fairchem's SO(2) convolution of order m maps the ``(lmax-m+1) C`` coefficients
+    through a ``hidden_channels`` bottleneck (two rank-limited products) and applies its non-linearities
+    on a sphere grid; geoconv's :class:`~geoconv.nn.SO2Convolution` is the full-rank product of the paper
+    (``(lmax-m+1) 2C -> (lmax-m+1) H``) with a gate.  The record therefore states both parameter counts and
+    the matmul flops of one step of each side (``torch.utils.flop_counter``), so a time ratio can be read
+    against the work each side does.  fairchem's eSCN needs e3nn.
+
 The last line is the schema record (:mod:`geoconv.records`): one comparison ``<workload> training step``
 per measured workload; figures ``<workload> geoconv step s`` (and ``reference step s``); at the top level
 ``declared_comparisons`` (every comparison this script makes, with ``status`` ``measured`` or
@@ -33,7 +50,8 @@ per measured workload; figures ``<workload> geoconv step s`` (and ``reference st
 not measured), ``references`` (what each reference was, or why it is not available) and ``workloads``
 (the per-workload details).
 
-    python benchmarks/training_references.py --nsd-repo ../ref-nsd --out benchmarks/results/bench/
+    python benchmarks/training_references.py --nsd-repo ../ref-nsd --fairchem-repo ../ref-fairchem \
+        --out benchmarks/results/bench/
     python benchmarks/training_references.py --only nsd-diag --nsd-repo ../ref-nsd --repeats 9
 """
 
@@ -58,13 +76,17 @@ from geoconv import benchmarking  # noqa: E402
 from geoconv.benchmarking import Timing  # noqa: E402
 from geoconv.records import Comparison  # noqa: E402
 
-WORKLOADS = ("nsd-diag", "nsd-general")
+WORKLOADS = ("nsd-diag", "nsd-general", "escn-mmax2", "escn-mmax6")
 # What each workload compares: (dataset, geoconv side, reference side, the flag that locates the reference).
 DECLARED = {
     "nsd-diag": ("film", "geoconv DiagSheafDiffusion",
                  "twitter-research/neural-sheaf-diffusion DiscreteDiagSheafDiffusion", "--nsd-repo"),
     "nsd-general": ("film", "geoconv GeneralSheafDiffusion",
                     "twitter-research/neural-sheaf-diffusion DiscreteGeneralSheafDiffusion", "--nsd-repo"),
+    "escn-mmax2": ("random molecules", "geoconv ESCN lmax 6 mmax 2", "FAIR-Chem/fairchem eSCN lmax 6 mmax 2",
+                   "--fairchem-repo"),
+    "escn-mmax6": ("random molecules", "geoconv ESCN lmax 6 mmax 6", "FAIR-Chem/fairchem eSCN lmax 6 mmax 6",
+                   "--fairchem-repo"),
 }
 
 
@@ -263,12 +285,153 @@ def run_nsd(variant: str, args: argparse.Namespace) -> Result:
     return result
 
 
+# ---------------------------------------------------------------- eSCN
+
+
+def _stand_in(name: str, path: Path | None = None) -> types.ModuleType:
+    module = types.ModuleType(name)
+    if path is not None:  # a package whose __init__ is not run: submodules load from its folder
+        module.__path__ = [str(path)]
+    sys.modules[name] = module
+    return module
+
+
+def _import_fairchem_escn(repo: str | None) -> tuple[types.ModuleType | None, str]:
+    if not repo:
+        return None, "not available: fairchem (FAIR-Chem/fairchem) was not given; pass --fairchem-repo PATH"
+    path = Path(repo).resolve()
+    source = path / "src" / "fairchem"
+    if not (source / "core" / "models" / "escn" / "escn.py").is_file():
+        return None, f"not available: {path} holds no src/fairchem/core/models/escn/escn.py (a checkout of FAIR-Chem/fairchem)"
+    try:
+        import e3nn  # noqa: F401
+    except ImportError as error:
+        return None, f"not available: fairchem's eSCN needs e3nn ({error})"
+    if any(name == "fairchem" or name.startswith("fairchem.") for name in sys.modules):
+        return None, "not available: a fairchem package is already imported in this process"
+    # Only the eSCN files are imported: the package __init__ files (which pull in the whole trainer) are
+    # skipped, and the registry, the conditional_grad decorator and the base classes become stand-ins.
+    for name, folder in (("fairchem", ""), ("fairchem.core", "core"), ("fairchem.core.common", "core/common"),
+                         ("fairchem.core.models", "core/models"), ("fairchem.core.models.escn", "core/models/escn"),
+                         ("fairchem.core.models.scn", "core/models/scn")):
+        _stand_in(name, source / folder)
+
+    class Registry:
+        def register_model(self, _name: str) -> Callable[[type], type]:
+            return lambda cls: cls
+
+    _stand_in("fairchem.core.common.registry").registry = Registry()  # type: ignore[attr-defined]
+    _stand_in("fairchem.core.common.utils").conditional_grad = lambda _context: (lambda function: function)  # type: ignore[attr-defined]
+    base = _stand_in("fairchem.core.models.base")
+    for name in ("BackboneInterface", "GraphModelMixin", "HeadInterface"):
+        setattr(base, name, type(name, (), {}))
+    try:
+        import importlib
+
+        module = importlib.import_module("fairchem.core.models.escn.escn")
+    except Exception as error:  # noqa: BLE001 - recorded: the reference could not be imported
+        return None, f"not available: importing fairchem's escn.py from {path} failed ({type(error).__name__}: {error})"
+    return module, (f"available: FAIR-Chem/fairchem at {git_commit(path)} from {path} (eSCN module files only; "
+                    "registry, conditional_grad and base classes stood in for; graph precomputed)")
+
+
+def official_escn(repo: str | None) -> tuple[types.ModuleType | None, str]:
+    """fairchem's ``models/escn/escn.py`` from a FAIR-Chem/fairchem checkout, or None and why not."""
+    if "escn" not in _OFFICIAL:
+        _OFFICIAL["escn"] = _import_fairchem_escn(repo)
+    return _OFFICIAL["escn"]
+
+
+def escn_molecules(args: argparse.Namespace) -> dict[str, torch.Tensor]:
+    """Random molecules: atomic numbers 1-9, positions uniform in a 4 A cube, every pair within the cutoff."""
+    generator = torch.Generator().manual_seed(args.seed)
+    graphs, atoms = args.escn_graphs, args.escn_atoms
+    pos = torch.rand(graphs * atoms, 3, generator=generator) * 4.0
+    z = torch.randint(1, 10, (graphs * atoms,), generator=generator)
+    batch = torch.arange(graphs).repeat_interleave(atoms)
+    close = (torch.cdist(pos, pos) < args.escn_cutoff) & (batch[:, None] == batch[None, :])
+    close.fill_diagonal_(False)
+    edge_index = close.nonzero().t().contiguous()
+    target = torch.randn(graphs, generator=generator)
+    return {name: value.to(args.device) for name, value in
+            dict(pos=pos, z=z, batch=batch, edge_index=edge_index, target=target).items()}
+
+
+def matmul_flops(step: Callable[[], None]) -> float:
+    """Flops of the matrix products (mm, bmm, addmm, ...) of one call, as torch.utils.flop_counter counts them."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return float(counter.get_total_flops())
+
+
+def run_escn(mmax: int, args: argparse.Namespace) -> Result:
+    from geoconv.models import ESCN
+
+    lmax, layers, channels, hidden, edge_channels, radial, elements = 6, 2, 32, 64, 32, 32, 10
+    result = Result(f"escn-mmax{mmax}")
+    data = escn_molecules(args)
+    graphs = args.escn_graphs
+    result.extra.update(dataset="random molecules", graphs=graphs, atoms=int(data["z"].numel()),
+                        edges=int(data["edge_index"].shape[1]), lmax=lmax, mmax=mmax, num_layers=layers,
+                        sphere_channels=channels, hidden_channels=hidden, edge_channels=edge_channels,
+                        num_radial=radial, cutoff=args.escn_cutoff, optimizer="Adam(lr=1e-3)", loss="MSE on the energy")
+    module, status = official_escn(args.fairchem_repo)
+    result.extra["reference"] = status
+
+    torch.manual_seed(args.seed)
+    ours = ESCN(elements, channels, 1, num_layers=layers, lmax=lmax, mmax=mmax, inner_channels=hidden,
+                edge_channels=edge_channels, num_radial=radial, cutoff=args.escn_cutoff).to(args.device)
+    optimizer = torch.optim.Adam(ours.parameters(), lr=1e-3)
+
+    def step_ours() -> None:
+        ours.train()
+        optimizer.zero_grad()
+        energy = ours.forward_tensors(data["z"], data["pos"], data["edge_index"], data["batch"], graphs)[:, 0]
+        F.mse_loss(energy, data["target"]).backward()
+        optimizer.step()
+
+    sides: dict[str, Callable[[], None]] = {"geoconv": step_ours}
+    parameters = {"geoconv": sum(p.numel() for p in ours.parameters() if p.requires_grad)}
+    if module is not None:
+        torch.manual_seed(args.seed)
+        theirs = module.eSCN(use_pbc=False, regress_forces=False, otf_graph=False, cutoff=args.escn_cutoff,
+                             max_num_elements=elements, num_layers=layers, lmax_list=[lmax], mmax_list=[mmax],
+                             sphere_channels=channels, hidden_channels=hidden, edge_channels=edge_channels,
+                             distance_resolution=args.escn_cutoff / radial).to(args.device)
+        edge_index = data["edge_index"]  # fairchem: row 0 source, row 1 target (it sums onto row 1), as geoconv
+        vector = data["pos"][edge_index[0]] - data["pos"][edge_index[1]]
+        graph = types.SimpleNamespace(edge_index=edge_index, edge_distance=vector.norm(dim=1), edge_distance_vec=vector)
+        theirs.generate_graph = lambda _data: graph
+        batch = types.SimpleNamespace(pos=data["pos"], atomic_numbers=data["z"], batch=data["batch"],
+                                      natoms=torch.bincount(data["batch"], minlength=graphs))
+        their_optimizer = torch.optim.Adam([p for p in theirs.parameters() if p.requires_grad], lr=1e-3)
+
+        def step_theirs() -> None:
+            theirs.train()
+            their_optimizer.zero_grad()
+            F.mse_loss(theirs(batch)["energy"], data["target"]).backward()
+            their_optimizer.step()
+
+        sides["fairchem"] = step_theirs
+        parameters["fairchem"] = sum(p.numel() for p in theirs.parameters() if p.requires_grad)
+    result.extra["parameters"] = parameters
+    result.extra["matmul_gflop_per_step"] = {side: round(matmul_flops(step) / 1e9, 3) for side, step in sides.items()}
+    timings = benchmarking.measure(sides, repeats=args.repeats, warmup=args.warmup, device=args.device)
+    record_step(result, {"geoconv": timings["geoconv"], **({"official": timings["fairchem"]} if module else {})},
+                module is not None)
+    return result
+
+
 # ---------------------------------------------------------------- main
 
 
 RUNNERS: dict[str, Callable[[argparse.Namespace], Result]] = {
     "nsd-diag": lambda args: run_nsd("diag", args),
     "nsd-general": lambda args: run_nsd("general", args),
+    "escn-mmax2": lambda args: run_escn(2, args),
+    "escn-mmax6": lambda args: run_escn(6, args),
 }
 
 
@@ -281,6 +444,10 @@ def main(argv: list[str] | None = None):
     parser.add_argument("--nsd-repo", default=None, help="nsd-*: a checkout of twitter-research/neural-sheaf-diffusion")
     parser.add_argument("--nsd-dataset", default="film",
                         help="nsd-*: the Geom-GCN graph (default film; texas for a quick check, with film's configuration)")
+    parser.add_argument("--fairchem-repo", default=None, help="escn-*: a checkout of FAIR-Chem/fairchem")
+    parser.add_argument("--escn-graphs", type=int, default=4, help="escn-*: molecules in the batch")
+    parser.add_argument("--escn-atoms", type=int, default=24, help="escn-*: atoms per molecule")
+    parser.add_argument("--escn-cutoff", type=float, default=5.0, help="escn-*: radius of the graph and of the envelope")
     benchmarking.add_arguments(parser, repeats=5, warmup=2)
     parser.set_defaults(threads=1)
     args = parser.parse_args(argv)
@@ -317,7 +484,7 @@ def main(argv: list[str] | None = None):
         "ratio_definition": "geoconv median wall seconds per step / reference median wall seconds per step",
         "references": {name: workloads[name]["reference"] for name in workloads},
         "workloads": workloads,
-        "reference_versions": versions_of("torch_geometric", "torch_sparse", "torch_scatter"),
+        "reference_versions": versions_of("torch_geometric", "torch_sparse", "torch_scatter", "e3nn"),
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),
     }
     selected = list(dict.fromkeys(entry["dataset"] for entry in declared))
