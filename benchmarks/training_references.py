@@ -43,6 +43,19 @@ Workloads (``--only NAME ...``; default all):
     the matmul flops of one step of each side (``torch.utils.flop_counter``), so a time ratio can be read
     against the work each side does.  fairchem's eSCN needs e3nn.
 
+``meshcnn``
+    MeshCNN classification, SHREC's configuration (``MeshConvNet``: widths 64, 128, 256, 256, pooling to
+    600, 450, 300, 180 edges, group norm with 16 groups, 1 residual block, head 100, Adam lr 2e-4,
+    cross-entropy), on a batch of ``--meshes`` 16 meshes of 750 edges (geoconv's procedural shape classes,
+    :func:`geoconv.datasets.mesh_shapes.offline_shape_classes` without the real meshes, so no data is
+    needed): geoconv's ``MeshCNNClassifier`` on ``mesh_graph`` features against ranahanocka/MeshCNN's
+    ``MeshConvNet`` on its own ``Mesh`` objects and features, read from .obj files written to a temporary
+    folder (``--meshcnn-repo PATH``).  MeshCNN's pooling edits its ``Mesh`` objects in place, so every
+    reference step gets a fresh deep copy of the batch's meshes, made before the timing (its data loader
+    rebuilds them every epoch); as in its training loop, its input features require grad.  Its feature
+    cache is written by this script with ``ve`` as an object array, which is what MeshCNN's own
+    ``np.savez_compressed`` call did before numpy 1.24 (it fails on numpy 2).
+
 The last line is the schema record (:mod:`geoconv.records`): one comparison ``<workload> training step``
 per measured workload; figures ``<workload> geoconv step s`` (and ``reference step s``); at the top level
 ``declared_comparisons`` (every comparison this script makes, with ``status`` ``measured`` or
@@ -51,20 +64,23 @@ not measured), ``references`` (what each reference was, or why it is not availab
 (the per-workload details).
 
     python benchmarks/training_references.py --nsd-repo ../ref-nsd --fairchem-repo ../ref-fairchem \
-        --out benchmarks/results/bench/
+        --meshcnn-repo ../ref-meshcnn --out benchmarks/results/bench/
     python benchmarks/training_references.py --only nsd-diag --nsd-repo ../ref-nsd --repeats 9
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import importlib
 import os
+import tempfile
 import subprocess
 import sys
 import time
 import types
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -76,7 +92,7 @@ from geoconv import benchmarking  # noqa: E402
 from geoconv.benchmarking import Timing  # noqa: E402
 from geoconv.records import Comparison  # noqa: E402
 
-WORKLOADS = ("nsd-diag", "nsd-general", "escn-mmax2", "escn-mmax6")
+WORKLOADS = ("nsd-diag", "nsd-general", "escn-mmax2", "escn-mmax6", "meshcnn")
 # What each workload compares: (dataset, geoconv side, reference side, the flag that locates the reference).
 DECLARED = {
     "nsd-diag": ("film", "geoconv DiagSheafDiffusion",
@@ -87,6 +103,8 @@ DECLARED = {
                    "--fairchem-repo"),
     "escn-mmax6": ("random molecules", "geoconv ESCN lmax 6 mmax 6", "FAIR-Chem/fairchem eSCN lmax 6 mmax 6",
                    "--fairchem-repo"),
+    "meshcnn": ("procedural meshes (750 edges)", "geoconv MeshCNNClassifier", "ranahanocka/MeshCNN MeshConvNet",
+                "--meshcnn-repo"),
 }
 
 
@@ -108,6 +126,26 @@ def git_commit(repo: Path) -> str:
                               check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
+
+
+def import_beside(path: Path, modules: Sequence[str], packages: Sequence[str]) -> list[types.ModuleType]:
+    """Import ``modules`` from the checkout at ``path``, whose top-level ``packages`` (``models``, ``utils``, ...)
+    other reference checkouts also use: those names are cleared from ``sys.modules`` before the import and
+    restored after it, so two references live side by side in one process."""
+    def owned(name: str) -> bool:
+        return any(name == package or name.startswith(package + ".") for package in packages)
+
+    saved = {name: module for name, module in sys.modules.items() if owned(name)}
+    for name in saved:
+        del sys.modules[name]
+    sys.path.insert(0, str(path))
+    try:
+        return [importlib.import_module(module) for module in modules]
+    finally:
+        sys.path.remove(str(path))
+        for name in [name for name in sys.modules if owned(name)]:
+            del sys.modules[name]
+        sys.modules.update(saved)
 
 
 def record_step(result: Result, timings: dict[str, Timing], reference_available: bool) -> None:
@@ -164,13 +202,10 @@ def _import_official_nsd(repo: str | None) -> tuple[types.ModuleType | None, str
         stand_in.torch_householder_orgqr = orgqr  # type: ignore[attr-defined]
         sys.modules["torch_householder"] = stand_in
         notes.append("torch_householder not installed: a stand-in that raises was imported (Diag and General never call it)")
-    sys.path.insert(0, str(path))
     try:
-        import models.disc_models as disc_models  # type: ignore[import-not-found]
+        (disc_models,) = import_beside(path, ["models.disc_models"], ["models", "lib", "utils", "exp"])
     except Exception as error:  # noqa: BLE001 - recorded: the reference could not be imported
         return None, f"not available: importing models.disc_models from {path} failed ({type(error).__name__}: {error})"
-    finally:
-        sys.path.remove(str(path))
     return disc_models, "available: " + "; ".join(notes)
 
 
@@ -181,7 +216,7 @@ def nsd_config() -> dict[str, Any]:
     return {**COMMON, **CONFIGS["film"]}
 
 
-_NSD_CACHE: dict[str, Any] = {}
+_NSD_CACHE: dict[str, Any] = {}  # film and the matmul throughput, loaded / measured once per run
 
 
 def nsd_graph(args: argparse.Namespace):
@@ -326,8 +361,6 @@ def _import_fairchem_escn(repo: str | None) -> tuple[types.ModuleType | None, st
     for name in ("BackboneInterface", "GraphModelMixin", "HeadInterface"):
         setattr(base, name, type(name, (), {}))
     try:
-        import importlib
-
         module = importlib.import_module("fairchem.core.models.escn.escn")
     except Exception as error:  # noqa: BLE001 - recorded: the reference could not be imported
         return None, f"not available: importing fairchem's escn.py from {path} failed ({type(error).__name__}: {error})"
@@ -417,10 +450,153 @@ def run_escn(mmax: int, args: argparse.Namespace) -> Result:
         sides["fairchem"] = step_theirs
         parameters["fairchem"] = sum(p.numel() for p in theirs.parameters() if p.requires_grad)
     result.extra["parameters"] = parameters
-    result.extra["matmul_gflop_per_step"] = {side: round(matmul_flops(step) / 1e9, 3) for side, step in sides.items()}
+    flops = {side: matmul_flops(step) for side, step in sides.items()}
+    result.extra["matmul_gflop_per_step"] = {side: round(value / 1e9, 3) for side, value in flops.items()}
     timings = benchmarking.measure(sides, repeats=args.repeats, warmup=args.warmup, device=args.device)
+    # What bounds a step: the matmul work it does, at what fraction of this machine's matmul throughput.
+    peak = matmul_throughput(args)
+    result.extra["machine_matmul_gflop_per_s"] = round(peak / 1e9, 2)
+    result.extra["achieved_matmul_gflop_per_s"] = {side: round(flops[side] / timings[side].median_s / 1e9, 2) for side in sides}
+    result.extra["fraction_of_matmul_peak"] = {side: round(flops[side] / timings[side].median_s / peak, 3) for side in sides}
     record_step(result, {"geoconv": timings["geoconv"], **({"official": timings["fairchem"]} if module else {})},
                 module is not None)
+    return result
+
+
+def matmul_throughput(args: argparse.Namespace, size: int = 1024) -> float:
+    """Flop/s of a ``size`` x ``size`` float32 matmul on this machine (median of the repeats), measured once per run."""
+    if "matmul" not in _NSD_CACHE:
+        a = torch.randn(size, size, device=args.device)
+        b = torch.randn(size, size, device=args.device)
+        out = torch.empty(size, size, device=args.device)
+        timing = benchmarking.measure({"matmul": lambda: torch.mm(a, b, out=out)}, repeats=max(args.repeats, 3),
+                                      warmup=1, device=args.device)["matmul"]
+        _NSD_CACHE["matmul"] = 2 * size**3 / timing.median_s
+    return _NSD_CACHE["matmul"]
+
+
+# ---------------------------------------------------------------- MeshCNN
+
+
+def _import_meshcnn(repo: str | None) -> tuple[list[types.ModuleType] | None, str]:
+    if not repo:
+        return None, "not available: the official MeshCNN code (ranahanocka/MeshCNN) was not given; pass --meshcnn-repo PATH"
+    path = Path(repo).resolve()
+    if not (path / "models" / "networks.py").is_file() or not (path / "models" / "layers" / "mesh.py").is_file():
+        return None, f"not available: {path} holds no models/networks.py and models/layers/mesh.py (a checkout of ranahanocka/MeshCNN)"
+    try:
+        modules = import_beside(path, ["models.layers.mesh", "models.layers.mesh_prepare", "models.networks"],
+                                ["models", "data", "util", "options"])
+    except Exception as error:  # noqa: BLE001 - recorded: the reference could not be imported
+        return None, f"not available: importing MeshCNN's models from {path} failed ({type(error).__name__}: {error})"
+    return modules, f"available: ranahanocka/MeshCNN at {git_commit(path)} from {path}"
+
+
+def official_meshcnn(repo: str | None) -> tuple[list[types.ModuleType] | None, str]:
+    """MeshCNN's ``models.layers.mesh``, ``models.layers.mesh_prepare`` and ``models.networks``, or None and why not."""
+    if "meshcnn" not in _OFFICIAL:
+        _OFFICIAL["meshcnn"] = _import_meshcnn(repo)
+    return _OFFICIAL["meshcnn"]
+
+
+def meshcnn_official_meshes(modules: list[types.ModuleType], samples: list, folder: Path) -> list:
+    """MeshCNN ``Mesh`` objects of ``(pos, face, label)`` samples, through .obj files in ``folder``."""
+    import numpy as np
+
+    mesh_module, prepare, _ = modules
+    options = types.SimpleNamespace(num_aug=1)
+    meshes = []
+    for index, (pos, face, _label) in enumerate(samples):
+        path = folder / f"mesh{index}.obj"
+        lines = [f"v {x:.8f} {y:.8f} {z:.8f}" for x, y, z in pos.tolist()]
+        lines += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in face.tolist()]
+        path.write_text("\n".join(lines) + "\n")
+        # MeshCNN's fill_mesh computes the mesh and caches it with np.savez_compressed, which numpy >= 1.24
+        # refuses for the ragged vertex-to-edge lists; write the cache as older numpy did (an object array).
+        data = prepare.from_scratch(str(path), options)
+        ve = np.empty(len(data.ve), dtype=object)
+        for vertex, edges in enumerate(data.ve):
+            ve[vertex] = edges
+        np.savez_compressed(prepare.get_mesh_path(str(path), 1), gemm_edges=data.gemm_edges, vs=data.vs,
+                            edges=data.edges, edges_count=data.edges_count, ve=ve, v_mask=data.v_mask,
+                            filename=data.filename, sides=data.sides, edge_lengths=data.edge_lengths,
+                            edge_areas=data.edge_areas, features=data.features)
+        meshes.append(mesh_module.Mesh(file=str(path), opt=options, hold_history=False, export_folder=""))
+    return meshes
+
+
+def run_meshcnn(args: argparse.Namespace) -> Result:
+    from geoconv.data import Batch
+    from geoconv.data.mesh import mesh_graph
+    from geoconv.datasets.mesh_shapes import offline_shape_classes
+    from geoconv.models import MeshCNNClassifier
+
+    widths, pools, head, groups, edges = (64, 128, 256, 256), (600, 450, 300, 180), 100, 16, 750
+    result = Result("meshcnn")
+    classes = 5
+    samples, _names = offline_shape_classes(None, per_class=-(-args.meshes // classes), edges=edges, seed=args.seed,
+                                            include_real=False)
+    samples = samples[:args.meshes]
+    graphs = [mesh_graph(pos.float(), face, y=label, check=False) for pos, face, label in samples]
+    batch = Batch.from_graphs(graphs).to(args.device)
+    features = batch.edge_attr
+    batch.edge_attr = (features - features.mean(0)) / features.std(0)
+    result.extra.update(dataset="procedural meshes", meshes=len(samples),
+                        edges_per_mesh=sorted({int(g.edge_attr.shape[0]) for g in graphs}), hidden_channels=list(widths),
+                        pool_targets=list(pools), head_channels=head, norm=f"group ({groups} groups)", blocks=1,
+                        optimizer="Adam(lr=2e-4, betas=(0.9, 0.999))")
+    modules, status = official_meshcnn(args.meshcnn_repo)
+    result.extra["reference"] = status
+
+    torch.manual_seed(args.seed)
+    ours = MeshCNNClassifier(5, widths, classes, pool_targets=pools, head_channels=head, blocks=1, norm="group",
+                             groups=groups).to(args.device)
+    optimizer = torch.optim.Adam(ours.parameters(), lr=2e-4, betas=(0.9, 0.999))
+
+    def step_ours() -> None:
+        ours.train()
+        optimizer.zero_grad()
+        F.cross_entropy(ours(batch), batch.y).backward()
+        optimizer.step()
+
+    sides: dict[str, Callable[[], None]] = {"geoconv": step_ours}
+    parameters = {"geoconv": sum(p.numel() for p in ours.parameters())}
+    with tempfile.TemporaryDirectory() as folder:
+        if modules is not None:
+            import numpy as np
+
+            _, _, networks = modules
+            meshes = meshcnn_official_meshes(modules, samples, Path(folder))
+            counts = {int(mesh.edges_count) for mesh in meshes}
+            if max(counts) > edges:
+                raise RuntimeError(f"MeshCNN made meshes of {sorted(counts)} edges; its input size is {edges}")
+            raw = np.stack([np.pad(mesh.extract_features(), ((0, 0), (0, edges - mesh.edges_count))) for mesh in meshes])
+            x = torch.from_numpy(raw).float()
+            x = ((x - x.mean((0, 2), keepdim=True)) / x.std((0, 2), keepdim=True)).to(args.device)
+            target = batch.y
+            # Same features up to the order of the edges: compare the sorted values per channel.
+            ours_sorted = features.sort(0).values
+            theirs_sorted = torch.from_numpy(raw).float().permute(0, 2, 1).reshape(-1, 5).sort(0).values
+            result.extra["max_abs_feature_difference_sorted"] = (ours_sorted - theirs_sorted.to(ours_sorted)).abs().max().item()
+            torch.manual_seed(args.seed)
+            theirs = networks.MeshConvNet(networks.get_norm_layer("group", groups), 5, list(widths), classes, edges,
+                                          list(pools), head, 1).to(args.device)
+            their_optimizer = torch.optim.Adam(theirs.parameters(), lr=2e-4, betas=(0.9, 0.999))
+            # Pooling edits the Mesh objects: one deep copy of the batch per call, made before the timing.
+            copies = [copy.deepcopy(meshes) for _ in range(args.warmup + args.repeats)]
+
+            def step_theirs() -> None:  # MeshCNN's ClassifierModel.optimize_parameters
+                theirs.train()
+                batch_meshes = copies.pop() if copies else copy.deepcopy(meshes)
+                their_optimizer.zero_grad()
+                F.cross_entropy(theirs(x.requires_grad_(True), batch_meshes), target).backward()
+                their_optimizer.step()
+
+            sides["official"] = step_theirs
+            parameters["official"] = sum(p.numel() for p in theirs.parameters())
+        result.extra["parameters"] = parameters
+        timings = benchmarking.measure(sides, repeats=args.repeats, warmup=args.warmup, device=args.device)
+    record_step(result, timings, modules is not None)
     return result
 
 
@@ -432,6 +608,7 @@ RUNNERS: dict[str, Callable[[argparse.Namespace], Result]] = {
     "nsd-general": lambda args: run_nsd("general", args),
     "escn-mmax2": lambda args: run_escn(2, args),
     "escn-mmax6": lambda args: run_escn(6, args),
+    "meshcnn": run_meshcnn,
 }
 
 
@@ -448,6 +625,8 @@ def main(argv: list[str] | None = None):
     parser.add_argument("--escn-graphs", type=int, default=4, help="escn-*: molecules in the batch")
     parser.add_argument("--escn-atoms", type=int, default=24, help="escn-*: atoms per molecule")
     parser.add_argument("--escn-cutoff", type=float, default=5.0, help="escn-*: radius of the graph and of the envelope")
+    parser.add_argument("--meshcnn-repo", default=None, help="meshcnn: a checkout of ranahanocka/MeshCNN")
+    parser.add_argument("--meshes", type=int, default=16, help="meshcnn: meshes in the batch")
     benchmarking.add_arguments(parser, repeats=5, warmup=2)
     parser.set_defaults(threads=1)
     args = parser.parse_args(argv)
