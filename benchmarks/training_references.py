@@ -96,9 +96,9 @@ import argparse
 import copy
 import importlib
 import os
-import tempfile
 import subprocess
 import sys
+import tempfile
 import time
 import types
 from pathlib import Path
