@@ -21,6 +21,7 @@ TINY = {
     "mesh_pool.py": ["--meshes", "armadillo_T54"],
     "edge_conv.py": ["--clouds", "2", "--points", "32", "--k", "4", "--channels", "8", "--large-points", "500", "--large-k", "4"],
     "featurize.py": ["--limit", "40", "--chunk", "20"],
+    "training_references.py": ["--nsd-dataset", "texas"],  # no reference given: recorded as not available
     "sheaf_diffusion.py": ["--dataset", "texas", "--hidden", "4"],
     "graphsaint.py": ["--no-ego-twitter", "--synthetic-sizes", "2000", "--steps", "2", "--roots", "50"],
     "training.py": ["--nodes", "500", "--edges", "3000", "--channels", "8", "--clouds", "2", "--points", "64", "--k", "4",
@@ -37,6 +38,22 @@ STABLE = {"so2_conv.py": ("lmax", "speedup", "so2_growth_exponent"),
 
 def test_every_benchmark_is_listed():
     assert set(TINY) == {p.name for p in (REPO / "benchmarks").glob("*.py")}
+
+
+def test_training_references_says_when_a_reference_is_missing(tmp_path, shared_data):
+    out = tmp_path / "record.json"
+    command = [sys.executable, str(REPO / "benchmarks" / "training_references.py"), "--only", "nsd-diag", "--nsd-dataset",
+               "texas", "--nsd-repo", str(tmp_path), "--repeats", "1", "--warmup", "0", "--data-root", str(shared_data),
+               "--out", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    record = records.load(out).to_dict()
+    assert record["training_step_ratio"] == {"nsd-diag": None} and not record["comparisons"]
+    assert record["references"]["nsd-diag"].startswith("not available")
+    status = {entry["name"]: entry["status"] for entry in record["declared_comparisons"]}
+    assert status["nsd-diag training step"] == record["references"]["nsd-diag"]
+    assert status["meshcnn training step"] == "not run (not selected with --only)"
+    assert record["figures"]["nsd-diag geoconv step s"] > 0
 
 
 @pytest.mark.parametrize("script", sorted(TINY))
