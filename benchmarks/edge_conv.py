@@ -24,6 +24,10 @@ at its top level.
 
     python benchmarks/edge_conv.py                      # defaults above, 1 thread
     python benchmarks/edge_conv.py --repeats 11 --threads 2
+    python benchmarks/edge_conv.py --device cuda        # everything on the GPU (the large kNN too)
+
+With ``--device cuda`` the peak memory of the large kNN is torch's peak allocation on the GPU
+(``peak_cuda_mb``) beside the process's resident memory.
 """
 
 from __future__ import annotations
@@ -61,19 +65,24 @@ def reference_knn_graph(x: torch.Tensor, k: int, num_clouds: int) -> tuple[torch
     return torch_cluster.knn_graph(x, k, batch, loop=True, flow="source_to_target"), "torch_cluster.knn_graph"
 
 
-def large_knn(num_points: int, k: int, backend: str) -> dict:
-    """Run in a child process: knn_graph on ``num_points`` random 3-D points."""
+def large_knn(num_points: int, k: int, backend: str, device: torch.device) -> dict:
+    """Run in a child process: knn_graph on ``num_points`` random 3-D points (drawn on the CPU, then moved)."""
     from geoconv.ops.knn import knn_graph
 
-    pos = torch.rand(num_points, 3, generator=torch.Generator().manual_seed(0))
+    pos = torch.rand(num_points, 3, generator=torch.Generator().manual_seed(0)).to(device)
     before = peak_rss_mb()
+    benchmarking.synchronize(device)
     start = time.perf_counter()
     edge_index = knn_graph(pos, k, backend=backend)
+    benchmarking.synchronize(device)
     seconds = time.perf_counter() - start
-    return {
+    result = {
         "points": num_points, "k": k, "backend": backend, "edges": int(edge_index.shape[1]),
         "seconds": round(seconds, 3), "peak_rss_mb": round(peak_rss_mb(), 1), "peak_rss_before_knn_mb": round(before, 1),
     }
+    if device.type == "cuda":
+        result["peak_cuda_mb"] = round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
+    return result
 
 
 def main(argv: list[str] | None = None):
@@ -91,8 +100,9 @@ def main(argv: list[str] | None = None):
     parser.set_defaults(threads=1)
     args = parser.parse_args(argv)
     benchmarking.setup(args)
+    device = torch.device(args.device)
     if args.large_only:
-        record = large_knn(args.large_points, args.large_k, args.large_only)
+        record = large_knn(args.large_points, args.large_k, args.large_only, device)
         print(json.dumps(record))
         return record
 
@@ -105,11 +115,12 @@ def main(argv: list[str] | None = None):
     torch.manual_seed(0)
     num_nodes = args.clouds * args.points
     c = args.channels
-    mlp = torch.nn.Sequential(torch.nn.Linear(2 * c, c, bias=False), torch.nn.BatchNorm1d(c), torch.nn.LeakyReLU(0.2))
+    mlp = torch.nn.Sequential(torch.nn.Linear(2 * c, c, bias=False), torch.nn.BatchNorm1d(c),
+                              torch.nn.LeakyReLU(0.2)).to(device)
     ours = DynamicEdgeConv(mlp, args.k)
     theirs = PyGEdgeConv(mlp)  # the same module object: identical weights
-    x = torch.randn(num_nodes, c, requires_grad=True)
-    batch = torch.arange(args.clouds).repeat_interleave(args.points)
+    x = torch.randn(num_nodes, c).to(device).requires_grad_()
+    batch = torch.arange(args.clouds, device=device).repeat_interleave(args.points)
     reference_graph, knn_source = reference_knn_graph(x.detach(), args.k, args.clouds)
 
     def run_ours() -> None:
@@ -142,7 +153,7 @@ def main(argv: list[str] | None = None):
         "reference knn_graph": run_knn_reference,
     }
     timings = benchmarking.measure({name: fresh(function) for name, function in functions.items()},
-                                   repeats=args.repeats, warmup=args.warmup)
+                                   repeats=args.repeats, warmup=args.warmup, device=device)
     comparisons = [
         benchmarking.compare("DynamicEdgeConv forward+backward (graph built)", timings["geoconv DynamicEdgeConv"],
                              timings["torch_geometric knn + EdgeConv"]),
@@ -159,7 +170,7 @@ def main(argv: list[str] | None = None):
     for backend in ("auto", "brute") if args.large_brute else ("auto",):
         child = subprocess.run(
             [sys.executable, __file__, "--large-only", backend, "--large-points", str(args.large_points),
-             "--large-k", str(args.large_k), "--threads", str(args.threads)],
+             "--large-k", str(args.large_k), "--threads", str(args.threads), "--device", str(device)],
             capture_output=True, text=True, check=True,
         )
         large.append(json.loads(child.stdout.strip().splitlines()[-1]))

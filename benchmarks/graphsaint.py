@@ -33,6 +33,10 @@ machine is shared, so absolute numbers are noisy; ratios are more stable).  Peak
 memory = growth of this process's max RSS.  The last line is the schema record
 (:mod:`geoconv.records`) with one comparison per sampler and reference.
 
+``--device``: the graph, geoconv's samplers and the pure-torch baseline run
+there (the samplers draw on the graph's device); torch_geometric's own loader
+(a CPU ``SparseTensor`` iterated on the host) stays on the CPU.
+
     python benchmarks/graphsaint.py                       # ego-Twitter + 2M-node synthetic graph
     python benchmarks/graphsaint.py --no-synthetic --steps 10 --repeats 3
 """
@@ -86,9 +90,10 @@ class PyGUtilsBaseline:
         self.batch_size, self.walk_length = batch_size, walk_length
         row, col = edge_index
         self.row = row
+        self.device = edge_index.device
         order = torch.argsort(row, stable=True)
         self.col_sorted = col[order]
-        self.rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
+        self.rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=self.device)
         self.rowptr[1:] = torch.cumsum(torch.bincount(row, minlength=num_nodes), 0)
         if kind == "edge":
             deg_in = 1.0 / degree(col, num_nodes)
@@ -98,19 +103,19 @@ class PyGUtilsBaseline:
 
     def draw(self, generator: torch.Generator) -> torch.Tensor:
         if self.kind == "node":
-            edge = torch.randint(0, self.row.numel(), (self.batch_size,), generator=generator)
+            edge = torch.randint(0, self.row.numel(), (self.batch_size,), generator=generator, device=self.device)
             return self.row[edge].unique()
         if self.kind == "edge":
             # PyG's draw without replacement: top-k of log(U) / p over all E edges (O(E) per subgraph).
-            score = torch.rand(self.row.numel(), generator=generator).log() / (self.probability + 1e-10)
+            score = torch.rand(self.row.numel(), generator=generator, device=self.device).log() / (self.probability + 1e-10)
             edge = score.topk(self.batch_size).indices
             return torch.cat([self.edge_index[1, edge], self.edge_index[0, edge]]).unique()
-        current = torch.randint(0, self.num_nodes, (self.batch_size,), generator=generator)
+        current = torch.randint(0, self.num_nodes, (self.batch_size,), generator=generator, device=self.device)
         visited = [current]
         for _ in range(self.walk_length):
             begin = self.rowptr[current]
             deg = self.rowptr[current + 1] - begin
-            offset = (torch.rand(current.numel(), generator=generator) * deg).long().clamp(max=(deg - 1).clamp(min=0))
+            offset = (torch.rand(current.numel(), generator=generator, device=self.device) * deg).long().clamp(max=(deg - 1).clamp(min=0))
             current = torch.where(deg > 0, self.col_sorted[(begin + offset).clamp(max=self.col_sorted.numel() - 1)], current)
             visited.append(current)
         return torch.cat(visited).unique()
@@ -167,7 +172,7 @@ def geoconv_epoch(sampler, steps: int) -> tuple[int, int, int]:
 
 
 def baseline_epoch(baseline: PyGUtilsBaseline, steps: int, seed: int) -> tuple[int, int, int]:
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator(device=baseline.device).manual_seed(seed)
     nodes = edges = 0
     for _ in range(steps):
         node, edge_index = baseline.sample(generator)
@@ -180,7 +185,7 @@ def timed_epochs(epoch, args) -> tuple[benchmarking.Timing, list[tuple[int, int,
     """One side timed alone by the shared helper (epoch k gets k as its seed offset)."""
     counts: list[tuple[int, int, int]] = []
     timing = benchmarking.measure({"side": lambda: counts.append(epoch(len(counts)))},
-                                  repeats=args.repeats, warmup=args.warmup)["side"]
+                                  repeats=args.repeats, warmup=args.warmup, device=args.device)["side"]
     return timing, counts
 
 
@@ -191,15 +196,16 @@ def mean_size(counts: list[tuple[int, int, int]], which: int) -> float:
 def ego_twitter(args, comparisons: list) -> dict:
     from geoconv.datasets import SNAPGraph
 
-    graph = SNAPGraph("ego-twitter-undirected", root=args.data_root)
+    host_graph = SNAPGraph("ego-twitter-undirected", root=args.data_root)
+    graph = host_graph.to(args.device)
     budgets = {"node": args.node_budget, "edge": args.edge_budget, "rw": args.roots}
-    status = pyg_samplers_status(graph.edge_index, graph.num_nodes)
+    status = pyg_samplers_status(host_graph.edge_index, graph.num_nodes)
     result = {"graph": "ego-twitter-undirected", "num_nodes": graph.num_nodes, "num_directed_edges": graph.num_edges,
               "torch_geometric_graphsaint": status, "samplers": {}}
     for kind in args.samplers:
         sampler = geoconv_sampler(kind, graph, budgets[kind], args.walk_length, args.steps, 0, args.seed)
         baseline = PyGUtilsBaseline(kind, graph.edge_index, graph.num_nodes, budgets[kind], args.walk_length)
-        pyg = (pyg_sampler(kind, graph.edge_index, graph.num_nodes, budgets[kind], args.walk_length, args.steps)
+        pyg = (pyg_sampler(kind, host_graph.edge_index, graph.num_nodes, budgets[kind], args.walk_length, args.steps)
                if status["available"] else None)
         pyg_error = None
         counts: dict[str, list[tuple[int, int, int]]] = {"geoconv": [], "pyg_utils_baseline": [], "torch_geometric": []}
@@ -223,7 +229,7 @@ def ego_twitter(args, comparisons: list) -> dict:
             else:
                 sides["torch_geometric"] = lambda: counts["torch_geometric"].append(
                     pyg_epoch(pyg, args.seed + len(counts["torch_geometric"])))
-        timings = benchmarking.measure(sides, repeats=args.repeats, warmup=args.warmup)
+        timings = benchmarking.measure(sides, repeats=args.repeats, warmup=args.warmup, device=args.device)
         rates = {name: args.steps / timing.median_s for name, timing in timings.items()}
         for name, timing in timings.items():
             if name != "geoconv":
@@ -263,8 +269,8 @@ def synthetic_one(args, num_nodes: int) -> dict:
     """One circulant graph (i ~ i±1..±5, degree 10): setup time, per-subgraph time, peak memory (this process)."""
     rss_start = peak_rss_mb()
     start = time.perf_counter()
-    src = torch.arange(num_nodes).repeat_interleave(10)
-    offsets = torch.tensor([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5]).repeat(num_nodes)
+    src = torch.arange(num_nodes, device=args.device).repeat_interleave(10)
+    offsets = torch.tensor([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5], device=args.device).repeat(num_nodes)
     # Rows sorted by source, targets sorted within a row: the coalesced symmetric graph.
     dst = ((src + offsets) % num_nodes).view(num_nodes, 10).sort(dim=1).values.view(-1)
     graph = Graph(edge_index=torch.stack([src, dst]), num_nodes=num_nodes)
@@ -299,7 +305,7 @@ def synthetic(args) -> dict:
         command = [sys.executable, __file__, "--synthetic-worker", str(num_nodes), "--roots", str(args.roots),
                    "--walk-length", str(args.walk_length), "--steps", str(args.steps), "--seed", str(args.seed),
                    "--synthetic-coverage", str(args.synthetic_coverage), "--threads", str(args.threads),
-                   "--repeats", str(args.repeats), "--warmup", str(args.warmup)]
+                   "--repeats", str(args.repeats), "--warmup", str(args.warmup), "--device", str(args.device)]
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         rows.append(json.loads(output.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
@@ -323,7 +329,9 @@ def main(argv: list[str] | None = None):
     parser.add_argument("--synthetic-coverage", type=float, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--synthetic-worker", type=int, default=None, help=argparse.SUPPRESS)
-    benchmarking.add_arguments(parser, repeats=3)
+    benchmarking.add_arguments(parser, repeats=3, device_help=(
+        "torch device of the graph, geoconv's samplers and the pure-torch baseline (default cpu); "
+        "torch_geometric's own loader stays on the CPU"))
     parser.set_defaults(threads=1)
     args = parser.parse_args(argv)
     benchmarking.setup(args)

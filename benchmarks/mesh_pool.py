@@ -15,6 +15,10 @@ in-process baseline, interleaved with :func:`mesh_pool` by
 times are noisy on a shared CPU: CPU times (``time.process_time``) are reported
 next to them.
 
+``--device`` moves the mesh (features, edges, faces, positions) and the MeshConv
+layers there: :func:`mesh_pool` and MeshConv run on it; reading and repairing the
+mesh, and the sequential heap-loop baseline (plain Python), stay on the host.
+
     python benchmarks/mesh_pool.py --threads 1
     python benchmarks/mesh_pool.py --meshes armadillo_T54 --repeats 1 --warmup 0   # seconds
 
@@ -153,7 +157,8 @@ def sequential_pool(x, face, edge, target) -> int:
 
 def conv_step(x: torch.Tensor, neighbors: torch.Tensor, channels: int):
     torch.manual_seed(0)
-    first, second = MeshConv(x.shape[1], channels), MeshConv(channels, channels)
+    first = MeshConv(x.shape[1], channels).to(x.device)
+    second = MeshConv(channels, channels).to(x.device)
     features = x.float()
 
     def run() -> None:
@@ -172,7 +177,9 @@ def main(argv: list[str] | None = None):
                         help="meshes to pool; the first gives the headline figures (default: all, bunny first)")
     parser.add_argument("--channels", type=int, default=64, help="MeshConv width for the conv timing")
     parser.add_argument("--no-baseline", action="store_true", help="skip the sequential heap-loop baseline")
-    benchmarking.add_arguments(parser, repeats=7)
+    benchmarking.add_arguments(parser, repeats=7, device_help=(
+        "torch device of mesh_pool and MeshConv (default cpu); reading the mesh and the sequential "
+        "baseline stay on the host"))
     parser.set_defaults(threads=1)
     args = parser.parse_args(argv)
     benchmarking.setup(args)
@@ -180,6 +187,7 @@ def main(argv: list[str] | None = None):
     shared = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
     if args.data_root is None and not (root / MESHES["bunny"]).exists() and (shared / MESHES["bunny"]).exists():
         root = shared  # the project's offline copy
+    device = torch.device(args.device)
     per_mesh, comparisons = {}, []
     conv_seconds = None
     for name in args.meshes:
@@ -189,14 +197,16 @@ def main(argv: list[str] | None = None):
         x = mesh_edge_features(pos, topology.edge_points)
         target = pool_target(topology)
         pooled, reached = [], []
+        on_device = [t.to(device) for t in (x, topology.edge_index, face, pos, topology.face_edge)]
 
         def pool() -> None:
-            pooled[:] = [mesh_pool(x, topology.edge_index, face, pos, target, face_edge=topology.face_edge)]
+            x_d, edge_index_d, face_d, pos_d, face_edge_d = on_device
+            pooled[:] = [mesh_pool(x_d, edge_index_d, face_d, pos_d, target, face_edge=face_edge_d)]
 
         sides = {"geoconv mesh_pool": pool}
         if not args.no_baseline:
             sides["sequential heap loop"] = lambda: reached.__setitem__(slice(None), [sequential_pool(x, face, topology.edge_index.t(), target)])
-        timings = benchmarking.measure(sides, repeats=args.repeats, warmup=args.warmup)
+        timings = benchmarking.measure(sides, repeats=args.repeats, warmup=args.warmup, device=device)
         ours = timings["geoconv mesh_pool"]
         result = pooled[0]
         after = result.topology.edge_index.shape[1]
@@ -223,8 +233,8 @@ def main(argv: list[str] | None = None):
             per_mesh[name]["speedup_vs_reference_quoted"] = round(REFERENCE[name]["pool_seconds"] / ours.median_s, 2)
         print(json.dumps({name: per_mesh[name]}), file=sys.stderr, flush=True)
         if name == args.meshes[0]:
-            conv = benchmarking.measure({"MeshConv": conv_step(x, topology.neighbor, args.channels)},
-                                        repeats=args.repeats, warmup=args.warmup)
+            conv = benchmarking.measure({"MeshConv": conv_step(x.to(device), topology.neighbor.to(device), args.channels)},
+                                        repeats=args.repeats, warmup=args.warmup, device=device)
             conv_seconds = conv["MeshConv"].median_s
     head = per_mesh[args.meshes[0]]
     extra = {

@@ -24,6 +24,7 @@ Timings on a CPU shared with other jobs are upper bounds.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import sys
 import time
@@ -86,6 +87,8 @@ def main(argv: list[str] | None = None) -> dict:
         roots=ogbn.SAINT_DEFAULTS["roots"], walk_length=ogbn.SAINT_DEFAULTS["walk_length"], steps_per_epoch=args.steps,
     )
     context = init_distributed("cuda" if str(args.device).startswith("cuda") else "cpu")
+    if not context.is_distributed:  # alone, the device asked for (cuda:1 included); under torchrun, the rank's GPU
+        context = dataclasses.replace(context, device=torch.device(args.device))
     task.graph = task.graph.to(context.device)
     run = ogbn.train_one(task, recipe, options, 0, context)
     model = ogbn.NodeModel(task.graph.x.shape[1], recipe.hidden_channels, task.num_outputs, recipe.num_layers,

@@ -78,13 +78,16 @@ def main(argv: list[str] | None = None):
     parser.add_argument("--channels", type=int, default=32)
     parser.add_argument("--e3nn-max-lmax", type=int, default=8, help="skip e3nn above this lmax")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--clock", choices=["process", "wall"], default="process",
+    parser.add_argument("--clock", choices=["process", "wall"], default=None,
                         help="process: CPU seconds of this process (robust on a shared machine, with --threads 1); "
-                             "wall: elapsed seconds")
+                             "wall: elapsed seconds (default: process on the CPU, wall on another device, whose "
+                             "kernels the process's CPU time does not count)")
     benchmarking.add_arguments(parser, repeats=3)
     parser.set_defaults(threads=1)
     args = parser.parse_args(argv)
     benchmarking.setup(args)
+    if args.clock is None:
+        args.clock = "process" if torch.device(args.device).type == "cpu" else "wall"
     clock = "cpu" if args.clock == "process" else "wall"
 
     from e3nn import o3

@@ -148,9 +148,14 @@ def peak_rss_mb() -> float:
 # ---------------------------------------------------------------- the scripts of benchmarks/
 
 
-def add_arguments(parser: argparse.ArgumentParser, *, repeats: int = 5, warmup: int = 1) -> argparse.ArgumentParser:
-    """Add the flags every benchmark shares: ``--device``, ``--threads``, ``--repeats``, ``--warmup``, ``--out``."""
-    parser.add_argument("--device", default="cpu", help="torch device (default cpu)")
+def add_arguments(parser: argparse.ArgumentParser, *, repeats: int = 5, warmup: int = 1,
+                  device_help: str = "torch device (default cpu)") -> argparse.ArgumentParser:
+    """Add the flags every benchmark shares: ``--device``, ``--threads``, ``--repeats``, ``--warmup``, ``--out``.
+
+    ``device_help`` replaces the help of ``--device`` where a script runs part of its work on the host
+    whatever the device (and should say which part).
+    """
+    parser.add_argument("--device", default="cpu", help=device_help)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--repeats", type=int, default=repeats, help=f"timed repeats per side, interleaved (default {repeats})")
     parser.add_argument("--warmup", type=int, default=warmup, help=f"untimed calls per side first (default {warmup})")

@@ -1,6 +1,8 @@
 """Helpers for testing layers: corner-case graphs, random rotations, property checks.
 
-Used by geoconv's own tests and available to users writing layers.
+Used by geoconv's own tests and available to users writing layers.  Random draws come from CPU
+generators seeded by ``seed`` (the same numbers on every device); the graphs are then moved to
+torch's default device (``torch.set_default_device``), and a permutation to the graph's device.
 """
 
 from __future__ import annotations
@@ -31,18 +33,18 @@ def graph_cases(
     edges = {
         3: [[0, 1, 1, 2, 2], [1, 2, 2, 2, 0]],  # duplicate 1->2, self-loop 2->2
     }
+    host = {"generator": generator, "dtype": dtype, "device": "cpu"}
     graphs = []
     for n in CORNER_CASE_NODE_COUNTS:
-        edge_index = torch.tensor(edges.get(n, [[], []]), dtype=torch.long).view(2, -1)
+        edge_index = torch.tensor(edges.get(n, [[], []]), dtype=torch.long, device="cpu").view(2, -1)
         graph = Graph(
-            x=torch.randn(n, num_features, generator=generator, dtype=dtype),
+            x=torch.randn(n, num_features, **host),
             edge_index=edge_index,
-            pos=torch.randn(n, 3, generator=generator, dtype=dtype) if with_pos else None,
-            edge_attr=(torch.randn(edge_index.shape[1], edge_dim, generator=generator, dtype=dtype)
-                       if edge_dim is not None else None),
+            pos=torch.randn(n, 3, **host) if with_pos else None,
+            edge_attr=torch.randn(edge_index.shape[1], edge_dim, **host) if edge_dim is not None else None,
             num_nodes=n,
         )
-        graphs.append(graph)
+        graphs.append(graph.to(torch.get_default_device()))
     return graphs
 
 
@@ -62,17 +64,20 @@ def random_graph(
 ) -> Graph:
     """A random directed multigraph (may contain self-loops, duplicates and isolated nodes)."""
     generator = torch.Generator().manual_seed(seed)
+    host = {"generator": generator, "dtype": dtype, "device": "cpu"}
     return Graph(
-        x=torch.randn(num_nodes, num_features, generator=generator, dtype=dtype),
-        edge_index=torch.randint(0, max(num_nodes, 1), (2, num_edges), generator=generator),
-        pos=torch.randn(num_nodes, 3, generator=generator, dtype=dtype) if with_pos else None,
+        x=torch.randn(num_nodes, num_features, **host),
+        edge_index=torch.randint(0, max(num_nodes, 1), (2, num_edges), generator=generator, device="cpu"),
+        pos=torch.randn(num_nodes, 3, **host) if with_pos else None,
         num_nodes=num_nodes,
-    )
+    ).to(torch.get_default_device())
 
 
 def random_rotation(dtype: torch.dtype = torch.float64, generator: torch.Generator | None = None) -> Tensor:
     """A uniformly random rotation matrix ``[3, 3]`` with det +1 (QR of a Gaussian matrix)."""
-    matrix = torch.randn(3, 3, dtype=dtype, generator=generator)
+    # drawn on the generator's device (the same numbers on every device), returned on the default device
+    matrix = torch.randn(3, 3, dtype=dtype, generator=generator, device=None if generator is None else generator.device)
+    matrix = matrix.to(torch.get_default_device())
     q, r = torch.linalg.qr(matrix)
     q = q * torch.sign(torch.diagonal(r)).unsqueeze(0)
     if torch.det(q) < 0:
@@ -102,11 +107,11 @@ def assert_permutation_equivariant(
 ) -> None:
     """``fn(P graph) == P fn(graph)`` for a random node permutation ``P`` (``fn`` returns node rows)."""
     generator = torch.Generator().manual_seed(seed)
-    permutation = torch.randperm(graph.num_nodes, generator=generator)
+    permutation = torch.randperm(graph.num_nodes, generator=generator, device="cpu").to(graph.device)
     out = fn(graph)
     out_permuted = fn(permute_graph(graph, permutation))
     inverse = torch.empty_like(permutation)
-    inverse[permutation] = torch.arange(graph.num_nodes)
+    inverse[permutation] = torch.arange(graph.num_nodes, device=permutation.device)
     torch.testing.assert_close(out_permuted, out[inverse], atol=atol, rtol=rtol)
 
 
@@ -126,7 +131,7 @@ def assert_equivariant(
     blocks for spherical features).
     """
     if rotation is None:
-        rotation = random_rotation(positions.dtype, torch.Generator().manual_seed(0))
+        rotation = random_rotation(positions.dtype, torch.Generator().manual_seed(0)).to(positions.device)
     rotated = fn(positions @ rotation.T)
     expected = output_rotation(fn(positions), rotation)
     torch.testing.assert_close(rotated, expected, atol=atol, rtol=rtol)

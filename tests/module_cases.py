@@ -130,16 +130,17 @@ def _sheaf_conv():
     return gnn.SheafConv(3, 4, 2), inputs
 
 
-def _sheaf_diffusion(restriction):
-    model = _Call(models.SheafDiffusion(6, 4, 3, stalk_dim=2, restriction=restriction), method="forward_tensors")
+def _sheaf_diffusion(restriction, num_layers=2):
+    model = _Call(models.SheafDiffusion(6, 4, 3, stalk_dim=2, restriction=restriction, num_layers=num_layers),
+                  method="forward_tensors")
     return model, lambda n, s: (torch.randn(n, 6), _symmetric_edges(n, 2 * n, s))
 
 
-def _neural_fingerprint():
+def _neural_fingerprint(num_layers=2):
     def inputs(n, s):
         batch = _molecules(n, s)
         return batch.x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs
-    return _Call(gnn.NeuralFingerprint(5, 3, 8, 7, num_layers=2), keywords=("batch", "num_graphs")), inputs
+    return _Call(gnn.NeuralFingerprint(5, 3, 8, 7, num_layers=num_layers), keywords=("batch", "num_graphs")), inputs
 
 
 def _weave_conv():
@@ -226,4 +227,10 @@ MODELS = {
                       lambda n, s: (_point_clouds(n, s),)),
     "DGCNNSegmentation": lambda: (models.DGCNNSegmentation(3, 64, 4, dropout=0.0, num_categories=0, k=4, embedding_channels=16),
                                   lambda n, s: (_point_clouds(n, s),)),
+}
+
+# One-layer builds of multi-layer cases, where code generation is costly (a second layer repeats the first's code).
+ONE_LAYER = {
+    "SheafDiffusion-diag": lambda: _sheaf_diffusion("diag", num_layers=1),
+    "NeuralFingerprint": lambda: _neural_fingerprint(num_layers=1),
 }

@@ -16,7 +16,7 @@ def test_roc_auc_equals_sklearn_with_and_without_ties(seed):
     label[:2] = torch.tensor([0, 1])
     for score in (torch.rand(200, generator=generator),  # no ties
                   torch.randint(0, 5, (200,), generator=generator).float()):  # many ties
-        assert roc_auc(score, label) == pytest.approx(roc_auc_score(label.numpy(), score.numpy()), abs=1e-12)
+        assert roc_auc(score, label) == pytest.approx(roc_auc_score(label.cpu().numpy(), score.cpu().numpy()), abs=1e-12)
 
 
 def test_roc_auc_table():

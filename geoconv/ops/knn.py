@@ -116,7 +116,8 @@ def _kdtree_search(
             distance, local = tree.query(y_np[start_y:start_y + ny], k=kk)
             distance = torch.from_numpy(distance.reshape(ny, kk))
             local = torch.from_numpy(local.reshape(ny, kk)).long()
-            query = torch.arange(ny).view(-1, 1).expand(ny, kk)
+            # on the host beside the tree's answer, whatever torch's default device
+            query = torch.arange(ny, device="cpu").view(-1, 1).expand(ny, kk)
             if exclude_self:
                 # Drop the query itself; when duplicates pushed it out of the k + 1, drop the farthest.
                 is_self = local == query

@@ -38,7 +38,7 @@ The samplers (:math:`d_v` = degree in the symmetrised graph):
   computed exactly (``exact_norms=True``), which it needs on skewed graphs.
 * :class:`GraphSAINTEdgeSampler`: ``batch_size`` undirected edges drawn with
   replacement, :math:`P(u, v) \propto 1/d_u + 1/d_v` (the paper's formula; not
-  torch_geometric's ``1 / (1/d_u + 1/d_v)``, which favours high degrees); the
+  torch_geometric's weights ``d_u + d_v``, the reciprocal taken twice, which favour high degrees); the
   nodes are the edges' endpoints.
 * :class:`GraphSAINTRandomWalkSampler`: ``batch_size`` roots drawn uniformly,
   one uniform random walk of ``walk_length`` steps from each; the nodes are

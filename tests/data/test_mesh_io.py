@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import struct
 
-import numpy as np
 import pytest
 import torch
 
@@ -76,7 +75,8 @@ def test_write_obj_round_trip(tmp_path):
     vertices, faces = torch.rand(5, 3, dtype=torch.float64), torch.tensor([[0, 1, 2], [2, 3, 4]])
     write_obj(tmp_path / "m.obj", vertices, faces)
     v, f = read_mesh(tmp_path / "m.obj", dtype=torch.float64)
-    assert np.allclose(v.numpy(), vertices.numpy(), atol=1e-8) and torch.equal(f, faces)
+    torch.testing.assert_close(v.cpu(), vertices.cpu(), atol=1e-8, rtol=0)
+    assert torch.equal(f.cpu(), faces.cpu())
 
 
 @pytest.mark.parametrize(

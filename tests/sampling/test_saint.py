@@ -202,7 +202,7 @@ def test_node_probability_is_the_squared_column_norm_of_the_row_normalised_adjac
     sampler = GraphSAINTNodeSampler(graph, 5, num_steps=1, seed=0)
     assert_close(sampler.node_probability, expected / expected.sum())
     # Empirical frequencies of the draws follow it.
-    group, node = sampler._draw(20000, torch.Generator().manual_seed(0))
+    group, node = sampler._draw(20000, torch.Generator(device=sampler.device).manual_seed(0))  # draws on the graph's device
     frequency = torch.bincount(node, minlength=n).double() / node.numel()
     assert_close(frequency, expected / expected.sum(), atol=0.006, rtol=0)
 
