@@ -19,14 +19,11 @@ import torch
 from torch import Tensor
 
 from geoconv.io.files import open_file
+from geoconv.ops.mesh import MeshFormatError
 
 __all__ = ["MeshFormatError", "read_mesh", "write_obj"]
 
 MESH_SUFFIXES = (".obj", ".off", ".ply")
-
-
-class MeshFormatError(ValueError):
-    """A mesh file cannot be parsed; the message names the file and the line."""
 
 
 def _open(path: Path):
@@ -84,6 +81,7 @@ def read_mesh(
     faces = _triangulate(polygons)
     if vertices.shape[0] == 0:
         raise MeshFormatError(f"{path}: the file holds no vertices")
+    _check_finite(vertices, path, first=1 if kind == "obj" else 0)
     return torch.as_tensor(vertices, dtype=dtype), torch.as_tensor(faces, dtype=torch.long)
 
 
@@ -95,6 +93,17 @@ def write_obj(path: str | os.PathLike, vertices: Tensor, faces: Tensor) -> None:
 
 
 # ---------------------------------------------------------------------------- helpers
+def _check_finite(vertices: np.ndarray, path: Path, first: int) -> None:
+    """NaN or inf coordinates would give NaN areas, normals and features: name the vertex as the file counts it."""
+    bad = ~np.isfinite(vertices).all(axis=1)
+    if bad.any():
+        index = int(np.nonzero(bad)[0][0])
+        raise MeshFormatError(
+            f"{path}: vertex {index + first} (counting from {first}, as the file's faces do) has non-finite "
+            f"coordinates {vertices[index].tolist()}; {int(bad.sum())} of {len(vertices)} vertices are not finite"
+        )
+
+
 def _triangulate(polygons: list[list[int]] | np.ndarray) -> np.ndarray:
     if isinstance(polygons, np.ndarray):
         return polygons.reshape(-1, 3).astype(np.int64)
@@ -106,11 +115,14 @@ def _triangulate(polygons: list[list[int]] | np.ndarray) -> np.ndarray:
 
 
 def _check_polygon(polygon: list[int], num_vertices: int, where: str) -> None:
+    """0-based indices (OFF, PLY) against the ``num_vertices`` the header announces."""
     if len(polygon) < 3:
         raise MeshFormatError(f"{where}: a face needs at least 3 vertices, got {len(polygon)}")
     for index in polygon:
         if index < 0 or index >= num_vertices:
-            raise MeshFormatError(f"{where}: face index {index} is out of range (the file has {num_vertices} vertices so far/in total)")
+            raise MeshFormatError(
+                f"{where}: face index {index} is out of range 0..{num_vertices - 1} (the file has {num_vertices} vertices)"
+            )
 
 
 def _floats(tokens: list[bytes], count: int, where: str) -> list[float]:
@@ -142,12 +154,19 @@ def _parse_obj(data: bytes, path: Path) -> tuple[np.ndarray, list[list[int]]]:
             vertices.append(_floats(tokens[1:], 3, where))
         elif tokens[0] == b"f":
             raw = _ints([t.split(b"/")[0] for t in tokens[1:]], where)
+            if len(raw) < 3:
+                raise MeshFormatError(f"{where}: a face needs at least 3 vertices, got {len(raw)}")
             if 0 in raw:
                 raise MeshFormatError(f"{where}: OBJ face indices start at 1, got 0")
             # OBJ indices are 1-based; negative ones count back from the last vertex read.
-            corners = [c - 1 if c > 0 else len(vertices) + c for c in raw]
-            _check_polygon(corners, len(vertices), where)
-            polygons.append(corners)
+            # Errors quote the index as written in the file.
+            for c in raw:
+                if c > len(vertices) or -c > len(vertices):
+                    raise MeshFormatError(
+                        f"{where}: face index {c} is out of range: the file has {len(vertices)} vertices so far "
+                        f"(OBJ counts them from 1; -1 is the last one read)"
+                    )
+            polygons.append([c - 1 if c > 0 else len(vertices) + c for c in raw])
     return np.asarray(vertices, dtype=np.float64).reshape(-1, 3), polygons
 
 
