@@ -202,8 +202,21 @@ TOKENS = [b"0", b"-1", b"1", b"3", b"4", b"-7", b"2147483648", b"1e309", b"nan",
 def mutated(draw, original: bytes):
     data = bytearray(original)
     for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["token", "token", "truncate", "delete", "insert", "byte", "line"]))
-        if kind == "token":
+        kind = draw(st.sampled_from(["token", "token", "number", "truncate", "delete", "insert", "byte", "line"]))
+        if kind == "number":  # a non-finite or extreme value where a number stood
+            value = draw(st.sampled_from([b"nan", b"inf", b"-inf", b"1e309", b"-0", b"1e-320"]))
+            header_end = data.find(b"end_header\n")
+            if b"binary" in data[:max(header_end, 0)] and header_end >= 0:
+                start = header_end + len(b"end_header\n")
+                at = start + 4 * draw(st.integers(0, max((len(data) - start) // 4 - 1, 0)))
+                data[at:at + 4] = struct.pack("<f", float(value))
+            else:
+                pieces = re.split(rb"(\s+)", bytes(data))
+                numbers = [i for i, p in enumerate(pieces) if re.fullmatch(rb"-?[0-9.]+", p)]
+                if numbers:
+                    pieces[draw(st.sampled_from(numbers))] = value
+                data = bytearray(b"".join(pieces))
+        elif kind == "token":
             pieces = re.split(rb"(\s+)", bytes(data))
             words = [i for i, p in enumerate(pieces) if p and not p.isspace()]
             if words:
