@@ -81,3 +81,26 @@ def test_tensors_on_different_devices_are_named():
         GCNConv(4, 2)(torch.randn(3, 4, device="meta"), EDGES)
     with pytest.raises(TypeError, match=r"src is on meta but index on cpu"):
         scatter(torch.ones(3, device="meta"), torch.tensor([0, 1, 1]), 0, 2)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "max", "min", "mul"])
+@pytest.mark.parametrize("bad", [3, -1])
+def test_scatter_names_an_index_outside_dim_size(reduce, bad):
+    src = torch.arange(4.0).view(4, 1)
+    index = torch.tensor([0, 1, bad, 1])
+    with pytest.raises(ValueError, match=rf"scatter: index holds {bad} \(entry 2\), outside 0..2"):
+        scatter(src, index, 0, 3, reduce)
+    from geoconv.ops.scatter import softmax
+
+    with pytest.raises(ValueError, match=rf"index holds {bad} \(entry 2\), outside 0..2"):
+        softmax(src, index, 3)
+
+
+def test_scatter_rejects_a_dim_past_the_last_and_a_negative_dim_size():
+    # dim=2 of a 2-d tensor was wrapped to dim 0 and reduced the wrong axis without a word.
+    src = torch.arange(4.0).view(4, 1)
+    with pytest.raises(ValueError, match=r"dim must be in -2..1 for src of shape \[4, 1\], got 2"):
+        scatter(src, torch.tensor([0, 1, 1, 1]), 2, 3)
+    with pytest.raises(ValueError, match="dim_size must be >= 0, got -1"):
+        scatter(src, torch.tensor([0, 1, 1, 1]), 0, -1)
+    torch.testing.assert_close(scatter(src, torch.tensor([0, 1, 1, 1]), -2, 2), torch.tensor([[0.0], [6.0]]))
