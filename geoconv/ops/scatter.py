@@ -177,12 +177,15 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
         raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}")
     if ptr.dtype != torch.long or ptr.dim() != 1 or ptr.numel() == 0:
         raise ValueError(f"ptr must be a non-empty 1-d int64 tensor, got dtype {ptr.dtype}, shape {list(ptr.shape)}")
+    if ptr.device != src.device:
+        raise TypeError(f"src is on {src.device} but ptr on {ptr.device}; move them to one device")
     if int(ptr[-1]) != src.shape[0] or int(ptr[0]) != 0:
         raise ValueError(f"ptr must start at 0 and end at src.shape[0] = {src.shape[0]}, got {int(ptr[0])}..{int(ptr[-1])}")
     lengths = ptr[1:] - ptr[:-1]
     if lengths.numel() and int(lengths.min()) < 0:
         raise ValueError("ptr must be non-decreasing")
-    if reduce in ("sum", "add", "mean") or src.shape[0] == 0:
+    # torch.segment_reduce has floating kernels only: integer max/min/mul take the scatter path.
+    if reduce in ("sum", "add", "mean") or src.shape[0] == 0 or not src.is_floating_point():
         index = torch.repeat_interleave(torch.arange(lengths.numel(), device=src.device), lengths)
         return scatter(src, index, 0, lengths.numel(), reduce)
     torch_reduce = {"mul": "prod"}.get(reduce, reduce)

@@ -104,3 +104,16 @@ def test_scatter_rejects_a_dim_past_the_last_and_a_negative_dim_size():
     with pytest.raises(ValueError, match="dim_size must be >= 0, got -1"):
         scatter(src, torch.tensor([0, 1, 1, 1]), 0, -1)
     torch.testing.assert_close(scatter(src, torch.tensor([0, 1, 1, 1]), -2, 2), torch.tensor([[0.0], [6.0]]))
+
+
+def test_segment_of_integers_and_ptr_on_another_device():
+    from geoconv.ops.scatter import segment
+
+    # torch.segment_reduce has no integer kernels: max/min/mul of int64 rows raised NotImplementedError.
+    src = torch.tensor([[3], [-1], [7], [2]])
+    ptr = torch.tensor([0, 2, 2, 4])
+    assert segment(src, ptr, "max").tolist() == [[3], [0], [7]]
+    assert segment(src, ptr, "min").tolist() == [[-1], [0], [2]]
+    assert segment(src, ptr, "mul").tolist() == [[-3], [0], [14]]
+    with pytest.raises(TypeError, match="src is on meta but ptr on cpu"):
+        segment(src.float().to("meta"), ptr, "max")
