@@ -61,6 +61,9 @@ def _check_index(src: Tensor, index: Tensor, dim: int, dim_size: int | None, nam
         dim_size = int(index.max()) + 1 if index.numel() > 0 else 0
     elif dim_size < 0:
         raise ValueError(f"dim_size must be >= 0, got {dim_size}")
+    elif dim_size == 0 and index.numel() > 0:
+        # torch's kernels write nothing into an empty output and do not check the index then.
+        raise ValueError(f"dim_size is 0 but {name} has {index.numel()} entries: each would fall outside the output")
     return dim_size
 
 

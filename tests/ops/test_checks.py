@@ -117,3 +117,10 @@ def test_segment_of_integers_and_ptr_on_another_device():
     assert segment(src, ptr, "mul").tolist() == [[-3], [0], [14]]
     with pytest.raises(TypeError, match="src is on meta but ptr on cpu"):
         segment(src.float().to("meta"), ptr, "max")
+
+
+def test_scatter_into_an_empty_output_with_entries_is_refused():
+    # torch wrote nothing and checked nothing: three values were dropped without a word.
+    with pytest.raises(ValueError, match="dim_size is 0 but index has 3 entries"):
+        scatter(torch.ones(3, 2), torch.tensor([1, 9, 2]), 0, 0)
+    assert scatter(torch.ones(0, 2), torch.zeros(0, dtype=torch.long), 0, 0).shape == (0, 2)
