@@ -189,7 +189,8 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
 
     # ------------------------------------------------------------------ subclass hooks
     # Subclasses define _prepare() (precompute the sampling distribution, called once) and
-    # _draw(num_subgraphs, generator) -> (group, node): raw node draws, duplicates allowed.
+    # _draw(num_subgraphs, generator) -> (group, node): raw node draws, duplicates allowed (group may be None
+    # for a single subgraph).
 
     def _draws_per_subgraph(self) -> int:
         return self.batch_size
@@ -201,20 +202,24 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         generator.manual_seed(int(state[0]) << 31 | int(state[1]) >> 1)
         return generator
 
-    def _sample(self, num_subgraphs: int, generator: torch.Generator) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
-        """``(group, node, edge_id, src, dst)`` of ``num_subgraphs`` induced subgraphs (see
-        :func:`~geoconv.ops.sampling.induced_subgraph_edges`); a single subgraph lists its edges in the graph's order."""
+    def _sample(
+        self, num_subgraphs: int, generator: torch.Generator, edge_ids: bool = True, grouped: bool = False
+    ) -> tuple[Tensor | None, Tensor, Tensor | None, Tensor]:
+        """``(group, node, edge_id, edge_index)`` of ``num_subgraphs`` induced subgraphs (see
+        :func:`~geoconv.ops.sampling.induced_subgraph_edges`; ``edge_id`` is None when ``edge_ids=False``,
+        ``group`` None for a single subgraph unless ``grouped``)."""
         group, node = self._draw(num_subgraphs, generator)
-        if num_subgraphs == 1:
+        if num_subgraphs == 1 and not grouped:
             node = sorted_unique(node, self.num_nodes)
-            group = torch.zeros_like(node)
-            group_of_entry = None
+            group = group_of_entry = None
         else:
+            if group is None:
+                group = torch.zeros_like(node)
             keys = sorted_unique(group * self.num_nodes + node, num_subgraphs * self.num_nodes)
             group, node = keys // self.num_nodes, keys % self.num_nodes
             group_of_entry = group
-        edge_id, src, dst = induced_subgraph_edges(self._pairs, node, group_of_entry, self.num_nodes)
-        return group, node, edge_id, src, dst
+        edge_id, edge_index = induced_subgraph_edges(self._pairs, node, group_of_entry, self.num_nodes, edge_ids=edge_ids)
+        return group, node, edge_id, edge_index
 
     def _estimate_norms(self) -> tuple[Tensor, Tensor, int]:
         num_nodes, num_edges = self.num_nodes, self.num_edges
@@ -237,7 +242,7 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         chunk = min(chunk, max_chunk)
         index = 0
         while sampled < target:
-            group, node, edge_id, src, _ = self._sample(chunk, self._generator(_PRESAMPLE, index))
+            group, node, edge_id, (src, _) = self._sample(chunk, self._generator(_PRESAMPLE, index), grouped=True)
             owner_rowptr = self._pairs.owner_rowptr
             candidates = (owner_rowptr.index_select(0, node + 1) - owner_rowptr.index_select(0, node)).sum()
             index += 1
@@ -272,17 +277,21 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
             return self._subgraph(step, epoch)
 
     def _subgraph(self, step: int, epoch: int) -> Graph:
-        group, node, edge_ids, src, dst = self._sample(1, self._generator(_TRAIN, self.rank, epoch, step))
+        # Without edge tensors and with unit norms only the structure is needed, not the edge ids.
+        need_ids = bool(self._edge_names) or not self._unit_norms
+        group, node, edge_ids, edge_index = self._sample(1, self._generator(_TRAIN, self.rank, epoch, step), need_ids)
         sub = self._node_part.subgraph(node)
-        sub.set("edge_index", torch.stack([src, dst]), "edge", index_of="node")
+        # The tensors below are built here and valid by construction: stored without Graph.set's checks, which
+        # would cost a pass over them and a re-validation of every edge tensor per tensor added.
+        sub._put("edge_index", edge_index, "edge", "node")
         for name in self._edge_names:
-            sub.set(name, getattr(self.graph, name).index_select(0, edge_ids), "edge")
+            sub._put(name, getattr(self.graph, name).index_select(0, edge_ids), "edge", self.graph.index_of(name))
         if self._unit_norms:
-            sub.set("node_norm", torch.ones(node.numel(), device=self.device), "node")
-            sub.set("edge_norm", torch.ones(src.numel(), device=self.device), "edge")
+            sub._put("node_norm", torch.ones(node.numel(), device=self.device), "node", None)
+            sub._put("edge_norm", torch.ones(edge_index.shape[1], device=self.device), "edge", None)
         else:
-            sub.set("node_norm", self.node_norm.index_select(0, node), "node")
-            sub.set("edge_norm", self.edge_norm.index_select(0, edge_ids), "edge")
+            sub._put("node_norm", self.node_norm.index_select(0, node), "node", None)
+            sub._put("edge_norm", self.edge_norm.index_select(0, edge_ids), "edge", None)
         return sub
 
     # ------------------------------------------------------------------ iteration
@@ -428,7 +437,8 @@ class GraphSAINTNodeSampler(GraphSAINTSampler):
 
     def _draw(self, num_subgraphs: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
         node = sample_from_cdf(self._cdf, num_subgraphs * self.batch_size, generator)
-        group = torch.arange(num_subgraphs, device=self.device).repeat_interleave(self.batch_size)
+        group = None if num_subgraphs == 1 else torch.arange(num_subgraphs, device=self.device).repeat_interleave(
+            self.batch_size)
         return group, node
 
     def __repr__(self) -> str:
@@ -465,7 +475,8 @@ class GraphSAINTEdgeSampler(GraphSAINTSampler):
     def _draw(self, num_subgraphs: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
         edge = sample_from_cdf(self._cdf, num_subgraphs * self.batch_size, generator)
         node = torch.stack([self._edge_src.index_select(0, edge), self._edge_dst.index_select(0, edge)], dim=1).view(-1)
-        group = torch.arange(num_subgraphs, device=self.device).repeat_interleave(2 * self.batch_size)
+        group = None if num_subgraphs == 1 else torch.arange(num_subgraphs, device=self.device).repeat_interleave(
+            2 * self.batch_size)
         return group, node
 
 
@@ -504,7 +515,8 @@ class GraphSAINTRandomWalkSampler(GraphSAINTSampler):
     def _draw(self, num_subgraphs: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
         roots = torch.randint(0, self.num_nodes, (num_subgraphs * self.batch_size,), device=self.device, generator=generator)
         node = random_walk(self._sym_rowptr, self._sym_col, roots, self.walk_length, generator).view(-1)
-        group = torch.arange(num_subgraphs, device=self.device).repeat_interleave(self._draws_per_subgraph())
+        group = None if num_subgraphs == 1 else torch.arange(num_subgraphs, device=self.device).repeat_interleave(
+            self._draws_per_subgraph())
         return group, node
 
     def __repr__(self) -> str:
