@@ -6,6 +6,10 @@ The CSR form of ``edge_index [2, E]`` used here groups the edges by source:
 the edge's column in ``edge_index`` (``None`` when ``edge_index`` is already
 sorted by source, i.e. ``perm`` would be the identity).
 
+:func:`edge_pairs` and :func:`induced_subgraph_edges` are what the GraphSAINT
+samplers use: the edges grouped by node pair, each pair owned by one endpoint,
+for any ``edge_index`` (directed, unsorted, duplicates, self-loops).
+
 Every function works on many walks / subgraphs at once with torch ops, so
 that the cost of a step is a few kernel launches, not a Python loop over
 nodes, and everything runs on the device of its inputs.  On CPU tensors a

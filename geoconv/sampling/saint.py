@@ -44,14 +44,18 @@ The samplers (:math:`d_v` = degree in the symmetrised graph):
   one uniform random walk of ``walk_length`` steps from each; the nodes are
   all the nodes visited.
 
-The subgraph is always the subgraph induced by the sampled nodes on the
-graph's own edges, in the graph's edge order, except on a graph whose
-``edge_index`` is coalesced and symmetric (sorted, every edge with its
-reverse, as :func:`~geoconv.ops.to_undirected` makes it): there each
-undirected edge is found once, from its endpoint of lower degree
-(:func:`~geoconv.ops.sampling.induced_edges_symmetric`, which skips most of the
-rows of the hubs random walks visit), and the subgraph lists the edges found
-first and their reverses after (edge tensors and norms aligned with them).
+The subgraph is the subgraph induced by the sampled nodes on the graph's own
+edges, whatever their form: directed or not, unsorted, with duplicates (each
+copy kept) or self-loops.  The samplers group the edges once, at
+construction, by the pair of nodes they join, each pair stored in the row of
+its endpoint of lower degree (:func:`~geoconv.ops.sampling.edge_pairs`), so a
+subgraph costs the pairs owned by its nodes, not their full rows (random walks
+visit the hubs, whose rows are long).  Its edges are listed by pair owner
+(the edges found leaving their owner, then those entering it, then
+duplicates), not in the graph's order; ``edge_norm`` and the edge tensors are
+aligned with them (an edge tensor ``edge_id = arange(E)`` gives the original
+positions).
+
 Walks and probabilities use the symmetrised graph, so a directed graph is
 sampled as if undirected; the norms are counted per directed edge, so
 unbiasedness holds either way.
