@@ -44,6 +44,7 @@ declare -A SMALL=(
     [scatter.py]="--messages 500000 --nodes 50000 --channels 64"
     [sheaf_diffusion.py]="--dataset texas --hidden 16"
     [so2_conv.py]="--lmax 2 4 --edges 2000 --channels 32 --e3nn-max-lmax 4"
+    [training_references.py]="--nsd-dataset film --escn-graphs 2"
     [training.py]="--nodes 20000 --edges 200000 --channels 64 --clouds 4 --points 512 --molecules 400 --molhiv-batches 4 --saint-roots 500 --saint-coverage 10 --copy-mb 64 --matmul-size 1024 --so2-edges 2000 --only gcn-cora gcn-random saint dgcnn molhiv bound"
 )
 

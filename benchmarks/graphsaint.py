@@ -39,12 +39,34 @@ there (the samplers draw on the graph's device); torch_geometric's own loader
 
     python benchmarks/graphsaint.py                       # ego-Twitter + 2M-node synthetic graph
     python benchmarks/graphsaint.py --no-synthetic --steps 10 --repeats 3
+
+``--table``: the random-walk sampler (``--roots`` roots, ``--walk-length``)
+against torch_geometric's compiled one on three forms of input, each as the
+user hands it over: ego-Twitter *raw* (the file's undirected edge list
+followed by its reverse: both directions listed, the 14 self-loops twice,
+unsorted), ego-Twitter *coalesced* (sorted, no duplicates, symmetric) and
+SNAP Slashdot *directed* (coalesced, one direction).  For each form, without
+norms (``sample_coverage=0`` on both sides) and with them (both sides
+pre-sample ``--table-coverage * N`` nodes and attach ``node_norm`` /
+``edge_norm``), it times one subgraph (median over ``--repeats`` interleaved
+epochs of ``--steps`` subgraphs) with 1 and 2 torch threads, on the idle
+machine and under load (``--load`` busy processes spawned for those columns),
+and the construction of both samplers without norms (median of
+``--construction-repeats`` builds, interleaved).  geoconv's samplers run
+with their default ``num_threads=1`` whatever torch's setting; PyG's use
+torch's.  Note that PyG walks the directed graph along its edges, geoconv the
+symmetrised graph, so on Slashdot the two draw different subgraphs (the mean
+sizes are recorded).
+
+    python benchmarks/graphsaint.py --table --load 2 --steps 20 --repeats 5
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -313,6 +335,125 @@ def synthetic(args) -> dict:
             "sizes": rows}
 
 
+# ---------------------------------------------------------------------- --table: input forms x norms x threads x load
+def table_forms(args) -> dict[str, tuple[torch.Tensor, int]]:
+    """``{form: (edge_index, num_nodes)}``: ego-Twitter raw and coalesced, Slashdot directed."""
+    from geoconv.datasets import SNAPGraph
+    from geoconv.datasets.base import data_root, read_bytes
+    from geoconv.datasets.snap import parse_jlg
+
+    coalesced = SNAPGraph("ego-twitter-undirected", root=args.data_root)  # fetched and verified
+    listed, num_nodes, _ = parse_jlg(read_bytes(data_root(args.data_root) / "snap" / "ego-twitter-undirected.jlg"),
+                                     "ego-twitter-undirected")
+    directed = SNAPGraph("soc-slashdot0902-directed", root=args.data_root)
+    return {
+        "ego-Twitter raw": (torch.cat([listed, listed.flip(0)], dim=1), num_nodes),
+        "ego-Twitter coalesced": (coalesced.edge_index, coalesced.num_nodes),
+        "Slashdot directed": (directed.edge_index, directed.num_nodes),
+    }
+
+
+@contextlib.contextmanager
+def busy_processes(count: int):
+    """``count`` processes spinning on the CPU while the block runs (the loaded machine)."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        time.sleep(0.5 if count else 0)
+        yield
+    finally:
+        for process in spinners:
+            process.kill()
+            process.wait()
+
+
+def table_row(args, form: str, edge_index: torch.Tensor, num_nodes: int, coverage: float, pyg_ok: bool) -> list[dict]:
+    """The timings of one input form and one norm setting, for every thread count and load."""
+    graph = Graph(edge_index=edge_index, num_nodes=num_nodes)
+    sides, counts = {}, {"geoconv": [], "torch_geometric": []}
+    geoconv = GraphSAINTRandomWalkSampler(graph, args.roots, num_steps=args.steps, walk_length=args.walk_length,
+                                          sample_coverage=coverage, seed=args.seed)
+    sides["geoconv"] = lambda: counts["geoconv"].append(geoconv_epoch(geoconv, args.steps))
+    if pyg_ok:
+        from torch_geometric.data import Data
+        from torch_geometric.loader import GraphSAINTRandomWalkSampler as PyGRandomWalk
+
+        pyg = PyGRandomWalk(Data(edge_index=edge_index, num_nodes=num_nodes), batch_size=args.roots,
+                            walk_length=args.walk_length, num_steps=args.steps, sample_coverage=coverage, log=False)
+        sides["torch_geometric"] = lambda: counts["torch_geometric"].append(pyg_epoch(pyg, args.seed + len(counts["torch_geometric"])))
+    rows = []
+    for threads in args.table_threads:
+        for load in (0, args.load) if args.load else (0,):
+            torch.set_num_threads(threads)
+            with busy_processes(load):
+                timings = benchmarking.measure(sides, repeats=args.repeats, warmup=args.warmup)
+            row = {"form": form, "norms": coverage > 0, "threads": threads, "busy_processes": load,
+                   "geoconv_ms": round(1000 * timings["geoconv"].median_s / args.steps, 3),
+                   "geoconv_mean_nodes": mean_size(counts["geoconv"], 1),
+                   "geoconv_mean_edges": mean_size(counts["geoconv"], 2)}
+            if "torch_geometric" in timings:
+                row.update({"pyg_ms": round(1000 * timings["torch_geometric"].median_s / args.steps, 3),
+                            "ratio": round(timings["torch_geometric"].median_s / timings["geoconv"].median_s, 3),
+                            "pyg_mean_nodes": mean_size(counts["torch_geometric"], 1),
+                            "pyg_mean_edges": mean_size(counts["torch_geometric"], 2)})
+                row["comparison"] = benchmarking.compare(
+                    f"rw sampler per subgraph, {form}, {'norms' if coverage else 'no norms'}, {threads} thread(s), "
+                    f"{'loaded (' + str(load) + ' busy processes)' if load else 'idle'}",
+                    timings["geoconv"], timings["torch_geometric"])
+            rows.append(row)
+            print(json.dumps({k: v for k, v in row.items() if k != "comparison"}), file=sys.stderr, flush=True)
+    torch.set_num_threads(1)
+    return rows
+
+
+def construction_times(args, form: str, edge_index: torch.Tensor, num_nodes: int, pyg_ok: bool) -> dict:
+    """Median seconds to build each sampler without norms (builds interleaved, one thread, idle)."""
+    graph = Graph(edge_index=edge_index, num_nodes=num_nodes)
+    seconds: dict[str, list[float]] = {"geoconv": [], "torch_geometric": []}
+    for _ in range(args.construction_repeats):
+        start = time.perf_counter()
+        GraphSAINTRandomWalkSampler(graph, args.roots, num_steps=args.steps, walk_length=args.walk_length, seed=args.seed)
+        seconds["geoconv"].append(time.perf_counter() - start)
+        if pyg_ok:
+            from torch_geometric.data import Data
+            from torch_geometric.loader import GraphSAINTRandomWalkSampler as PyGRandomWalk
+
+            start = time.perf_counter()
+            PyGRandomWalk(Data(edge_index=edge_index, num_nodes=num_nodes), batch_size=args.roots,
+                          walk_length=args.walk_length, num_steps=args.steps, sample_coverage=0, log=False)
+            seconds["torch_geometric"].append(time.perf_counter() - start)
+    result = {"form": form, "geoconv_s": round(statistics.median(seconds["geoconv"]), 4)}
+    if seconds["torch_geometric"]:
+        result["pyg_s"] = round(statistics.median(seconds["torch_geometric"]), 4)
+        result["ratio"] = round(result["pyg_s"] / result["geoconv_s"], 3)
+    print(json.dumps(result), file=sys.stderr, flush=True)
+    return result
+
+
+def table(args, comparisons: list, figures: dict) -> dict:
+    forms = table_forms(args)
+    some_edges = next(iter(forms.values()))
+    status = pyg_samplers_status(some_edges[0], some_edges[1])
+    torch.set_num_threads(1)
+    construction = [construction_times(args, form, *data, status["available"]) for form, data in forms.items()]
+    rows = []
+    for form, data in forms.items():
+        for coverage in (0, args.table_coverage):
+            rows += table_row(args, form, *data, coverage, status["available"])
+    for row in rows:
+        comparison = row.pop("comparison", None)
+        if comparison is not None:
+            comparisons.append(comparison)
+    for entry in construction:
+        figures[f"construction s, {entry['form']}, geoconv"] = entry["geoconv_s"]
+        if "pyg_s" in entry:
+            figures[f"construction s, {entry['form']}, torch_geometric"] = entry["pyg_s"]
+    reached = [row["ratio"] >= 1.5 for row in rows if "ratio" in row and row["threads"] == 1 and not row["busy_processes"]]
+    return {"torch_geometric_graphsaint": status, "roots": args.roots, "walk_length": args.walk_length,
+            "steps": args.steps, "sample_coverage_with_norms": args.table_coverage, "busy_processes": args.load,
+            "construction": construction, "rows": rows,
+            "one_thread_idle_all_at_least_1_5": (all(reached) if reached else None)}
+
+
 def main(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-root", default=None, help="data root holding snap/ego-twitter-undirected.jlg")
@@ -329,6 +470,12 @@ def main(argv: list[str] | None = None):
     parser.add_argument("--synthetic-coverage", type=float, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--synthetic-worker", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--table", action="store_true",
+                        help="only the random-walk table against torch_geometric: 3 input forms x norms x threads x load")
+    parser.add_argument("--load", type=int, default=0, help="--table: busy processes for the loaded columns (0: idle only)")
+    parser.add_argument("--table-threads", type=int, nargs="+", default=[1, 2], help="--table: torch thread counts")
+    parser.add_argument("--table-coverage", type=float, default=1, help="--table: sample_coverage of the runs with norms")
+    parser.add_argument("--construction-repeats", type=int, default=3, help="--table: sampler builds per side")
     benchmarking.add_arguments(parser, repeats=3, device_help=(
         "torch device of the graph, geoconv's samplers and the pure-torch baseline (default cpu); "
         "torch_geometric's own loader stays on the CPU"))
@@ -342,6 +489,11 @@ def main(argv: list[str] | None = None):
     extra: dict = {"benchmark": "graphsaint", "steps": args.steps}
     comparisons: list = []
     figures: dict[str, float] = {}
+    if args.table:
+        extra["table"] = table(args, comparisons, figures)
+        return benchmarking.finish(args, suite="graphsaint", dataset="ego-twitter (raw, coalesced), soc-slashdot0902 (directed)",
+                                   model="GraphSAINTRandomWalkSampler vs torch_geometric", comparisons=comparisons,
+                                   figures=figures, extra=extra)
     if not args.no_ego_twitter:
         extra["ego_twitter"] = ego_twitter(args, comparisons)
         for kind, row in extra["ego_twitter"]["samplers"].items():

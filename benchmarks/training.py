@@ -4,13 +4,12 @@ and this machine's bound (memory bandwidth, matmul throughput) with the fraction
 One training step is forward, loss, backward and the optimiser step, on data already in memory;
 data loading (collation, subgraph sampling, sampler construction) is timed separately.  Both sides
 of every workload have the same architecture, widths, dropout, loss and optimiser and see the same
-inputs; in the default workloads they also start from the same weights (copied from the geoconv model,
-and the record gives the largest output difference), in the optional ones each keeps its own
-initialisation (the record gives both parameter counts).  Both run in this process and
+inputs; they also start from the same weights (copied from the geoconv model, and the record gives the
+largest output difference).  Both run in this process and
 are timed by :func:`geoconv.benchmarking.measure` (warm-up, interleaved repeats, median).  Cheap
 steps are timed ``steps`` at a time per repeat (the record states how many) and divided.
 
-Workloads (``--only NAME ...``; default all but the optional ones):
+Workloads (``--only NAME ...``; default all):
 
 ``gcn-cora``
     Full-batch 2-layer GCN on Cora (1433 -> 16 -> 7, dropout 0.5 on the input and hidden features,
@@ -63,19 +62,8 @@ Workloads (``--only NAME ...``; default all but the optional ones):
       (m = 0 one real product, m >= 1 three real products per complex one, as geoconv computes);
       bytes ``4 E Lm C`` in ``+ 4 E Lm C`` out ``+`` the weights once, Lm = n_0 + 2 sum_{m>=1} n_m.
 
-Optional (not in the default set; each says in the record when its reference is not available; the
-reference code is found through a path the user gives, its commit is recorded, and this repository never
-contains it):
-
-``nsd``
-    Diag- and Gen-NSD on film (d = 3, 32 channels per stalk dimension, 2 layers, dropout 0.5, Adam lr 0.01,
-    weight decay 5e-4, full batch, split 0) against the official discrete models of
-    twitter-research/neural-sheaf-diffusion (``--nsd-repo PATH``); each side keeps its own initialisation.
-``meshcnn``
-    MeshCNN's SHREC classifier on 16 copies of the 750-edge SHREC mesh T54 against the official
-    ``MeshConvNet`` of ranahanocka/MeshCNN with its own ``Mesh`` features and pooling (``--meshcnn-repo PATH``).
-``escn``
-    fairchem's eSCN blocks: not run by this script yet (the record says so).
+The official reference implementations (neural sheaf diffusion, fairchem's eSCN, MeshCNN) are timed by
+``benchmarks/training_references.py``, which finds each through a path the user gives.
 
 The last line is the schema record (:mod:`geoconv.records`): one comparison per training step
 (``<workload> training step``) and per data-loading measurement, figures with the bound and the
@@ -84,7 +72,6 @@ time}``), ``bound`` and ``references`` (what each reference was, or why it is no
 
     python benchmarks/training.py --out benchmarks/results/bench/         # every workload, 1 thread
     python benchmarks/training.py --only gcn-cora molhiv --repeats 9
-    python benchmarks/training.py --only nsd meshcnn --nsd-repo ~/src/neural-sheaf-diffusion --meshcnn-repo ~/src/MeshCNN
 
 Measured here (2-core machine, idle; 1 thread; median of 5 interleaved repeats after one warm-up; torch
 2.13 CPU, torch_geometric 2.8.1, torch_sparse 0.6.18, torch_cluster 1.6.3, ogb 1.3.6, official NSD at
@@ -103,8 +90,9 @@ nsd general     0.284      0.681         0.42
 meshcnn         0.799      2.268         0.35
 ============  ========  =========  ==========
 
-(meshcnn in a separate idle run, ``--only meshcnn``, record ``training-20261205T220157Z.json``; official
-MeshCNN at 5bf0b89.)
+(The nsd and meshcnn rows were measured by this script's first version, which also ran the official NSD
+code at 11e21b5 and, in a separate idle run, record ``training-20261205T220157Z.json``, official MeshCNN
+at 5bf0b89; those workloads now live in ``benchmarks/training_references.py``.)
 
 Data loading: GraphSAINT sampler construction with norms 1.98 s vs PyG 3.52 s (0.56), one subgraph
 11.3 ms vs 12.5 ms (0.91; about 4,600 nodes and 500,000 edges each); collating 32 molecules 0.47 ms vs
@@ -151,10 +139,9 @@ from geoconv.records import Comparison  # noqa: E402
 
 WORKLOADS = ("gcn-cora", "gcn-random", "saint", "dgcnn", "molhiv", "bound")
 DATASETS = {"gcn-cora": "Cora", "gcn-random": "random graph", "saint": "tolokers", "dgcnn": "random clouds",
-            "molhiv": "ogbg-molhiv", "bound": "random tensors", "nsd": "film", "meshcnn": "SHREC16 T54"}
+            "molhiv": "ogbg-molhiv", "bound": "random tensors"}
 MODELS = {"gcn-cora": "GCN", "gcn-random": "GCN", "saint": "GraphSAINT GCN", "dgcnn": "DGCNN", "molhiv": "OGB GCN",
-          "bound": "GCNConv/EdgeConv/SO2Convolution", "nsd": "Diag/Gen-NSD", "meshcnn": "MeshCNN"}
-OPTIONAL = ("nsd", "escn", "meshcnn")
+          "bound": "GCNConv/EdgeConv/SO2Convolution"}
 
 
 class Result:
@@ -797,241 +784,15 @@ def run_bound(args: argparse.Namespace) -> Result:
     return result
 
 
-# ---------------------------------------------------------------- optional references
-
-
-def official_nsd(repo: Path) -> tuple[dict[str, type] | None, str]:
-    """The official discrete Diag / General NSD classes from a checkout of twitter-research/neural-sheaf-diffusion,
-    or None and why not.  Its ``models/orthogonal.py`` imports torch_householder at module level; Diag and General
-    never call it, so a stand-in module that raises is installed when the package is missing."""
-    if not (repo / "models" / "disc_models.py").is_file():
-        return None, (f"not available: {repo} holds no models/disc_models.py "
-                      "(a checkout of twitter-research/neural-sheaf-diffusion)")
-    try:
-        import torch_scatter  # noqa: F401
-        import torch_sparse  # noqa: F401
-    except ImportError as error:
-        return None, f"not available: the official NSD code needs torch_scatter and torch_sparse ({error})"
-    notes = []
-    try:
-        import torch_householder  # noqa: F401
-    except ImportError:
-        import types
-
-        stand_in = types.ModuleType("torch_householder")
-
-        def orgqr(*_args: Any, **_kwargs: Any) -> None:
-            raise RuntimeError("torch_householder is not installed (only Bundle-NSD uses it)")
-
-        stand_in.torch_householder_orgqr = orgqr  # type: ignore[attr-defined]
-        sys.modules["torch_householder"] = stand_in
-        notes.append("torch_householder stood in for (unused by Diag / General)")
-    sys.path.insert(0, str(repo))
-    try:
-        for name in [m for m in sys.modules if m == "models" or m.startswith("models.")]:
-            del sys.modules[name]  # the MeshCNN checkout has a package of the same name
-        from models.disc_models import DiscreteDiagSheafDiffusion, DiscreteGeneralSheafDiffusion
-    except Exception as error:  # noqa: BLE001 - recorded: the reference could not be imported
-        return None, f"not available: importing models.disc_models from {repo} failed ({type(error).__name__}: {error})"
-    finally:
-        sys.path.remove(str(repo))
-    notes.insert(0, f"twitter-research/neural-sheaf-diffusion at {git_commit(repo)} from {repo}")
-    return {"diag": DiscreteDiagSheafDiffusion, "general": DiscreteGeneralSheafDiffusion}, "available: " + "; ".join(notes)
-
-
-def run_nsd(args: argparse.Namespace) -> Result:
-    """Diag- and Gen-NSD on film (d = 3, 32 channels per stalk dimension, 2 layers, dropout 0.5, Adam lr 0.01,
-    weight decay 5e-4, full batch, split 0) against the official discrete models with the same options.
-    Each side keeps its own initialisation (the two parametrisations differ); the time of a step does not depend on it."""
-    from geoconv.data.transforms import normalize_features
-    from geoconv.datasets import GeomGCNGraph
-    from geoconv.models import DiagSheafDiffusion, GeneralSheafDiffusion
-
-    result = Result()
-    graph = normalize_features(GeomGCNGraph("film", root=args.data_root)).with_split(0).to(args.device)
-    result.extra.update(dataset="film", nodes=graph.num_nodes, edges=graph.num_edges, stalk_dim=3, hidden_channels=32,
-                        num_layers=2, dropout=0.5, optimizer="Adam(lr=0.01, weight_decay=5e-4)")
-    classes, status = (None, "not available: the official code (twitter-research/neural-sheaf-diffusion) was not "
-                       "given; pass --nsd-repo PATH") if not args.nsd_repo else official_nsd(Path(args.nsd_repo))
-    result.extra["reference"] = status
-    mask, target = graph.train_mask, graph.y[graph.train_mask]
-    ours_classes = {"diag": DiagSheafDiffusion, "general": GeneralSheafDiffusion}
-    for variant, cls in ours_classes.items():
-        torch.manual_seed(args.seed)
-        ours = cls(graph.x.shape[1], 32, int(graph.y.max()) + 1, num_layers=2, dropout=0.5, stalk_dim=3,
-                   cached=True).to(args.device)
-        optimizer = torch.optim.Adam(ours.parameters(), lr=0.01, weight_decay=5e-4)
-
-        def step_ours(model: nn.Module = ours, optimizer: torch.optim.Optimizer = optimizer) -> None:
-            model.train()
-            optimizer.zero_grad()
-            F.cross_entropy(model(graph)[mask], target).backward()
-            optimizer.step()
-
-        sides: dict[str, Callable[[], None]] = {"geoconv": step_ours}
-        if classes is not None:
-            options = {"d": 3, "add_lp": False, "add_hp": False, "hidden_channels": 32, "device": args.device,
-                       "graph_size": graph.num_nodes, "layers": 2, "normalised": True, "deg_normalised": False,
-                       "linear": False, "input_dropout": 0.0, "dropout": 0.5, "left_weights": True, "right_weights": True,
-                       "sparse_learner": False, "use_act": True, "input_dim": graph.x.shape[1],
-                       "output_dim": int(graph.y.max()) + 1, "sheaf_act": "tanh", "second_linear": False,
-                       "orth": "householder", "edge_weights": False, "max_t": 1.0}
-            torch.manual_seed(args.seed)
-            theirs = classes[variant](graph.edge_index, options).to(args.device)
-            their_optimizer = torch.optim.Adam(theirs.parameters(), lr=0.01, weight_decay=5e-4)
-
-            def step_theirs(model: nn.Module = theirs, optimizer: torch.optim.Optimizer = their_optimizer) -> None:
-                model.train()
-                optimizer.zero_grad()
-                F.nll_loss(model(graph.x)[mask], target).backward()
-                optimizer.step()
-
-            sides["official"] = step_theirs
-            result.extra[f"{variant}_parameters"] = {"geoconv": sum(p.numel() for p in ours.parameters()),
-                                                     "official": sum(p.numel() for p in theirs.parameters())}
-        timings = time_steps(sides, 1, args)
-        workload = f"nsd-{variant}"
-        result.figures[f"{workload} geoconv step s"] = round(timings["geoconv"].median_s, 6)
-        if classes is not None:
-            comparison = benchmarking.compare(f"{workload} training step", timings["geoconv"], timings["official"])
-            result.comparisons.append(comparison)
-            result.figures[f"{workload} reference step s"] = round(timings["official"].median_s, 6)
-            result.extra[f"ratio_geoconv_over_reference_{variant}"] = round(1.0 / comparison.ratio, 3)
-    return result
-
-
-def official_meshcnn(repo: Path) -> tuple[dict[str, Any] | None, str]:
-    """``MeshConvNet``, ``get_norm_layer`` and ``Mesh`` from a checkout of ranahanocka/MeshCNN, or None and why not."""
-    if not (repo / "models" / "networks.py").is_file():
-        return None, f"not available: {repo} holds no models/networks.py (a checkout of ranahanocka/MeshCNN)"
-    sys.path.insert(0, str(repo))
-    try:
-        for name in [m for m in sys.modules if m == "models" or m.startswith("models.")]:
-            del sys.modules[name]  # the NSD checkout has a package of the same name
-        from models.layers.mesh import Mesh
-        from models.layers.mesh_prepare import from_scratch, get_mesh_path
-        from models.networks import MeshConvNet, get_norm_layer
-    except Exception as error:  # noqa: BLE001 - recorded: the reference could not be imported
-        return None, f"not available: importing MeshCNN's models from {repo} failed ({type(error).__name__}: {error})"
-    finally:
-        sys.path.remove(str(repo))
-    return ({"Mesh": Mesh, "MeshConvNet": MeshConvNet, "get_norm_layer": get_norm_layer, "from_scratch": from_scratch,
-             "get_mesh_path": get_mesh_path},
-            f"available: ranahanocka/MeshCNN at {git_commit(repo)} from {repo}")
-
-
-def git_commit(repo: Path) -> str:
-    import subprocess
-
-    try:
-        return subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-
-
-def run_meshcnn(args: argparse.Namespace) -> Result:
-    """MeshCNN's SHREC classifier (4 residual blocks 64, 128, 256, 256, group norm with 16 groups, pooling to
-    600, 450, 300, 180 edges, head 100, 30 classes, Adam lr 2e-4, betas (0.9, 0.999)) on ``--meshcnn-batch`` copies
-    of the 750-edge SHREC mesh T54, against the official ``MeshConvNet`` with its own ``Mesh`` structures
-    (``--meshcnn-repo PATH``).  The official pooling edits its ``Mesh`` objects in place, so every official step
-    gets fresh copies, made before the timing; geoconv rebuilds its mesh tensors inside every forward.  Each side
-    keeps its own initialisation (the parameter counts are recorded)."""
-    import shutil
-    import tempfile
-
-    import numpy as np
-
-    from geoconv.data import Batch
-    from geoconv.data.mesh import mesh_graph
-    from geoconv.data.mesh_io import read_mesh
-    from geoconv.datasets.base import data_root
-    from geoconv.models import MeshCNNClassifier
-
-    result = Result()
-    path = data_root(args.data_root) / "meshes" / "shrec16_sample" / "T54.obj"
-    pos, face = read_mesh(path)
-    size = args.meshcnn_batch
-    batch = Batch.from_graphs([mesh_graph(pos, face, y=0)] * size).to(args.device)
-    y = torch.zeros(size, dtype=torch.long, device=args.device)
-    torch.manual_seed(args.seed)
-    ours = MeshCNNClassifier(5, (64, 128, 256, 256), 30, pool_targets=(600, 450, 300, 180), head_channels=100,
-                             blocks=1, norm="group", groups=16).to(args.device)
-    optimizer = torch.optim.Adam(ours.parameters(), lr=2e-4, betas=(0.9, 0.999))
-    result.extra.update(dataset=f"SHREC16 T54 x {size}", mesh_edges=batch.num_edges // size,
-                        model="MeshCNN SHREC classifier (64, 128, 256, 256), pools (600, 450, 300, 180), Adam(lr=2e-4)")
-
-    def step_ours() -> None:
-        ours.train()
-        optimizer.zero_grad()
-        F.cross_entropy(ours(batch), y).backward()
-        optimizer.step()
-
-    sides: dict[str, Callable[[], None]] = {"geoconv": step_ours}
-    modules, status = (None, "not available: the official code (ranahanocka/MeshCNN) was not given; pass "
-                       "--meshcnn-repo PATH") if not args.meshcnn_repo else official_meshcnn(Path(args.meshcnn_repo))
-    result.extra["reference"] = status
-    if modules is not None:
-        import types
-
-        with tempfile.TemporaryDirectory() as folder:
-            # MeshCNN caches its preprocessing in a folder beside the mesh file: give it a private copy.
-            file, opt = str(Path(folder) / "T54.obj"), types.SimpleNamespace(num_aug=1)
-            shutil.copy(path, file)
-            # Its cache writer stores the ragged vertex-edge lists as a plain array, which numpy >= 1.24 refuses:
-            # run its preprocessing and write the cache it then reads, with those lists as an object array.
-            prepared = modules["from_scratch"](file, opt)
-            vertex_edges = np.empty(len(prepared.ve), dtype=object)
-            vertex_edges[:] = prepared.ve
-            np.savez_compressed(modules["get_mesh_path"](file, 1), gemm_edges=prepared.gemm_edges, vs=prepared.vs,
-                                edges=prepared.edges, edges_count=prepared.edges_count, ve=vertex_edges,
-                                v_mask=prepared.v_mask, filename=prepared.filename, sides=prepared.sides,
-                                edge_lengths=prepared.edge_lengths, edge_areas=prepared.edge_areas,
-                                features=prepared.features)
-            template = modules["Mesh"](file=file, opt=opt, hold_history=False, export_folder="")
-        edges = int(template.edges_count)
-        result.extra["official_mesh_edges"] = edges
-        torch.manual_seed(args.seed)
-        theirs = modules["MeshConvNet"](modules["get_norm_layer"]("group", num_groups=16), 5, [64, 128, 256, 256], 30,
-                                        edges, [600, 450, 300, 180], 100, nresblocks=1).to(args.device)
-        their_optimizer = torch.optim.Adam(theirs.parameters(), lr=2e-4, betas=(0.9, 0.999))
-        features = torch.from_numpy(template.features).float().unsqueeze(0).expand(size, -1, -1).contiguous().to(args.device)
-        calls = args.warmup + args.repeats
-        fresh = iter([[copy.deepcopy(template) for _ in range(size)] for _ in range(calls)])
-
-        def step_theirs() -> None:
-            meshes = next(fresh)
-            theirs.train()
-            their_optimizer.zero_grad()
-            F.cross_entropy(theirs(features, meshes), y).backward()
-            their_optimizer.step()
-
-        sides["official"] = step_theirs
-        result.extra["parameters"] = {"geoconv": sum(p.numel() for p in ours.parameters()),
-                                      "official": sum(p.numel() for p in theirs.parameters())}
-    timings = time_steps(sides, 1, args)
-    record_step(result, "meshcnn", timings, "geoconv", "official" if modules is not None else None, 1)
-    return result
-
-
-def unavailable(what: str) -> Callable[[argparse.Namespace], Result]:
-    def run(args: argparse.Namespace) -> Result:
-        result = Result()
-        result.extra["reference"] = f"not available: {what} is not run by this script yet"
-        return result
-    return run
-
-
 RUNNERS: dict[str, Callable[[argparse.Namespace], Result]] = {
     "gcn-cora": run_gcn_cora, "gcn-random": run_gcn_random, "saint": run_saint, "dgcnn": run_dgcnn,
-    "molhiv": run_molhiv, "bound": run_bound, "nsd": run_nsd,
-    "escn": unavailable("fairchem's eSCN blocks"), "meshcnn": run_meshcnn,
+    "molhiv": run_molhiv, "bound": run_bound,
 }
 
 
 def main(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="+", choices=WORKLOADS + OPTIONAL, default=list(WORKLOADS),
+    parser.add_argument("--only", nargs="+", choices=WORKLOADS, default=list(WORKLOADS),
                         help="workloads to run (default: " + " ".join(WORKLOADS) + ")")
     parser.add_argument("--data-root", default=None, help="data root (default $GEOCONV_DATA)")
     parser.add_argument("--seed", type=int, default=0)
@@ -1054,9 +815,6 @@ def main(argv: list[str] | None = None):
     parser.add_argument("--copy-mb", type=int, default=256, help="bound: size of the copied tensor")
     parser.add_argument("--matmul-size", type=int, default=2048, help="bound: n of the n x n matmul")
     parser.add_argument("--so2-edges", type=int, default=10_000, help="bound: edges of the SO(2) convolution")
-    parser.add_argument("--nsd-repo", default=None, help="nsd: a checkout of twitter-research/neural-sheaf-diffusion")
-    parser.add_argument("--meshcnn-repo", default=None, help="meshcnn: a checkout of ranahanocka/MeshCNN")
-    parser.add_argument("--meshcnn-batch", type=int, default=16, help="meshcnn: meshes per batch")
     benchmarking.add_arguments(parser, repeats=5)
     parser.set_defaults(threads=1)
     args = parser.parse_args(argv)
@@ -1077,9 +835,7 @@ def main(argv: list[str] | None = None):
         comparisons += result.comparisons
         figures.update(result.figures)
         workloads[name] = result.extra
-        if name == "nsd":
-            ratios.update({f"nsd-{v}": result.extra.get(f"ratio_geoconv_over_reference_{v}") for v in ("diag", "general")})
-        elif name != "bound":
+        if name != "bound":
             ratios[name] = result.extra.get("ratio_geoconv_over_reference")
         print(f"{name}: {result.figures} {result.extra.get('reference', '')}", file=sys.stderr, flush=True)
     extra = {
@@ -1090,8 +846,6 @@ def main(argv: list[str] | None = None):
                                                                    "torch_scatter", "ogb"),
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),
     }
-    for name in OPTIONAL:
-        extra["references"].setdefault(name, "not run (not selected with --only)")
     if "bound" in workloads:
         extra["bound"] = {key: workloads["bound"][key] for key in ("kernels", "copy_s", "matmul_s")}
     selected = [name for name in args.only if name in DATASETS]

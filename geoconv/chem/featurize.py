@@ -73,12 +73,17 @@ def mol_from_smiles(smiles: str):
     rank the atoms (CIP) of every molecule, which is about a sixth of the parse
     time.  So we parse unsanitised, sanitise, and assign stereochemistry
     without that flag: the same atoms, bonds, flags, chiral tags and bond stereo
-    (the tests compare ``ToBinary()`` of both).  SMILES where the two routes
+    (the tests compare ``ToBinary()`` of both).  An empty (or blank) SMILES, which RDKit
+    reads as a molecule with no atoms, is None here: a data row without a molecule is
+    reported, not featurised into an empty graph.  SMILES where the two routes
     could differ take ``MolFromSmiles`` itself: those with explicit hydrogen
     atoms (which it removes), dummy atoms, a CXSMILES extension, or when RDKit's
     new stereo perception is switched on.
     """
     Chem = _chem()
+    if not smiles.strip():
+        # RDKit parses "" as a molecule with no atoms; as data it is a lost row, not a molecule.
+        return None
     with _rdkit_log_blocked():
         if _needs_full_parse(smiles) or not Chem.GetUseLegacyStereoPerception():
             return Chem.MolFromSmiles(smiles)
@@ -107,6 +112,8 @@ def parse_smiles(smiles: str):
         raise TypeError(f"a SMILES must be a str, got {type(smiles).__name__}")
     mol = mol_from_smiles(smiles)
     if mol is None:
+        if not smiles.strip():
+            raise InvalidSmilesError(f"the SMILES {smiles!r} is empty: it names no molecule")
         raise InvalidSmilesError(f"RDKit cannot parse the SMILES {smiles!r}")
     return mol
 

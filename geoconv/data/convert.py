@@ -23,37 +23,69 @@ def to_pyg(graph: Graph) -> Any:
     return data
 
 
-def from_pyg(data: Any, *, levels: dict[str, str] | None = None) -> Graph:
+def from_pyg(data: Any, *, levels: dict[str, str] | None = None, ignore: tuple[str, ...] | list[str] = ()) -> Graph:
     """A :class:`Graph` from a ``torch_geometric.data.Data`` (or a :class:`Batch` from a PyG ``Batch``).
 
-    Built-in fields keep their level.  For other tensors the level must be
-    declared in ``levels`` (name -> 'node' | 'edge' | 'face' | 'graph'); a
-    tensor whose level is not declared raises, rather than being guessed.
-    ``y`` defaults to node-level when its first dimension equals the number of
-    nodes and to graph-level otherwise, unless ``levels['y']`` says.
+    Nothing is guessed and nothing is dropped without being named:
+
+    * built-in fields (``x``, ``edge_index``, ``edge_attr``, ``pos``, ``face``) keep their level;
+    * every other tensor needs its level in ``levels`` (name -> ``'node' | 'edge' | 'face' | 'graph'``);
+    * ``y`` is node-level when its first dimension is the number of nodes and graph-level when it is
+      0-d or has one row; where both fit (a one-node graph) or neither does, ``levels['y']`` must say;
+    * attributes that are not tensors (a SMILES string, a name) cannot be held by a :class:`Graph`:
+      list them in ``ignore`` to drop them (as any attribute listed there is dropped).
+
+    Raises:
+        ValueError: naming the attribute whose level is unknown or ambiguous, or that is not a tensor.
     """
     pyg_data = require("torch_geometric.data", "from_pyg")
     levels = dict(levels or {})
+    ignored = set(ignore)
     if isinstance(data, pyg_data.Batch) and hasattr(data, "to_data_list"):
-        return Batch.from_graphs([from_pyg(d, levels=levels) for d in data.to_data_list()])
-    builtin = {name: getattr(data, name, None) for name in BUILTIN_FIELDS}
-    y = getattr(data, "y", None)
-    graph = Graph(**builtin, num_nodes=data.num_nodes)
-    if isinstance(y, Tensor):
-        y_level = levels.get("y") or ("node" if y.dim() > 0 and y.shape[0] == data.num_nodes else "graph")
-        graph.set("y", y, y_level)
+        return Batch.from_graphs([from_pyg(d, levels=levels, ignore=tuple(ignored)) for d in data.to_data_list()])
+    num_nodes = data.num_nodes
+    builtin = {}
+    for name in BUILTIN_FIELDS:
+        value = getattr(data, name, None)
+        if value is not None and name not in ignored:
+            if not isinstance(value, Tensor):
+                raise ValueError(f"from_pyg: {name} is a {type(value).__name__}, not a tensor")
+            builtin[name] = value
+    graph = Graph(**builtin, num_nodes=num_nodes)
     for name in data.keys():
-        if name in BUILTIN_FIELDS or name in ("y", "num_nodes", "batch", "ptr"):
+        if name in BUILTIN_FIELDS or name in ignored or name in ("num_nodes", "batch", "ptr"):
             continue
         value = getattr(data, name)
         if not isinstance(value, Tensor):
-            continue
-        if name not in levels:
             raise ValueError(
-                f"from_pyg: the level of tensor {name!r} is not known; pass levels={{{name!r}: 'node'|'edge'|'face'|'graph'}}"
+                f"from_pyg: attribute {name!r} is a {type(value).__name__}, not a tensor, and a Graph holds tensors "
+                f"only; pass ignore=({name!r},) to drop it knowingly"
             )
-        graph.set(name, value, levels[name])
+        level = levels.get(name)
+        if level is None and name == "y":
+            level = _y_level(value, num_nodes)
+        if level is None and name == "y":
+            why = ("both node- and graph-level fit a graph with one node" if num_nodes == 1 else
+                   f"neither fits: its first dimension is {value.shape[0]}, the graph has {num_nodes} nodes")
+            raise ValueError(f"from_pyg: the level of y {list(value.shape)} is ambiguous ({why}); "
+                             "pass levels={'y': 'node'} or levels={'y': 'graph'}")
+        if level is None:
+            raise ValueError(
+                f"from_pyg: the level of tensor {name!r} is not known ({list(value.shape)}); pass "
+                f"levels={{{name!r}: 'node'|'edge'|'face'|'graph'}} (or ignore=({name!r},) to drop it)"
+            )
+        graph.set(name, value, level)
     return graph
+
+
+def _y_level(y: Tensor, num_nodes: int) -> str | None:
+    """``"node"`` or ``"graph"`` when the shape of ``y`` allows only one; None when it is ambiguous."""
+    if y.dim() == 0:
+        return "graph"
+    node, graph = y.shape[0] == num_nodes, y.shape[0] == 1
+    if node != graph:
+        return "node" if node else "graph"
+    return None
 
 
 def to_networkx(graph: Graph, *, node_attrs: tuple[str, ...] = (), edge_attrs: tuple[str, ...] = ()) -> Any:

@@ -24,12 +24,16 @@ tensor             level    index_of     meaning
 from __future__ import annotations
 
 import os
+import warnings
 
 import torch
 from torch import Tensor
 
 from geoconv.data.graph import Graph
-from geoconv.ops.mesh import check_mesh, mesh_edge_features, mesh_topology, repair_mesh
+from geoconv.ops.mesh import (
+    MeshRepairWarning, MeshTopologyError, check_finite_positions, check_mesh, mesh_edge_features, mesh_topology,
+    repair_mesh,
+)
 
 NEIGHBORS = "edge_neighbors"
 FACE_EDGES = "face_edges"
@@ -57,16 +61,19 @@ def mesh_graph(
         edge_y: optional per-edge labels ``[M]`` or ``[M, K]`` in MeshCNN's edge order.
         check: reject degenerate and non-manifold meshes (:func:`~geoconv.ops.mesh.check_mesh`).
         repair: first run :func:`~geoconv.ops.mesh.repair_mesh` (drops degenerate,
-            duplicate and excess faces, splits non-manifold vertices).
+            duplicate and excess faces, splits non-manifold vertices); a :class:`~geoconv.ops.mesh.MeshRepairWarning`
+            says how many faces were dropped and vertices split when it changed anything.
         features: ``"released"`` (default: as MeshCNN's released code, which adds 0.1 to every norm it
             divides by; the features its published accuracies used) or ``"exact"`` (the scale-invariant
             geometric values); see :func:`~geoconv.ops.mesh.mesh_edge_features`.
 
     Raises:
         MeshTopologyError: naming the offending face, edge or vertex (when ``check``).
+        MeshFormatError: non-finite vertex coordinates (the features would be NaN).
     """
+    check_finite_positions(pos)
     if repair:
-        pos, face, _ = repair_mesh(pos, face)
+        pos, face = _repair_and_warn(pos, face)
     topology = check_mesh(pos, face) if check else mesh_topology(face, pos.shape[0], check=False)
     graph = Graph(
         pos=pos,
@@ -83,10 +90,36 @@ def mesh_graph(
     return graph
 
 
-def read_mesh_graph(path: str | os.PathLike, *, dtype: torch.dtype = torch.float32, repair: bool = True,
+def _repair_and_warn(pos: Tensor, face: Tensor, where: str = "repair_mesh") -> tuple[Tensor, Tensor]:
+    new_pos, new_face, kept = repair_mesh(pos, face)
+    dropped, split = int((~kept).sum()), new_pos.shape[0] - pos.shape[0]
+    if dropped or split:
+        warnings.warn(
+            f"{where}: dropped {dropped} of {face.shape[0]} faces (degenerate, duplicate or beyond two per edge) "
+            f"and split {split} non-manifold vertices ({pos.shape[0]} -> {new_pos.shape[0]} vertices)",
+            MeshRepairWarning, stacklevel=3,
+        )
+    return new_pos, new_face
+
+
+def read_mesh_graph(path: str | os.PathLike, *, dtype: torch.dtype = torch.float32, repair: bool = False,
                     y: Tensor | int | None = None, features: str = "released") -> Graph:
-    """:func:`~geoconv.data.mesh_io.read_mesh` followed by :func:`mesh_graph` (repairing by default)."""
+    """:func:`~geoconv.data.mesh_io.read_mesh` followed by :func:`mesh_graph`.
+
+    The mesh is not repaired unless asked: a degenerate or non-manifold mesh raises
+    :class:`~geoconv.ops.mesh.MeshTopologyError` (a :class:`~geoconv.data.mesh_io.MeshFormatError`)
+    naming the file and the face, edge or vertex.  With ``repair=True`` it is repaired and a
+    :class:`~geoconv.ops.mesh.MeshRepairWarning` says how many faces were dropped and vertices split.
+    """
     from geoconv.data.mesh_io import read_mesh
 
     pos, face = read_mesh(path, dtype=dtype)
-    return mesh_graph(pos, face, y=y, repair=repair, features=features)
+    if repair:
+        pos, face = _repair_and_warn(pos, face, where=str(path))
+    try:
+        return mesh_graph(pos, face, y=y, features=features)
+    except MeshTopologyError as error:
+        raise MeshTopologyError(
+            f"{path}: {error} (the mesh is not a manifold triangle mesh; read_mesh_graph(..., repair=True) "
+            "drops the faces at fault and splits non-manifold vertices, with a warning counting them)"
+        ) from None

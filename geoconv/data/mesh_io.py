@@ -18,15 +18,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from geoconv.io.files import open_file
+from geoconv.io.files import DECOMPRESSION_ERRORS, open_file
+from geoconv.ops.mesh import MeshFormatError
 
 __all__ = ["MeshFormatError", "read_mesh", "write_obj"]
 
 MESH_SUFFIXES = (".obj", ".off", ".ply")
-
-
-class MeshFormatError(ValueError):
-    """A mesh file cannot be parsed; the message names the file and the line."""
 
 
 def _open(path: Path):
@@ -73,8 +70,8 @@ def read_mesh(
     try:
         with _open(path) as handle:
             data = handle.read()
-    except OSError as error:
-        raise MeshFormatError(f"{path}: cannot read the file ({error})") from error
+    except DECOMPRESSION_ERRORS as error:  # missing, unreadable, or a truncated / garbage .gz/.xz/.bz2
+        raise MeshFormatError(f"{path}: cannot read the file ({type(error).__name__}: {error})") from None
     if kind == "obj":
         vertices, polygons = _parse_obj(data, path)
     elif kind == "off":
@@ -84,6 +81,7 @@ def read_mesh(
     faces = _triangulate(polygons)
     if vertices.shape[0] == 0:
         raise MeshFormatError(f"{path}: the file holds no vertices")
+    _check_finite(vertices, path, first=1 if kind == "obj" else 0)
     return torch.as_tensor(vertices, dtype=dtype), torch.as_tensor(faces, dtype=torch.long)
 
 
@@ -95,6 +93,17 @@ def write_obj(path: str | os.PathLike, vertices: Tensor, faces: Tensor) -> None:
 
 
 # ---------------------------------------------------------------------------- helpers
+def _check_finite(vertices: np.ndarray, path: Path, first: int) -> None:
+    """NaN or inf coordinates would give NaN areas, normals and features: name the vertex as the file counts it."""
+    bad = ~np.isfinite(vertices).all(axis=1)
+    if bad.any():
+        index = int(np.nonzero(bad)[0][0])
+        raise MeshFormatError(
+            f"{path}: vertex {index + first} (counting from {first}, as the file's faces do) has non-finite "
+            f"coordinates {vertices[index].tolist()}; {int(bad.sum())} of {len(vertices)} vertices are not finite"
+        )
+
+
 def _triangulate(polygons: list[list[int]] | np.ndarray) -> np.ndarray:
     if isinstance(polygons, np.ndarray):
         return polygons.reshape(-1, 3).astype(np.int64)
@@ -106,11 +115,24 @@ def _triangulate(polygons: list[list[int]] | np.ndarray) -> np.ndarray:
 
 
 def _check_polygon(polygon: list[int], num_vertices: int, where: str) -> None:
+    """0-based indices (OFF, PLY) against the ``num_vertices`` the header announces."""
     if len(polygon) < 3:
         raise MeshFormatError(f"{where}: a face needs at least 3 vertices, got {len(polygon)}")
     for index in polygon:
         if index < 0 or index >= num_vertices:
-            raise MeshFormatError(f"{where}: face index {index} is out of range (the file has {num_vertices} vertices so far/in total)")
+            raise MeshFormatError(
+                f"{where}: face index {index} is out of range 0..{num_vertices - 1} (the file has {num_vertices} vertices)"
+            )
+
+
+def _polygon(values: list[int], at: int, where: str) -> list[int]:
+    """The corners of a face row ``[size, i_1, ..., i_size]`` starting at ``values[at]``."""
+    size = values[at]
+    if size < 3:
+        raise MeshFormatError(f"{where}: a face needs at least 3 vertices, got {size}")
+    if len(values) < at + size + 1:
+        raise MeshFormatError(f"{where}: the face announces {size} vertices but lists {len(values) - at - 1}")
+    return values[at + 1:at + size + 1]
 
 
 def _floats(tokens: list[bytes], count: int, where: str) -> list[float]:
@@ -142,12 +164,19 @@ def _parse_obj(data: bytes, path: Path) -> tuple[np.ndarray, list[list[int]]]:
             vertices.append(_floats(tokens[1:], 3, where))
         elif tokens[0] == b"f":
             raw = _ints([t.split(b"/")[0] for t in tokens[1:]], where)
+            if len(raw) < 3:
+                raise MeshFormatError(f"{where}: a face needs at least 3 vertices, got {len(raw)}")
             if 0 in raw:
                 raise MeshFormatError(f"{where}: OBJ face indices start at 1, got 0")
             # OBJ indices are 1-based; negative ones count back from the last vertex read.
-            corners = [c - 1 if c > 0 else len(vertices) + c for c in raw]
-            _check_polygon(corners, len(vertices), where)
-            polygons.append(corners)
+            # Errors quote the index as written in the file.
+            for c in raw:
+                if c > len(vertices) or -c > len(vertices):
+                    raise MeshFormatError(
+                        f"{where}: face index {c} is out of range: the file has {len(vertices)} vertices so far "
+                        f"(OBJ counts them from 1; -1 is the last one read)"
+                    )
+            polygons.append([c - 1 if c > 0 else len(vertices) + c for c in raw])
     return np.asarray(vertices, dtype=np.float64).reshape(-1, 3), polygons
 
 
@@ -172,6 +201,8 @@ def _parse_off(data: bytes, path: Path) -> tuple[np.ndarray, list[list[int]]]:
     if len(counts) < 2:
         raise MeshFormatError(f"{path}:{first_number}: expected 'num_vertices num_faces [num_edges]'")
     num_vertices, num_faces = counts
+    if num_vertices < 0 or num_faces < 0:
+        raise MeshFormatError(f"{path}:{first_number}: negative vertex or face count {num_vertices} {num_faces}")
     if len(lines) < position + num_vertices + num_faces:
         raise MeshFormatError(
             f"{path}: the header announces {num_vertices} vertices and {num_faces} faces "
@@ -182,10 +213,7 @@ def _parse_off(data: bytes, path: Path) -> tuple[np.ndarray, list[list[int]]]:
     for n, tokens in lines[position + num_vertices:position + num_vertices + num_faces]:
         where = f"{path}:{n}"
         values = _ints(tokens, where)
-        size = values[0]
-        if len(values) < size + 1:
-            raise MeshFormatError(f"{where}: the face announces {size} vertices but lists {len(values) - 1}")
-        corners = values[1:size + 1]
+        corners = _polygon(values, 0, where)
         _check_polygon(corners, num_vertices, where)
         polygons.append(corners)
     return np.asarray(vertices, dtype=np.float64).reshape(-1, 3), polygons
@@ -204,7 +232,10 @@ def _parse_ply(data: bytes, path: Path) -> tuple[np.ndarray, list[list[int]] | n
     end = data.find(b"end_header")
     if not data.startswith(b"ply") or end < 0:
         raise MeshFormatError(f"{path}:1: a PLY file must start with 'ply' and have an 'end_header' line")
-    body_start = data.index(b"\n", end) + 1
+    newline = data.find(b"\n", end)
+    if newline < 0:
+        raise MeshFormatError(f"{path}: the PLY header's 'end_header' line is not terminated (the file ends there)")
+    body_start = newline + 1
     header_lines = data[:end].splitlines()
     fmt = None
     elements: list[tuple[bytes, int, list[tuple]]] = []
@@ -220,7 +251,10 @@ def _parse_ply(data: bytes, path: Path) -> tuple[np.ndarray, list[list[int]] | n
         elif tokens[0] == b"element":
             if len(tokens) != 3:
                 raise MeshFormatError(f"{where}: expected 'element <name> <count>'")
-            elements.append((tokens[1], _ints([tokens[2]], where)[0], []))
+            count = _ints([tokens[2]], where)[0]
+            if count < 0:
+                raise MeshFormatError(f"{where}: negative element count {count}")
+            elements.append((tokens[1], count, []))
         elif tokens[0] == b"property":
             if not elements:
                 raise MeshFormatError(f"{where}: property before any element")
@@ -306,15 +340,11 @@ def _ply_ascii(data: bytes, start: int, first_line: int, elements, path: Path):
                     continue
             for offset, row in enumerate(rows):
                 where = f"{path}:{first_line + number + offset}"
-                values = _ints(row.split(), where) if which == 0 else None
-                if values is None:
-                    # Scalars before the list: skip them, then read the list.
-                    tokens = row.split()
-                    values = _ints(tokens[which:], where)
-                size = values[0]
-                if len(values) < size + 1:
-                    raise MeshFormatError(f"{where}: the face announces {size} vertices but lists {len(values) - 1}")
-                corners = values[1:size + 1]
+                # Scalars before the list are skipped (one token each), then the list is read.
+                values = _ints(row.split()[which:], where)
+                if not values:
+                    raise MeshFormatError(f"{where}: the face row is empty")
+                corners = _polygon(values, 0, where)
                 _check_polygon(corners, num_vertices, where)
                 polygons.append(corners)
         number += count
@@ -368,6 +398,8 @@ def _ply_binary(data: bytes, offset: int, order: str, elements, path: Path):
                     raise MeshFormatError(f"{where}: the file ends inside row {index}")
                 size = int(np.frombuffer(data, dtype=count_dtype, count=1, offset=offset)[0])
                 offset += count_dtype.itemsize
+                if size < 0:
+                    raise MeshFormatError(f"{where}: row {index} announces a list of {size} items")
                 item_dtype = np.dtype(order + item_type)
                 if offset + item_dtype.itemsize * size > len(data):
                     raise MeshFormatError(f"{where}: the file ends inside row {index}")

@@ -25,7 +25,7 @@ import os
 import numpy as np
 import torch
 
-from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch_all, read_bytes, read_text
+from geoconv.datasets.base import DAMAGED_FILE_ERRORS, DatasetError, RemoteFile, cached, data_root, fetch_all, read_bytes, read_text
 from geoconv.datasets.heterophilous import SplitGraph
 from geoconv.ops import remove_self_loops, to_undirected
 
@@ -139,12 +139,17 @@ def parse_edges(text: str, num_nodes: int, name: str) -> torch.Tensor:
 
 
 def parse_split(raw: bytes, num_nodes: int, name: str, index: int) -> dict[str, torch.Tensor]:
-    arrays = np.load(io.BytesIO(raw))
+    try:
+        arrays = np.load(io.BytesIO(raw))
+        missing = [key for key in ("train_mask", "val_mask", "test_mask") if key not in arrays.files]
+        if missing:
+            raise DatasetError(f"Geom-GCN {name}: split {index} lacks {', '.join(missing)}")
+        loaded = {key: np.asarray(arrays[key]) for key in ("train_mask", "val_mask", "test_mask")}
+    except (ValueError, KeyError, *DAMAGED_FILE_ERRORS) as error:  # a truncated npz is a truncated zip
+        raise DatasetError(f"Geom-GCN {name}: split {index} is not a readable npz file ({error})") from error
     masks = {}
     for key in ("train_mask", "val_mask", "test_mask"):
-        if key not in arrays.files:
-            raise DatasetError(f"Geom-GCN {name}: split {index} lacks {key}")
-        mask = torch.from_numpy(np.asarray(arrays[key]).astype(bool))
+        mask = torch.from_numpy(loaded[key].astype(bool))
         if mask.shape != (num_nodes,):
             raise DatasetError(f"Geom-GCN {name}: split {index} {key} has shape {list(mask.shape)}, expected [{num_nodes}]")
         masks[key] = mask

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from geoconv.data import Graph
-from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch, mask_splits, read_bytes
+from geoconv.datasets.base import DAMAGED_FILE_ERRORS, DatasetError, RemoteFile, cached, data_root, fetch, mask_splits, read_bytes
 from geoconv.ops import coalesce, to_undirected
 
 URL = "https://github.com/yandex-research/heterophilous-graphs/raw/main/data/{name}.npz"
@@ -66,7 +66,7 @@ def build_heterophilous(raw: bytes, name: str) -> dict[str, torch.Tensor]:
         if missing:
             raise DatasetError(f"heterophilous graph {name}: the npz file lacks the keys {missing}")
         data = {key: arrays[key] for key in KEYS}
-    except (ValueError, OSError) as error:
+    except (ValueError, KeyError, *DAMAGED_FILE_ERRORS) as error:  # a truncated npz is a truncated zip
         raise DatasetError(f"heterophilous graph {name}: not a readable npz file ({error})") from error
     x = torch.from_numpy(np.asarray(data["node_features"], dtype=np.float32))
     y = torch.from_numpy(np.asarray(data["node_labels"], dtype=np.int64))

@@ -26,6 +26,7 @@ archives, so downloads are size-checked only by tar's own integrity checks.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -35,7 +36,7 @@ from geoconv.data.graph import Graph
 from geoconv.data.mesh import EDGE_LABELS, mesh_graph
 from geoconv.data.mesh_io import MESH_SUFFIXES, read_mesh
 from geoconv.datasets.base import DatasetError, GraphDataset, RemoteFile, cached, data_root, extract_archive, fetch
-from geoconv.ops.mesh import MESH_FEATURES
+from geoconv.ops.mesh import MESH_FEATURES, MeshRepairWarning
 
 __all__ = ["MESHCNN_ARCHIVES", "MeshClassificationDataset", "MeshSegmentationDataset", "SOFT_LABELS"]
 
@@ -120,7 +121,8 @@ class MeshClassificationDataset(GraphDataset):
         seed: seed of the split-10 draw.
         download: download the archive when no local copy exists.
         transform: applied to each graph when indexed.
-        repair: run :func:`~geoconv.ops.mesh.repair_mesh` on every mesh.
+        repair: run :func:`~geoconv.ops.mesh.repair_mesh` on every mesh (as MeshCNN does); one
+            :class:`~geoconv.ops.mesh.MeshRepairWarning` counts the meshes it changed.
         features: edge features ``"released"`` (default: as MeshCNN's released code, which adds 0.1 to
             every norm it divides by, so published accuracies are comparable) or ``"exact"``
             (scale-invariant); see :func:`~geoconv.ops.mesh.mesh_edge_features`.  Part of the cache key.
@@ -167,7 +169,20 @@ class MeshClassificationDataset(GraphDataset):
             raise DatasetError(f"no {split} meshes under {folder}")
 
         def build() -> list[Graph]:
-            return [mesh_graph(*read_mesh(path), y=label, repair=repair, features=features) for path, label in files]
+            if not repair:
+                return [mesh_graph(*read_mesh(path), y=label, features=features) for path, label in files]
+            # One summary warning for the data set rather than one per mesh.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", MeshRepairWarning)
+                graphs = [mesh_graph(*read_mesh(path), y=label, repair=True, features=features) for path, label in files]
+            repaired = [w for w in caught if issubclass(w.category, MeshRepairWarning)]
+            for w in caught:
+                if not issubclass(w.category, MeshRepairWarning):
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            if repaired:
+                warnings.warn(f"{name} {split}: repair_mesh changed {len(repaired)} of {len(files)} meshes "
+                              f"(first: {repaired[0].message})", MeshRepairWarning, stacklevel=2)
+            return graphs
 
         tag = f"{name}_{split}_{train_per_class}_{seed}_{int(repair)}_{features}"
         graphs = cached(f"meshcnn_{tag}", [path for path, _ in files], build, version=f"1:{features}")

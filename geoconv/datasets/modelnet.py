@@ -126,12 +126,21 @@ def read_hdf5_arrays(files: ArchiveFolder, names: list[str], keys: tuple[str, ..
     h5py = require("h5py", "reading the HDF5 point-cloud releases")
     parts: dict[str, list] = {key: [] for key in keys}
     for name in names:
-        with h5py.File(io.BytesIO(files.read(name)), "r") as handle:
-            missing = [key for key in ("data",) if key not in handle]
-            if missing:
-                raise DatasetError(f"{name} has no dataset {missing[0]!r} (found {sorted(handle.keys())})")
-            for key in keys:
-                parts[key].append(torch.from_numpy(handle[key][()]) if key in handle else None)
+        try:
+            with h5py.File(io.BytesIO(files.read(name)), "r") as handle:
+                missing = [key for key in ("data",) if key not in handle]
+                if missing:
+                    raise DatasetError(f"{name} has no dataset {missing[0]!r} (found {sorted(handle.keys())})")
+                for key in keys:
+                    parts[key].append(torch.from_numpy(handle[key][()]) if key in handle else None)
+        except OSError as error:  # h5py's error for a damaged or truncated file
+            raise DatasetError(f"{name} is not a readable HDF5 file ({error}); is the archive complete?") from None
+        for key in ("data", "normal"):
+            values = parts[key][-1] if key in parts else None
+            if values is not None and values.is_floating_point() and not bool(torch.isfinite(values).all()):
+                cloud, point = (~torch.isfinite(values)).reshape(values.shape[0], values.shape[1], -1).any(-1).nonzero()[0].tolist()
+                raise DatasetError(f"{name}: {key!r} of cloud {cloud} holds a non-finite value at point {point}; "
+                                   "the file is damaged (no model can learn from NaN or inf coordinates)")
     return {key: torch.cat(values) for key, values in parts.items() if values and all(v is not None for v in values)}
 
 

@@ -3,8 +3,9 @@
 Each molecule becomes a :class:`~geoconv.data.Graph` (see :mod:`geoconv.chem`)
 with graph-level targets ``y [1, T]`` (NaN where a label is missing),
 ``label_mask [1, T]`` (True where present) and its SMILES as ``graph.smiles``.
-SMILES that the installed RDKit cannot parse are skipped and counted
-(``dataset.num_invalid``, ``dataset.invalid_smiles``).  Splits:
+SMILES that the installed RDKit cannot parse, and empty SMILES cells, are
+skipped, counted (``dataset.num_invalid``, ``dataset.invalid_smiles``) and
+reported in one warning.  Splits:
 :meth:`MoleculeNet.splits` gives OGB's deterministic Bemis-Murcko scaffold
 split or a seeded random split, 80/10/10, as ``{"train", "val", "test"}`` index tensors.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -95,8 +97,20 @@ def read_moleculenet_csv(path: Path, spec: MoleculeNetSpec) -> tuple[list[str], 
             if len(row) != len(header):
                 raise DatasetError(f"{path} line {line} has {len(row)} fields, the header has {len(header)}")
             smiles.append(row[smiles_at])
-            labels.append([float(row[k]) if row[k].strip() != "" else math.nan for k in task_at])
+            try:
+                labels.append([float(row[k]) if row[k].strip() != "" else math.nan for k in task_at])
+            except ValueError:
+                bad = next(k for k in task_at if row[k].strip() != "" and not _is_number(row[k]))
+                raise DatasetError(f"{path} line {line}: the label {row[bad]!r} of task {header[bad]!r} is not a number") from None
     return smiles, list(tasks), np.asarray(labels, dtype=np.float64).reshape(len(smiles), len(tasks))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def build_molecule_tensors(smiles: list[str], labels: np.ndarray, features: str) -> dict:
@@ -119,6 +133,8 @@ def build_molecule_tensors(smiles: list[str], labels: np.ndarray, features: str)
         edge_counts.append(graph.edge_index.shape[1])
         kept.append(i)
     del quiet
+    if not kept:
+        raise DatasetError(f"none of the {len(smiles)} SMILES is a parsable molecule (the file holds no usable row)")
     kept_index = torch.tensor(kept, dtype=torch.long)
     return {
         "x": torch.cat(xs), "edge_index": torch.cat(edges, dim=1), "edge_attr": torch.cat(attrs),
@@ -157,7 +173,7 @@ class MoleculeNet(GraphDataset):
         transform: applied to each graph on access (e.g. :class:`geoconv.chem.MorganFingerprint`).
 
     Attributes: ``tasks`` (task names), ``task_type``, ``smiles`` (kept molecules),
-    ``num_invalid`` / ``invalid_smiles`` (rows RDKit could not parse), ``source`` (file read).
+    ``num_invalid`` / ``invalid_smiles`` (rows RDKit could not parse or with an empty SMILES), ``source`` (file read).
     """
 
     def __init__(self, name: str, *, root: str | os.PathLike | None = None, features: str = "ogb",
@@ -171,7 +187,7 @@ class MoleculeNet(GraphDataset):
         all_smiles, tasks, labels = read_moleculenet_csv(path, spec)
 
         tensors = cached(f"moleculenet_{key}_{features}", [path],
-                         lambda: build_molecule_tensors(all_smiles, labels, features), version="1")
+                         lambda: build_molecule_tensors(all_smiles, labels, features), version="2")
         kept = tensors["kept"].tolist()
         smiles = [all_smiles[i] for i in kept]
         super().__init__(graphs_from_tensors(tensors, smiles), transform)
@@ -180,6 +196,9 @@ class MoleculeNet(GraphDataset):
         self.smiles = smiles
         self.invalid_smiles = [all_smiles[i] for i in tensors["invalid"].tolist()]
         self.num_invalid = len(self.invalid_smiles)
+        if self.num_invalid:
+            warnings.warn(f"MoleculeNet {key}: skipped {self.num_invalid} of {len(all_smiles)} rows of {path.name} "
+                          f"whose SMILES is empty or unparsable (dataset.invalid_smiles lists them)", stacklevel=2)
         self.y = tensors["y"]
 
     @property

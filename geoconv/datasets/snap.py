@@ -17,6 +17,7 @@ import torch
 
 from geoconv.data import Graph
 from geoconv.datasets.base import DatasetError, RemoteFile, cached, data_root, fetch, read_bytes
+from geoconv.io.files import DECOMPRESSION_ERRORS
 from geoconv.ops import coalesce, to_undirected
 
 URL = "https://github.com/JuliaGraphs/SNAPDatasets.jl/raw/master/data/{folder}/{name}.jlg"
@@ -30,7 +31,11 @@ SNAP_GRAPHS = {
 
 def parse_jlg(raw: bytes, name: str) -> tuple[torch.Tensor, int, bool]:
     """``(edge_index [2, m] 0-based, n, directed)`` of a (gzip-compressed or plain) .jlg file."""
-    text = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    try:
+        text = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    except DECOMPRESSION_ERRORS as error:
+        raise DatasetError(f"SNAP {name}: the gzip-compressed .jlg file is damaged or truncated "
+                           f"({type(error).__name__}: {error}); delete it so that it is downloaded again") from None
     header, _, body = text.partition(b"\n")
     try:
         fields = header.decode().split("|")[0].split(",")

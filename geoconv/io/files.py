@@ -6,10 +6,13 @@ import bz2
 import gzip
 import io
 import lzma
+import zlib
 from pathlib import Path
 from typing import Any
 
 COMPRESSED_SUFFIXES = {".gz": gzip.open, ".xz": lzma.open, ".bz2": bz2.open}
+# What reading a truncated or garbage compressed file raises (gzip.BadGzipFile is an OSError).
+DECOMPRESSION_ERRORS = (EOFError, lzma.LZMAError, zlib.error, OSError)
 
 
 def open_file(path: Path, mode: str = "rb") -> Any:

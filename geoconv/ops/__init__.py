@@ -55,11 +55,11 @@ from geoconv.ops.sampling import csr_from_edge_index, induced_edges, random_walk
 __all__ += ["csr_from_edge_index", "induced_edges", "random_walk", "sample_from_cdf"]
 
 from geoconv.ops.mesh import (  # noqa: E402
-    MeshTopology, MeshTopologyError, check_mesh, euler_characteristic, mesh_edge_features, mesh_topology, repair_mesh,
+    MeshFormatError, MeshRepairWarning, MeshTopology, MeshTopologyError, check_mesh, euler_characteristic, mesh_edge_features, mesh_topology, repair_mesh,
 )
 from geoconv.ops.mesh_collapse import MeshPoolError, MeshPoolResult, mesh_pool, mesh_unpool  # noqa: E402
 
 __all__ += [
-    "MeshTopology", "MeshTopologyError", "check_mesh", "euler_characteristic", "mesh_edge_features", "mesh_topology",
+    "MeshFormatError", "MeshRepairWarning", "MeshTopology", "MeshTopologyError", "check_mesh", "euler_characteristic", "mesh_edge_features", "mesh_topology",
     "repair_mesh", "MeshPoolError", "MeshPoolResult", "mesh_pool", "mesh_unpool",
 ]

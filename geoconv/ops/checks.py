@@ -59,13 +59,18 @@ def check_dtype_device(where: str, module: nn.Module | None = None, **tensors: T
         parameter = next(module.parameters(), None)
         if parameter is not None:
             given["the layer's parameters"] = parameter
-    floats = {name: t.dtype for name, t in given.items() if t.is_floating_point()}
-    # Under autocast, mixed dtypes are expected (bf16 activations, float32 parameters).
-    autocast = any(torch.is_autocast_enabled(t.device.type) for t in given.values())
-    if not autocast and len(set(floats.values())) > 1:
-        listed = ", ".join(f"{name} {str(dtype).replace('torch.', '')}" for name, dtype in floats.items())
-        raise TypeError(f"{where}: floating-point inputs must share one dtype, got {listed} (convert with .to(dtype))")
     devices = {name: t.device for name, t in given.items()}
     if len(set(devices.values())) > 1:
         listed = ", ".join(f"{name} on {device}" for name, device in devices.items())
         raise TypeError(f"{where}: all tensors must be on one device, got {listed} (move them with .to(device))")
+    floats = {name: t.dtype for name, t in given.items() if t.is_floating_point()}
+    # Under autocast, mixed dtypes are expected (bf16 activations, float32 parameters).
+    autocast = any(_autocast_enabled(t.device.type) for t in given.values())
+    if not autocast and len(set(floats.values())) > 1:
+        listed = ", ".join(f"{name} {str(dtype).replace('torch.', '')}" for name, dtype in floats.items())
+        raise TypeError(f"{where}: floating-point inputs must share one dtype, got {listed} (convert with .to(dtype))")
+
+
+def _autocast_enabled(device_type: str) -> bool:
+    # torch.is_autocast_enabled raises for a device type autocast does not know (meta).
+    return device_type != "meta" and torch.is_autocast_enabled(device_type)

@@ -140,8 +140,13 @@ def _kdtree_search(
 def _use_kdtree(backend: str, x: Tensor, count_x: list[int], count_y: list[int], max_block: int) -> bool:
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "kdtree":
+        from geoconv._optional import require
+
+        require("scipy.spatial", "knn with backend='kdtree'")  # an ImportError naming the pip extra
+        return True
     if backend != "auto":
-        return backend == "kdtree"
+        return False
     if x.device.type != "cpu" or x.shape[1] > KDTREE_MAX_DIM or x.requires_grad:
         return False
     largest = max((a * b for a, b in zip(count_x, count_y)), default=0)

@@ -32,8 +32,8 @@ import torch
 from torch import Tensor
 
 __all__ = [
-    "MeshTopologyError", "MeshTopology", "mesh_topology", "mesh_edge_features", "check_mesh",
-    "repair_mesh", "face_areas", "euler_characteristic", "is_manifold", "edge_keys", "MESH_FEATURES",
+    "MeshFormatError", "MeshTopologyError", "MeshRepairWarning", "MeshTopology", "mesh_topology", "mesh_edge_features", "check_mesh",
+    "repair_mesh", "check_finite_positions", "face_areas", "euler_characteristic", "is_manifold", "edge_keys", "MESH_FEATURES",
 ]
 
 NUM_EDGE_FEATURES = 5
@@ -42,8 +42,18 @@ MESH_FEATURES = ("released", "exact")
 RELEASED_EPSILON = 0.1
 
 
-class MeshTopologyError(ValueError):
+class MeshFormatError(ValueError):
+    """A mesh (or mesh file) is not a valid triangle mesh; the message names the file and line, or the
+    face, edge or vertex at fault.  Re-exported by :mod:`geoconv.data.mesh_io`, whose readers raise it."""
+
+
+class MeshTopologyError(MeshFormatError):
     """The mesh is not a manifold triangle mesh (or has degenerate faces); names the edge, face or vertex."""
+
+
+class MeshRepairWarning(UserWarning):
+    """:func:`repair_mesh` was asked for and changed the mesh; the message says how many faces were
+    dropped and how many vertices were split."""
 
 
 class MeshTopology(NamedTuple):
@@ -238,14 +248,30 @@ def _degenerate_faces(pos: Tensor, face: Tensor, rtol: float) -> Tensor:
     return repeated | (face_areas(pos, face) <= rtol * scale * scale)
 
 
+def check_finite_positions(pos: Tensor, where: str = "mesh") -> None:
+    """Raise :class:`MeshFormatError` naming the first vertex with a NaN or infinite coordinate
+    (its edge features and areas would be NaN; nothing downstream can give a meaningful result)."""
+    if not pos.is_floating_point() or pos.numel() == 0:
+        return
+    bad = ~torch.isfinite(pos).reshape(pos.shape[0], -1).all(dim=1)
+    if bool(bad.any()):
+        first = int(bad.nonzero()[0, 0])
+        raise MeshFormatError(
+            f"{where}: vertex {first} has non-finite coordinates {pos[first].tolist()} "
+            f"({int(bad.sum())} of {pos.shape[0]} vertices are not finite)"
+        )
+
+
 def check_mesh(pos: Tensor, face: Tensor, *, area_rtol: float = 1e-12) -> MeshTopology:
     """:func:`mesh_topology` with checks, plus zero-area faces (area <= ``area_rtol`` x bounding-box diagonal²).
 
     Raises:
         MeshTopologyError: naming the degenerate face, non-manifold edge or vertex.
+        MeshFormatError: a vertex with a non-finite coordinate.
     """
     if pos.dim() != 2 or pos.shape[1] != 3 or not pos.is_floating_point():
         raise MeshTopologyError(f"pos must be a floating [V, 3] tensor, got {pos.dtype} {list(pos.shape)}")
+    check_finite_positions(pos, "check_mesh")
     _check_face(face, pos.shape[0])
     topology = mesh_topology(face, pos.shape[0], check=True)
     degenerate = _degenerate_faces(pos, face, area_rtol)

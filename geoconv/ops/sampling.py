@@ -6,6 +6,10 @@ The CSR form of ``edge_index [2, E]`` used here groups the edges by source:
 the edge's column in ``edge_index`` (``None`` when ``edge_index`` is already
 sorted by source, i.e. ``perm`` would be the identity).
 
+:func:`edge_pairs` and :func:`induced_subgraph_edges` are what the GraphSAINT
+samplers use: the edges grouped by node pair, each pair owned by one endpoint,
+for any ``edge_index`` (directed, unsorted, duplicates, self-loops).
+
 Every function works on many walks / subgraphs at once with torch ops, so
 that the cost of a step is a few kernel launches, not a Python loop over
 nodes, and everything runs on the device of its inputs.  On CPU tensors a
@@ -15,6 +19,8 @@ torch's for these; the results are the same tensors.
 """
 
 from __future__ import annotations
+
+from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
@@ -64,6 +70,10 @@ def sorted_unique(values: Tensor, upper: int) -> Tensor:
     """
     if upper > LOOKUP_LIMIT:
         return torch.unique(values)
+    if _numpy_path(values):
+        mask = np.zeros(upper, dtype=bool)
+        mask[values.numpy()] = True
+        return torch.from_numpy(np.flatnonzero(mask))
     seen = torch.zeros(upper, dtype=torch.bool, device=values.device)
     seen[values] = True
     return flat_nonzero(seen)
@@ -77,10 +87,24 @@ def random_walk(
     Each step moves every walker at once to a neighbour drawn uniformly from
     its CSR row; a walker on a node without out-edges stays there.
     """
-    steps = [start]
-    current = start
     if col.numel() == 0:
         return start.view(-1, 1).repeat(1, walk_length + 1)
+    if _numpy_path(start):
+        # The same steps from the same random numbers, in NumPy (its kernels on a few thousand walkers cost
+        # microseconds where torch's cost tens).
+        rowptr_array, col_array = rowptr.numpy(), col.numpy()
+        walks = np.empty((start.numel(), walk_length + 1), dtype=np.int64)
+        current = walks[:, 0] = start.numpy()
+        for step in range(1, walk_length + 1):
+            uniform = torch.rand(current.size, dtype=torch.float64, generator=generator).numpy()
+            begin = rowptr_array.take(current)
+            deg = rowptr_array.take(current + 1) - begin
+            offset = (uniform * deg).astype(np.int64)
+            neighbour = col_array.take(np.minimum(begin + offset, col_array.size - 1))
+            current = walks[:, step] = np.where(deg > 0, neighbour, current)
+        return torch.from_numpy(walks)
+    steps = [start]
+    current = start
     for _ in range(walk_length):
         begin = rowptr.index_select(0, current)
         deg = rowptr.index_select(0, current + 1) - begin
@@ -273,3 +297,448 @@ def induced_edges_symmetric(
     if positions:
         position = torch.cat([to_full.index_select(0, half), reverse.index_select(0, half_other)]).long()
     return position, torch.cat([src, dst_other]), torch.cat([dst, src_other])
+
+
+def sort_with_index(keys: Tensor, max_key: int) -> tuple[Tensor, Tensor]:
+    """``(sorted keys, order)`` of the int64 ``keys`` (values in ``0..max_key``), stable: equal keys keep
+    their order, so ``keys[order]`` is the sorted tensor and ``order`` its stable argsort.
+
+    On the CPU, when a key and its index fit in 62 bits together, the index is packed into the low bits
+    and the values are sorted with NumPy's vectorised quicksort: ties are broken by the index (hence
+    stable) and it is several times faster than an argsort (2.7M keys, 1 thread: 23 ms against 48 ms for
+    NumPy's argsort and 120 ms for torch's stable sort); keys made of a few sorted runs go through NumPy's
+    timsort instead, which merges the runs in linear time.
+    """
+    count = keys.numpy().size if _numpy_path(keys) else keys.numel()
+    index_bits = max(count - 1, 0).bit_length()
+    if _numpy_path(keys) and max(max_key, 0).bit_length() + index_bits <= 62:
+        array = keys.numpy()
+        # Few sorted runs (e.g. an edge list followed by its reverse): NumPy's timsort merges them in linear time.
+        runs = 1 + int(np.count_nonzero(array[1:] < array[:-1]))
+        packed = array << index_bits
+        packed |= np.arange(count, dtype=np.int64)
+        packed.sort(kind="stable" if runs <= 64 else "quicksort")
+        order = packed & ((1 << index_bits) - 1)
+        packed >>= index_bits
+        return torch.from_numpy(packed), torch.from_numpy(order)
+    values, order = torch.sort(keys, stable=True)
+    return values, order
+
+
+def sort_values(values: Tensor) -> Tensor:
+    """``values`` sorted ascending (1-D); NumPy's vectorised sort on the CPU."""
+    if _numpy_path(values):
+        return torch.from_numpy(np.sort(values.numpy()))
+    return torch.sort(values).values
+
+
+def non_decreasing(values: Tensor) -> bool:
+    """Whether the 1-D ``values`` are sorted (non-decreasing)."""
+    if values.numel() < 2:
+        return True
+    if _numpy_path(values):
+        array = values.numpy()
+        return bool((array[1:] >= array[:-1]).all())
+    return bool((values[1:] >= values[:-1]).all())
+
+
+class EdgePairs(NamedTuple):
+    """What the GraphSAINT samplers precompute on a graph: see :func:`edge_pairs`.
+
+    Index tensors use one index dtype (int32 when every index fits, else int64), except
+    ``pair_src`` / ``pair_dst`` (int64) and ``degree`` (float64).
+    """
+
+    sym_rowptr: Tensor  # [N + 1] CSR of the symmetrised simple graph (walks and probabilities)
+    sym_col: Tensor  # [S]
+    degree: Tensor  # [N] degree in the symmetrised simple graph (a self-loop counts once)
+    pair_src: Tensor  # [P] each unordered pair {u, v} joined by at least one edge, as u <= v, ascending (u, v)
+    pair_dst: Tensor  # [P]
+    owner_rowptr: Tensor  # [N + 1] each pair once, in the row of its endpoint of lower (degree, id): its owner
+    owner_row: Tensor  # [P] the owner of each entry
+    owner_col: Tensor  # [P] the other endpoint
+    forward: Tensor  # [P] an edge owner -> other, or -1
+    backward: Tensor  # [P] an edge other -> owner (for a self-loop: a second one), or -1
+    extra_ptr: Tensor | None  # [P + 1] further edges of entry j (duplicates): extra[extra_ptr[j]:extra_ptr[j + 1]];
+    extra: Tensor | None  # [X] as 2 * edge id + 1 if the edge goes other -> owner; None when there are none
+
+
+def edge_pairs(edge_index: Tensor, num_nodes: int) -> EdgePairs:
+    """Group the edges of any ``edge_index [2, E]`` (directed or not, unsorted, with duplicates or self-loops)
+    by the unordered pair of nodes they join, for :func:`induced_subgraph_edges` and random walks.
+
+    An edge ``u -> v`` belongs to pair ``{u, v}``; each pair is stored once, in the
+    row of its endpoint of lower ``(degree, id)`` (its *owner*), with its
+    edges: one in each direction in two slots, further ones (duplicates) in a
+    side list.  The edges of the subgraph induced by a node set are found by
+    scanning only the owned pairs of its nodes: rows of high-degree nodes,
+    which random walks visit most, hold few owned pairs (on ego-Twitter a
+    2,000-root walk sample scans 4x fewer entries than its full CSR rows), and
+    the two directions of an edge cost one entry.
+
+    Cost: one stable sort of the ``E`` pair keys (skipped when they are
+    already sorted) and, unless ``edge_index`` is coalesced and symmetric (then
+    it is its own symmetrised graph), one sort of the symmetrised graph's
+    entries; the rest is linear.
+    """
+    if _numpy_path(edge_index):
+        return _edge_pairs_numpy(edge_index, num_nodes)
+    device = edge_index.device
+    src, dst = edge_index[0], edge_index[1]
+    num_edges = src.numel()
+    index_dtype = torch.long if max(2 * num_edges, num_nodes + 1) >= 2**31 - 1 else torch.int32
+    pair_key = torch.minimum(src * num_nodes + dst, dst * num_nodes + src)  # lo * N + hi
+    if non_decreasing(pair_key):
+        sorted_key, order = pair_key, torch.arange(num_edges, device=device)
+    else:
+        sorted_key, order = sort_with_index(pair_key, num_nodes * num_nodes - 1)
+    del pair_key
+    first = torch.ones(num_edges, dtype=torch.bool, device=device)
+    if num_edges > 1:
+        torch.ne(sorted_key[1:], sorted_key[:-1], out=first[1:])
+    pair_start = flat_nonzero(first)
+    num_pairs = pair_start.numel()
+    keys = sorted_key.index_select(0, pair_start)
+    pair_src, pair_dst = keys // num_nodes, keys % num_nodes
+    not_loop = flat_nonzero(pair_src != pair_dst)
+    degree = torch.bincount(pair_src, minlength=num_nodes) + torch.bincount(pair_dst.index_select(0, not_loop), minlength=num_nodes)
+    edge_key = src * num_nodes + dst
+    coalesced = num_edges < 2 or bool((edge_key[1:] > edge_key[:-1]).all())
+    del edge_key
+    pair_of_sorted = torch.cumsum(first, 0) - 1
+    if coalesced and num_edges == num_pairs + not_loop.numel():
+        # Coalesced, 2 edges per pair (1 per self-loop): edge_index is its own symmetrised graph.
+        sym_row, sym_col = src, dst
+        sym_pair = torch.empty_like(pair_of_sorted)
+        sym_pair[order] = pair_of_sorted
+    else:
+        reverse_key = pair_dst.index_select(0, not_loop) * num_nodes + pair_src.index_select(0, not_loop)
+        entry_key, entry_order = sort_with_index(torch.cat([keys, reverse_key]), num_nodes * num_nodes - 1)
+        sym_row, sym_col = entry_key // num_nodes, entry_key % num_nodes
+        sym_pair = torch.cat([torch.arange(num_pairs, device=device), not_loop]).index_select(0, entry_order)
+        del entry_key, reverse_key
+    sym_rowptr = torch.zeros(num_nodes + 1, dtype=index_dtype, device=device)
+    torch.cumsum(torch.bincount(sym_row, minlength=num_nodes), 0, out=sym_rowptr[1:])
+    # The owner of a pair: its endpoint of lower (degree, id).
+    rank = degree * num_nodes + torch.arange(num_nodes, device=device)
+    owned = flat_nonzero(rank.index_select(0, sym_row) <= rank.index_select(0, sym_col))
+    owner_row = sym_row.index_select(0, owned)
+    owner_rowptr = torch.zeros(num_nodes + 1, dtype=index_dtype, device=device)
+    torch.cumsum(torch.bincount(owner_row, minlength=num_nodes), 0, out=owner_rowptr[1:])
+    owner_pair = sym_pair.index_select(0, owned)
+    # Slots of the edges (in pair order): the first edge owner -> other goes forward, the first other -> owner
+    # backward (a self-loop's second copy too), the others to the side list.
+    owner_of_pair = torch.empty(num_pairs, dtype=torch.long, device=device)
+    owner_of_pair[owner_pair] = owner_row
+    entry_of_pair = torch.empty(num_pairs, dtype=torch.long, device=device)
+    entry_of_pair[owner_pair] = torch.arange(num_pairs, device=device)
+    sorted_src = src.index_select(0, order)
+    reverse = sorted_src != owner_of_pair.index_select(0, pair_of_sorted)
+    rank_in_pair = _rank_within_pairs(reverse, pair_start, pair_of_sorted)
+    loop = (pair_src == pair_dst).index_select(0, pair_of_sorted)
+    slot = torch.where(loop, rank_in_pair, torch.where(rank_in_pair == 0, reverse.long(), torch.full_like(rank_in_pair, 2)))
+    entry = entry_of_pair.index_select(0, pair_of_sorted)
+    forward = torch.full((num_pairs,), -1, dtype=index_dtype, device=device)
+    backward = torch.full((num_pairs,), -1, dtype=index_dtype, device=device)
+    for value, target in ((0, forward), (1, backward)):
+        chosen = flat_nonzero(slot == value)
+        target[entry.index_select(0, chosen)] = order.index_select(0, chosen).to(index_dtype)
+    extra_ptr = extra = None
+    side = flat_nonzero(slot >= 2)
+    if side.numel():
+        side_entry, side_order = torch.sort(entry.index_select(0, side), stable=True)
+        side = side.index_select(0, side_order)
+        extra = (2 * order.index_select(0, side) + reverse.index_select(0, side).long()).to(index_dtype)
+        extra_ptr = torch.zeros(num_pairs + 1, dtype=index_dtype, device=device)
+        torch.cumsum(torch.bincount(side_entry, minlength=num_pairs), 0, out=extra_ptr[1:])
+    return EdgePairs(
+        sym_rowptr=sym_rowptr, sym_col=sym_col.to(index_dtype), degree=degree.to(torch.float64),
+        pair_src=pair_src, pair_dst=pair_dst, owner_rowptr=owner_rowptr, owner_row=owner_row.to(index_dtype),
+        owner_col=sym_col.index_select(0, owned).to(index_dtype), forward=forward, backward=backward,
+        extra_ptr=extra_ptr, extra=extra,
+    )
+
+
+def _rank_within_pairs(reverse: Tensor, pair_start: Tensor, pair_of_sorted: Tensor) -> Tensor:
+    """For edges sorted by pair, the number of earlier edges of the same pair and the same direction."""
+    ranks = []
+    for direction in (~reverse, reverse):
+        running = torch.cumsum(direction, 0)
+        before_pair = running.index_select(0, pair_start) - direction.index_select(0, pair_start).long()
+        ranks.append(running - 1 - before_pair.index_select(0, pair_of_sorted))
+    return torch.where(reverse, ranks[1], ranks[0])
+
+
+def _edge_pairs_numpy(edge_index: Tensor, num_nodes: int) -> EdgePairs:
+    """:func:`edge_pairs` on the CPU through NumPy (the same arrays; its single-threaded elementwise
+    kernels, gathers and counts are 2-4x faster than torch's on millions of entries)."""
+    src, dst = edge_index[0].numpy(), edge_index[1].numpy()
+    num_edges = src.size
+    index_dtype = np.int64 if max(2 * num_edges, num_nodes + 1) >= 2**31 - 1 else np.int32
+    edge_key = src * num_nodes
+    edge_key += dst
+    pair_key = dst * num_nodes
+    pair_key += src
+    np.minimum(pair_key, edge_key, out=pair_key)  # lo * N + hi
+    coalesced = num_edges < 2 or bool((edge_key[1:] > edge_key[:-1]).all())
+    del edge_key
+    order = None
+    if num_edges > 1 and not bool((pair_key[1:] >= pair_key[:-1]).all()):
+        sorted_key, order_tensor = sort_with_index(torch.from_numpy(pair_key), num_nodes * num_nodes - 1)
+        pair_key, order = sorted_key.numpy(), order_tensor.numpy().astype(index_dtype)
+    first = np.ones(num_edges, dtype=bool)
+    np.not_equal(pair_key[1:], pair_key[:-1], out=first[1:])
+    pair_start = np.flatnonzero(first)
+    num_pairs = pair_start.size
+    keys = pair_key[pair_start]
+    del pair_key
+    pair_src = keys // num_nodes
+    pair_dst = keys - pair_src * num_nodes
+    is_loop = pair_src == pair_dst
+    not_loop = np.flatnonzero(~is_loop)
+    degree = np.bincount(pair_src, minlength=num_nodes)
+    degree += np.bincount(pair_dst[not_loop], minlength=num_nodes)
+    pair_of_sorted = np.cumsum(first, dtype=index_dtype)
+    pair_of_sorted -= 1
+    del first
+    if coalesced and num_edges == num_pairs + not_loop.size:
+        # Coalesced, 2 edges per pair (1 per self-loop): edge_index is its own symmetrised graph.
+        sym_row, sym_col = src, dst
+        if order is None:
+            sym_pair = pair_of_sorted
+        else:
+            sym_pair = np.empty_like(pair_of_sorted)
+            sym_pair[order] = pair_of_sorted
+    else:
+        reverse_key = pair_dst[not_loop] * num_nodes
+        reverse_key += pair_src[not_loop]
+        pair_bits = max(num_pairs - 1, 1).bit_length()
+        if (num_nodes * num_nodes - 1).bit_length() + pair_bits <= 62:
+            # The entries u -> v (u <= v) are already sorted, in pair order: sort the reversed ones alone, each
+            # packed with its pair, then merge the two runs (timsort, linear).
+            reverse_key <<= pair_bits
+            reverse_key |= not_loop
+            reverse_key.sort()
+            entry_key = np.concatenate([keys << pair_bits, reverse_key])
+            entry_key[:num_pairs] |= np.arange(num_pairs)
+            del reverse_key
+            entry_key.sort(kind="stable")
+            sym_pair = (entry_key & ((1 << pair_bits) - 1)).astype(index_dtype)
+            entry_key >>= pair_bits
+        else:
+            entry_key, entry_order = sort_with_index(torch.from_numpy(np.concatenate([keys, reverse_key])),
+                                                     num_nodes * num_nodes - 1)
+            entry_key, entry_order = entry_key.numpy(), entry_order.numpy()
+            sym_pair = np.concatenate([np.arange(num_pairs, dtype=index_dtype), not_loop.astype(index_dtype)])[entry_order]
+            del reverse_key, entry_order
+        # Rows hold degree[v] entries each: subtract v * N row by row instead of dividing every key.
+        sym_row = np.repeat(np.arange(num_nodes, dtype=np.int64), degree)
+        entry_key -= sym_row * num_nodes
+        sym_col = entry_key
+    del keys
+    sym_rowptr = np.zeros(num_nodes + 1, dtype=index_dtype)
+    np.cumsum(degree, out=sym_rowptr[1:])
+    # The owner of a pair: its endpoint of lower (degree, id); rows are contiguous, so counts come from one cumsum.
+    rank = degree * num_nodes + np.arange(num_nodes)
+    owned_mask = rank.take(sym_row) <= rank.take(sym_col)
+    owned = np.flatnonzero(owned_mask)
+    owned_before = np.zeros(sym_row.size + 1, dtype=index_dtype)
+    np.cumsum(owned_mask, out=owned_before[1:])
+    owner_rowptr = owned_before[sym_rowptr]
+    del owned_mask, owned_before
+    owner_row = sym_row.take(owned).astype(index_dtype)
+    owner_pair = sym_pair.take(owned)
+    # Slots of the edges (in pair order): the first edge owner -> other goes forward, the first other -> owner
+    # backward (a self-loop's second copy too), the others to the side list.
+    owner_of_pair = np.empty(num_pairs, dtype=index_dtype)
+    owner_of_pair[owner_pair] = owner_row
+    entry_of_pair = np.empty(num_pairs, dtype=index_dtype)
+    entry_of_pair[owner_pair] = np.arange(num_pairs, dtype=index_dtype)
+    # An edge goes other -> owner when it goes lo -> hi and the owner is hi, or the reverse (self-loops: never).
+    owner_is_lo = owner_of_pair == pair_src
+    lo_to_hi = src <= dst
+    reverse = (lo_to_hi if order is None else lo_to_hi.take(order)) != owner_is_lo.take(pair_of_sorted)
+    del lo_to_hi
+    forward = np.full(num_pairs, -1, dtype=index_dtype)
+    backward = np.full(num_pairs, -1, dtype=index_dtype)
+    edge_id = np.arange(num_edges, dtype=index_dtype) if order is None else order
+    extra_ptr = extra = None
+    if num_pairs == num_edges:
+        # One edge per pair (e.g. a directed graph without reciprocal edges): no ranks to compute.
+        entry = entry_of_pair.take(pair_of_sorted)
+        forward[entry[~reverse]] = edge_id[~reverse]
+        backward[entry[reverse]] = edge_id[reverse]
+    else:
+        running = np.empty(num_edges + 1, dtype=index_dtype)
+        running[0] = 0
+        ranks = []
+        for direction in (~reverse, reverse):
+            np.cumsum(direction, out=running[1:])
+            ranks.append(running[1:] - 1 - running.take(pair_start).take(pair_of_sorted))
+        rank_in_pair = np.where(reverse, ranks[1], ranks[0])
+        del ranks, running
+        slot = np.where(rank_in_pair == 0, reverse.astype(index_dtype), 2)
+        loop = is_loop.take(pair_of_sorted)
+        slot[loop] = rank_in_pair[loop]
+        entry = entry_of_pair.take(pair_of_sorted)
+        for value, target in ((0, forward), (1, backward)):
+            chosen = np.flatnonzero(slot == value)
+            target[entry.take(chosen)] = edge_id.take(chosen)
+        side = np.flatnonzero(slot >= 2)
+        if side.size:
+            side_entry = entry.take(side)
+            side_order = np.argsort(side_entry, kind="stable")
+            side = side.take(side_order)
+            extra = edge_id.take(side).astype(index_dtype) * 2 + reverse.take(side)
+            extra_ptr = np.zeros(num_pairs + 1, dtype=index_dtype)
+            np.cumsum(np.bincount(side_entry, minlength=num_pairs), out=extra_ptr[1:])
+
+    def index(array: np.ndarray | None) -> Tensor | None:
+        return None if array is None else torch.from_numpy(np.ascontiguousarray(array, dtype=index_dtype))
+
+    return EdgePairs(
+        sym_rowptr=torch.from_numpy(sym_rowptr), sym_col=index(sym_col), degree=torch.from_numpy(degree.astype(np.float64)),
+        pair_src=torch.from_numpy(pair_src), pair_dst=torch.from_numpy(pair_dst),
+        owner_rowptr=torch.from_numpy(owner_rowptr), owner_row=index(owner_row), owner_col=index(sym_col.take(owned)),
+        forward=torch.from_numpy(forward), backward=torch.from_numpy(backward), extra_ptr=index(extra_ptr), extra=index(extra),
+    )
+
+
+def _membership(keys: Tensor, table_size: int) -> Callable[[Tensor], Tensor]:
+    """A function mapping query keys to the entry of ``keys`` (sorted, distinct int64) holding them, or -1:
+    a dense table of ``table_size`` int32 entries when that is at most :data:`LOOKUP_LIMIT`, else a binary search."""
+    count = keys.numel()
+    if table_size <= LOOKUP_LIMIT:
+        table = torch.full((table_size,), -1, dtype=torch.int32, device=keys.device)
+        table[keys] = torch.arange(count, dtype=torch.int32, device=keys.device)
+        return lambda query: table.index_select(0, query)
+
+    def search(query: Tensor) -> Tensor:
+        if count == 0:
+            return torch.full_like(query, -1, dtype=torch.long)
+        query = query.long()
+        found = torch.searchsorted(keys, query).clamp_(max=count - 1)
+        return torch.where(keys.index_select(0, found) == query, found, torch.full_like(found, -1))
+
+    return search
+
+
+def induced_subgraph_edges(
+    pairs: EdgePairs, node_index: Tensor, group: Tensor | None, num_nodes: int, *, edge_ids: bool = True
+) -> tuple[Tensor | None, Tensor]:
+    """The edges of the subgraphs induced by node sets, through :func:`edge_pairs`.
+
+    The node sets are given as in :func:`induced_edges`: ``node_index [M]``
+    with ``group [M]`` (``None`` for a single subgraph), sorted by ``(group,
+    node)`` without duplicates.  The cost is the number of pairs owned by the
+    ``M`` nodes plus the number of edges found, and a membership table of
+    ``num_groups * num_nodes`` int32 entries (a binary search beyond
+    :data:`LOOKUP_LIMIT`).
+
+    Returns:
+        ``(edge_id [E'], edge_index [2, E'])`` (int64): the ids of the edges of
+        the graph with both ends in the same node set (None when
+        ``edge_ids=False``), and the entries of ``node_index`` holding their
+        source and target.  The order is deterministic but not the graph's:
+        the edges found from each owner in the direction owner -> other, then
+        those in the other direction, then duplicates.
+    """
+    if group is None and _numpy_path(node_index) and num_nodes <= LOOKUP_LIMIT:
+        return _induced_subgraph_edges_numpy(pairs, node_index, num_nodes, edge_ids)
+    device = node_index.device
+    dtype = pairs.owner_col.dtype
+    num_entries = node_index.numel()
+    num_groups = int(group[-1]) + 1 if group is not None and num_entries else 1
+    key_dtype = dtype if num_groups * num_nodes < 2**31 - 1 else torch.long
+    keys = node_index if group is None else group * num_nodes + node_index
+    locate = _membership(keys, num_groups * num_nodes)
+    begin = pairs.owner_rowptr.index_select(0, node_index)
+    count = pairs.owner_rowptr.index_select(0, node_index + 1) - begin
+    row_end = torch.cumsum(count, 0)
+    total = int(row_end[-1]) if num_entries else 0
+    position = concatenated_ranges(begin, count, total)  # the owned pairs of the nodes, row by row
+    other = pairs.owner_col.index_select(0, position).to(key_dtype)
+    if group is not None:
+        other += repeat_values((group * num_nodes).to(key_dtype), count, total)
+    found = locate(other)
+    kept = flat_nonzero(found, min_value=0)
+    # The owner's entry of each kept pair: kept is ascending, so row i owns the kept entries before row_end[i].
+    kept_per_row = torch.diff(searchsorted(kept, row_end), prepend=row_end.new_zeros(1))
+    owner = repeat_values(torch.arange(num_entries, device=device), kept_per_row, kept.numel())
+    other = found.index_select(0, kept).long()
+    entry = position.index_select(0, kept)
+    sources, targets, ids = [], [], []
+    for slot, (a, b) in ((pairs.forward, (owner, other)), (pairs.backward, (other, owner))):
+        edge = slot.index_select(0, entry)
+        chosen = flat_nonzero(edge, min_value=0)
+        sources.append(a.index_select(0, chosen))
+        targets.append(b.index_select(0, chosen))
+        ids.append(edge.index_select(0, chosen))
+    if pairs.extra is not None:
+        start = pairs.extra_ptr.index_select(0, entry)
+        extra_count = pairs.extra_ptr.index_select(0, entry + 1) - start
+        num_extra = int(extra_count.sum()) if entry.numel() else 0
+        code = pairs.extra.index_select(0, concatenated_ranges(start, extra_count, num_extra))
+        a, b = repeat_values(owner, extra_count, num_extra), repeat_values(other, extra_count, num_extra)
+        reverse = (code & 1).bool()
+        sources.append(torch.where(reverse, b, a))
+        targets.append(torch.where(reverse, a, b))
+        ids.append(code >> 1)
+    edge_index = torch.stack([torch.cat(sources), torch.cat(targets)])
+    return (torch.cat(ids).long() if edge_ids else None), edge_index
+
+
+def _induced_subgraph_edges_numpy(
+    pairs: EdgePairs, node_index: Tensor, num_nodes: int, edge_ids: bool
+) -> tuple[Tensor | None, Tensor]:
+    """:func:`induced_subgraph_edges` of one node set on the CPU, through NumPy: the same result with fewer
+    passes (int32 throughout, outputs written in place)."""
+    nodes = node_index.numpy()
+    num_entries = nodes.size
+    dtype = pairs.owner_col.numpy().dtype
+    table = np.full(num_nodes, -1, dtype=dtype)
+    table[nodes] = np.arange(num_entries, dtype=dtype)
+    rowptr = pairs.owner_rowptr.numpy()
+    begin = rowptr.take(nodes)
+    count = rowptr.take(nodes + 1)
+    count -= begin
+    row_end = np.cumsum(count)
+    total = int(row_end[-1]) if num_entries else 0
+    begin -= row_end - count
+    position = np.repeat(begin, count)
+    position += np.arange(total, dtype=dtype)
+    found = table.take(pairs.owner_col.numpy().take(position))
+    kept = np.flatnonzero(found >= 0)
+    entry = position.take(kept)
+    other = found.take(kept)
+    owner = table.take(pairs.owner_row.numpy().take(entry))
+    forward, backward = pairs.forward.numpy().take(entry), pairs.backward.numpy().take(entry)
+    parts = []
+    for edge, a, b in ((forward, owner, other), (backward, other, owner)):
+        if edge.size and edge.min() >= 0:
+            parts.append((edge, a, b))
+        else:
+            chosen = np.flatnonzero(edge >= 0)
+            parts.append((edge.take(chosen), a.take(chosen), b.take(chosen)))
+    if pairs.extra is not None:
+        extra_ptr = pairs.extra_ptr.numpy()
+        start = extra_ptr.take(entry)
+        extra_count = extra_ptr.take(entry + 1) - start
+        if extra_count.any():
+            code = pairs.extra.numpy().take(np.repeat(start - (np.cumsum(extra_count) - extra_count), extra_count)
+                                             + np.arange(int(extra_count.sum()), dtype=dtype))
+            a, b = np.repeat(owner, extra_count), np.repeat(other, extra_count)
+            reverse = (code & 1).astype(bool)
+            parts.append((code >> 1, np.where(reverse, b, a), np.where(reverse, a, b)))
+    num_found = sum(part[0].size for part in parts)
+    edge_index = np.empty((2, num_found), dtype=np.int64)
+    edge_id = np.empty(num_found, dtype=np.int64) if edge_ids else None
+    offset = 0
+    for edge, a, b in parts:
+        end = offset + edge.size
+        edge_index[0, offset:end] = a
+        edge_index[1, offset:end] = b
+        if edge_id is not None:
+            edge_id[offset:end] = edge
+        offset = end
+    return (None if edge_id is None else torch.from_numpy(edge_id)), torch.from_numpy(edge_index)

@@ -16,6 +16,8 @@ from typing import Iterable
 import torch
 from torch import Tensor
 
+from geoconv.ops.checks import compiling
+
 REDUCTIONS = ("sum", "add", "mean", "max", "min", "mul")
 
 _torch_scatter_reductions: set[str] = set()
@@ -57,7 +59,34 @@ def _check_index(src: Tensor, index: Tensor, dim: int, dim_size: int | None, nam
     if dim_size is None:
         # Needs a device sync; pass dim_size to avoid it.
         dim_size = int(index.max()) + 1 if index.numel() > 0 else 0
+    elif dim_size < 0:
+        raise ValueError(f"dim_size must be >= 0, got {dim_size}")
+    elif dim_size == 0 and index.numel() > 0:
+        # torch's kernels write nothing into an empty output and do not check the index then.
+        raise ValueError(f"dim_size is 0 but {name} has {index.numel()} entries: each would fall outside the output")
     return dim_size
+
+
+def _check_dim(src: Tensor, dim: int) -> int:
+    """``dim`` as a non-negative dimension of ``src`` (a dimension past the last is an error, not wrapped)."""
+    if src.dim() == 0:
+        raise ValueError("src must have at least one dimension")
+    if not -src.dim() <= dim < src.dim():
+        raise ValueError(f"dim must be in -{src.dim()}..{src.dim() - 1} for src of shape {list(src.shape)}, got {dim}")
+    return dim % src.dim()
+
+
+def _name_bad_index(index: Tensor, dim_size: int, where: str, name: str = "index") -> None:
+    """After a kernel failed: raise a ValueError naming an index outside ``0..dim_size - 1``, if there is one.
+
+    Run only on failure, so that valid calls pay nothing for it (the kernels check ranges themselves)."""
+    bad = (index < 0) | (index >= dim_size)
+    if bool(bad.any()):
+        first = int(bad.nonzero()[0, 0])
+        raise ValueError(
+            f"{where}: {name} holds {int(index[first])} (entry {first}), outside 0..{dim_size - 1}: "
+            f"every {name} entry must be in 0..dim_size - 1 (dim_size = {dim_size})"
+        ) from None
 
 
 def _broadcast(index: Tensor, src: Tensor, dim: int) -> Tensor:
@@ -94,8 +123,18 @@ def scatter(src: Tensor, index: Tensor, dim: int = 0, dim_size: int | None = Non
     """
     if reduce not in REDUCTIONS:
         raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}")
-    dim = dim % src.dim() if src.dim() > 0 else 0
+    dim = _check_dim(src, dim)
     dim_size = _check_index(src, index, dim, dim_size)
+    if compiling():
+        return _scatter(src, index, dim, dim_size, reduce)
+    try:
+        return _scatter(src, index, dim, dim_size, reduce)
+    except (RuntimeError, IndexError):
+        _name_bad_index(index, dim_size, "scatter")
+        raise
+
+
+def _scatter(src: Tensor, index: Tensor, dim: int, dim_size: int, reduce: str) -> Tensor:
     if reduce in _torch_scatter_reductions:
         import torch_scatter
 
@@ -103,7 +142,7 @@ def scatter(src: Tensor, index: Tensor, dim: int = 0, dim_size: int | None = Non
         out = torch_scatter.scatter(src, index, dim=dim, dim_size=dim_size, reduce=ts_reduce)
         return out
     if reduce in ("sum", "add", "mean") and src.dtype in _REDUCED_PRECISION:
-        return scatter(src.float(), index, dim, dim_size, reduce).to(src.dtype)
+        return _scatter(src.float(), index, dim, dim_size, reduce).to(src.dtype)
     shape = list(src.shape)
     shape[dim] = dim_size
     if reduce in ("sum", "add"):
@@ -141,12 +180,15 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
         raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}")
     if ptr.dtype != torch.long or ptr.dim() != 1 or ptr.numel() == 0:
         raise ValueError(f"ptr must be a non-empty 1-d int64 tensor, got dtype {ptr.dtype}, shape {list(ptr.shape)}")
+    if ptr.device != src.device:
+        raise TypeError(f"src is on {src.device} but ptr on {ptr.device}; move them to one device")
     if int(ptr[-1]) != src.shape[0] or int(ptr[0]) != 0:
         raise ValueError(f"ptr must start at 0 and end at src.shape[0] = {src.shape[0]}, got {int(ptr[0])}..{int(ptr[-1])}")
     lengths = ptr[1:] - ptr[:-1]
     if lengths.numel() and int(lengths.min()) < 0:
         raise ValueError("ptr must be non-decreasing")
-    if reduce in ("sum", "add", "mean") or src.shape[0] == 0:
+    # torch.segment_reduce has floating kernels only: integer max/min/mul take the scatter path.
+    if reduce in ("sum", "add", "mean") or src.shape[0] == 0 or not src.is_floating_point():
         index = torch.repeat_interleave(torch.arange(lengths.numel(), device=src.device), lengths)
         return scatter(src, index, 0, lengths.numel(), reduce)
     torch_reduce = {"mul": "prod"}.get(reduce, reduce)
@@ -169,7 +211,7 @@ def softmax(src: Tensor, index: Tensor, dim_size: int | None = None, dim: int = 
     Shapes:
         src: ``[E, ...]`` (``E`` along ``dim``); index: ``[E]``; output: like ``src``.
     """
-    dim = dim % src.dim()
+    dim = _check_dim(src, dim)
     dim_size = _check_index(src, index, dim, dim_size)
     if src.dtype in _REDUCED_PRECISION:
         return softmax(src.float(), index, dim_size, dim).to(src.dtype)

@@ -44,14 +44,18 @@ The samplers (:math:`d_v` = degree in the symmetrised graph):
   one uniform random walk of ``walk_length`` steps from each; the nodes are
   all the nodes visited.
 
-The subgraph is always the subgraph induced by the sampled nodes on the
-graph's own edges, in the graph's edge order, except on a graph whose
-``edge_index`` is coalesced and symmetric (sorted, every edge with its
-reverse, as :func:`~geoconv.ops.to_undirected` makes it): there each
-undirected edge is found once, from its endpoint of lower degree
-(:func:`~geoconv.ops.sampling.induced_edges_symmetric`, which skips most of the
-rows of the hubs random walks visit), and the subgraph lists the edges found
-first and their reverses after (edge tensors and norms aligned with them).
+The subgraph is the subgraph induced by the sampled nodes on the graph's own
+edges, whatever their form: directed or not, unsorted, with duplicates (each
+copy kept) or self-loops.  The samplers group the edges once, at
+construction, by the pair of nodes they join, each pair stored in the row of
+its endpoint of lower degree (:func:`~geoconv.ops.sampling.edge_pairs`), so a
+subgraph costs the pairs owned by its nodes, not their full rows (random walks
+visit the hubs, whose rows are long).  Its edges are listed by pair owner
+(the edges found leaving their owner, then those entering it, then
+duplicates), not in the graph's order; ``edge_norm`` and the edge tensors are
+aligned with them (an edge tensor ``edge_id = arange(E)`` gives the original
+positions).
+
 Walks and probabilities use the symmetrised graph, so a directed graph is
 sampled as if undirected; the norms are counted per directed edge, so
 unbiasedness holds either way.
@@ -67,17 +71,18 @@ share the normalisation but draw different subgraphs.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from geoconv.data import Graph
-from geoconv.ops import degree, scatter, to_undirected
+from geoconv.ops import scatter
 from geoconv.ops.sampling import (
-    LOOKUP_LIMIT, csr_from_edge_index, induced_edges, induced_edges_symmetric, oriented_csr, random_walk,
-    sample_from_cdf, sorted_unique,
+    LOOKUP_LIMIT, edge_pairs, induced_subgraph_edges, random_walk, repeat_values, sample_from_cdf, sorted_unique,
 )
 
 # Streams of random numbers (second entry of the seed sequence).
@@ -110,6 +115,10 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         sample_coverage: estimate the norms from pre-sampled subgraphs holding
             ``sample_coverage * N`` nodes in total (0: no estimation, norms of 1).
         seed: seed of all the randomness (default: drawn from torch's global generator).
+        num_threads: torch's CPU threads while the sampler works (construction and each
+            subgraph), restored afterwards (default 1; None: leave torch's setting).  Its
+            operations are many and small: a team of threads costs more to wake than it
+            saves, and on a busy machine oversubscribed teams slow them down by tens of times.
 
     Attributes:
         node_norm: ``[N]`` estimated node norms of the whole graph.
@@ -117,7 +126,10 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         num_presampled: the number of pre-sampled subgraphs :math:`n`.
     """
 
-    def __init__(self, graph: Graph, batch_size: int, *, num_steps: int, sample_coverage: float = 0, seed: int | None = None) -> None:
+    def __init__(
+        self, graph: Graph, batch_size: int, *, num_steps: int, sample_coverage: float = 0, seed: int | None = None,
+        num_threads: int | None = 1,
+    ) -> None:
         super().__init__()
         if type(self) is GraphSAINTSampler:
             raise TypeError("GraphSAINTSampler is a base class: use GraphSAINTNodeSampler, GraphSAINTEdgeSampler or GraphSAINTRandomWalkSampler")
@@ -128,6 +140,9 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         for name, value in (("batch_size", batch_size), ("num_steps", num_steps)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if num_threads is not None and (isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1):
+            raise ValueError(f"num_threads must be a positive int or None, got {num_threads!r}")
+        self.num_threads = num_threads
         if not (isinstance(sample_coverage, (int, float)) and math.isfinite(sample_coverage) and sample_coverage >= 0):
             raise ValueError(f"sample_coverage must be a finite number >= 0, got {sample_coverage!r}")
         for name in graph.keys():
@@ -155,30 +170,13 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         device = graph.edge_index.device
         self.device = device
 
-        # Subgraph extraction works on the graph's own edges, grouped by source (int32 CSR when it fits).
-        self._rowptr, self._col, self._perm = csr_from_edge_index(graph.edge_index, num_nodes)
-        if self.num_edges < 2**31 - 1:
-            self._rowptr, self._col = self._rowptr.int(), self._col.int()
-        # Walks and probabilities use the symmetrised simple graph (shared when edge_index already is one).
-        reverse = _reverse_if_coalesced_and_symmetric(graph.edge_index, num_nodes)
-        self._oriented = None
-        if reverse is not None:
-            self._sym_rowptr, self._sym_col, self._sym_row = self._rowptr, self._col, graph.edge_index[0]
-        else:
-            symmetric, _ = to_undirected(graph.edge_index, None, num_nodes)
-            self._sym_rowptr, self._sym_col, _ = csr_from_edge_index(symmetric, num_nodes)
-            if symmetric.shape[1] < 2**31 - 1:
-                self._sym_rowptr, self._sym_col = self._sym_rowptr.int(), self._sym_col.int()
-            self._sym_row = symmetric[0]
-            del symmetric
-        self._sym_degree = degree(self._sym_row, num_nodes, torch.float64)
-        if reverse is not None:
-            # Subgraph edges of a symmetric graph are found from one endpoint each (see induced_edges_symmetric).
-            oriented = oriented_csr(self._rowptr, self._col, self._sym_degree)
-            reverse = reverse.to(self._col.dtype).index_select(0, oriented[2])
-            self._oriented = (oriented, reverse, bool((reverse == oriented[2]).any()))
-        del reverse
-        self._prepare()
+        # Edges grouped by the pair of nodes they join, each pair owned by one endpoint (subgraph extraction),
+        # and the symmetrised simple graph (walks and probabilities): see edge_pairs.
+        with _thread_count(self.num_threads):
+            self._pairs = edge_pairs(graph.edge_index, num_nodes)
+        self._sym_rowptr, self._sym_col, self._sym_degree = self._pairs.sym_rowptr, self._pairs.sym_col, self._pairs.degree
+        with _thread_count(self.num_threads):
+            self._prepare()
 
         # Node- and graph-level data, sliced by Graph.subgraph; edge tensors are sliced here by edge id.
         self._node_part = Graph(num_nodes=num_nodes)
@@ -191,11 +189,13 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
             else:
                 self._node_part.set(name, value, graph.level_of(name))
         self._unit_norms = False  # all norms 1 (no estimation): subgraphs then skip the gathers
-        self.node_norm, self.edge_norm, self.num_presampled = self._estimate_norms()
+        with _thread_count(self.num_threads):
+            self.node_norm, self.edge_norm, self.num_presampled = self._estimate_norms()
 
     # ------------------------------------------------------------------ subclass hooks
     # Subclasses define _prepare() (precompute the sampling distribution, called once) and
-    # _draw(num_subgraphs, generator) -> (group, node): raw node draws, duplicates allowed.
+    # _draw(num_subgraphs, generator) -> (group, node): raw node draws, duplicates allowed (group may be None
+    # for a single subgraph).
 
     def _draws_per_subgraph(self) -> int:
         return self.batch_size
@@ -208,29 +208,23 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         return generator
 
     def _sample(
-        self, num_subgraphs: int, generator: torch.Generator, positions: bool = True
-    ) -> tuple[Tensor, Tensor, Tensor | None, Tensor, Tensor]:
-        """``(group, node, position, src, dst)`` of ``num_subgraphs`` induced subgraphs (see :func:`induced_edges`);
-        ``position`` may be None when ``positions=False`` (structure only)."""
+        self, num_subgraphs: int, generator: torch.Generator, edge_ids: bool = True, grouped: bool = False
+    ) -> tuple[Tensor | None, Tensor, Tensor | None, Tensor]:
+        """``(group, node, edge_id, edge_index)`` of ``num_subgraphs`` induced subgraphs (see
+        :func:`~geoconv.ops.sampling.induced_subgraph_edges`; ``edge_id`` is None when ``edge_ids=False``,
+        ``group`` None for a single subgraph unless ``grouped``)."""
         group, node = self._draw(num_subgraphs, generator)
-        if num_subgraphs == 1:
+        if num_subgraphs == 1 and not grouped:
             node = sorted_unique(node, self.num_nodes)
-            group = torch.zeros_like(node)
-            group_of_entry = None
+            group = group_of_entry = None
         else:
+            if group is None:
+                group = torch.zeros_like(node)
             keys = sorted_unique(group * self.num_nodes + node, num_subgraphs * self.num_nodes)
             group, node = keys // self.num_nodes, keys % self.num_nodes
             group_of_entry = group
-        if self._oriented is not None:
-            oriented, reverse, self_loops = self._oriented
-            position, src, dst = induced_edges_symmetric(oriented, reverse, node, group_of_entry, self.num_nodes,
-                                                         self_loops=self_loops, positions=positions)
-        else:
-            position, src, dst = induced_edges(self._rowptr, self._col, node, group_of_entry, self.num_nodes)
-        return group, node, position, src, dst
-
-    def _edge_ids(self, position: Tensor) -> Tensor:
-        return position if self._perm is None else self._perm.index_select(0, position)
+        edge_id, edge_index = induced_subgraph_edges(self._pairs, node, group_of_entry, self.num_nodes, edge_ids=edge_ids)
+        return group, node, edge_id, edge_index
 
     def _estimate_norms(self) -> tuple[Tensor, Tensor, int]:
         num_nodes, num_edges = self.num_nodes, self.num_edges
@@ -244,7 +238,7 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         sampled = 0
         num_subgraphs = 0
         # Start with chunks sized for the average degree, then adapt to the measured cost.
-        average_degree = max(self._col.numel() / num_nodes, 1.0)
+        average_degree = max(self._pairs.owner_col.numel() / num_nodes, 1.0)
         chunk = max(1, min(4096, int(_CHUNK_ENTRIES / (self._draws_per_subgraph() * average_degree))))
         # A subgraph holds at most _draws_per_subgraph() nodes: never draw more than needed at first.
         chunk = min(chunk, math.ceil(target / self._draws_per_subgraph()))
@@ -253,8 +247,9 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         chunk = min(chunk, max_chunk)
         index = 0
         while sampled < target:
-            group, node, position, src, _ = self._sample(chunk, self._generator(_PRESAMPLE, index))
-            candidates = (self._rowptr.index_select(0, node + 1) - self._rowptr.index_select(0, node)).sum()
+            group, node, edge_id, (src, _) = self._sample(chunk, self._generator(_PRESAMPLE, index), grouped=True)
+            owner_rowptr = self._pairs.owner_rowptr
+            candidates = (owner_rowptr.index_select(0, node + 1) - owner_rowptr.index_select(0, node)).sum()
             index += 1
             sizes = torch.bincount(group, minlength=chunk)
             cumulative = torch.cumsum(sizes, 0)
@@ -265,9 +260,9 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
                 node_mask = group < keep
                 node = node[node_mask]
                 edge_mask = group.index_select(0, src) < keep
-                position = position[edge_mask]
+                edge_id = edge_id[edge_mask]
             node_count.index_add_(0, node, torch.ones_like(node))
-            edge_count.index_add_(0, self._edge_ids(position), torch.ones_like(position))
+            edge_count.index_add_(0, edge_id, torch.ones_like(edge_id))
             sampled += int(cumulative[keep - 1])
             num_subgraphs += keep
             nodes_per_subgraph = max(float(cumulative[-1]) / chunk, 1.0)
@@ -283,24 +278,25 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
 
     def subgraph(self, step: int, epoch: int = 0) -> Graph:
         """Subgraph number ``step`` of epoch ``epoch`` (deterministic given seed and rank)."""
+        with _thread_count(self.num_threads):
+            return self._subgraph(step, epoch)
+
+    def _subgraph(self, step: int, epoch: int) -> Graph:
         # Without edge tensors and with unit norms only the structure is needed, not the edge ids.
         need_ids = bool(self._edge_names) or not self._unit_norms
-        group, node, position, src, dst = self._sample(1, self._generator(_TRAIN, self.rank, epoch, step), need_ids)
-        edge_ids = self._edge_ids(position) if position is not None else None
-        if self._perm is not None:
-            # Keep the edges in the graph's own order (as Graph.subgraph does).
-            edge_ids, order = torch.sort(edge_ids)
-            src, dst = src.index_select(0, order), dst.index_select(0, order)
+        group, node, edge_ids, edge_index = self._sample(1, self._generator(_TRAIN, self.rank, epoch, step), need_ids)
         sub = self._node_part.subgraph(node)
-        sub.set("edge_index", torch.stack([src, dst]), "edge", index_of="node")
+        # The tensors below are built here and valid by construction: stored without Graph.set's checks, which
+        # would cost a pass over them and a re-validation of every edge tensor per tensor added.
+        sub._put("edge_index", edge_index, "edge", "node")
         for name in self._edge_names:
-            sub.set(name, getattr(self.graph, name).index_select(0, edge_ids), "edge")
+            sub._put(name, getattr(self.graph, name).index_select(0, edge_ids), "edge", self.graph.index_of(name))
         if self._unit_norms:
-            sub.set("node_norm", torch.ones(node.numel(), device=self.device), "node")
-            sub.set("edge_norm", torch.ones(src.numel(), device=self.device), "edge")
+            sub._put("node_norm", torch.ones(node.numel(), device=self.device), "node", None)
+            sub._put("edge_norm", torch.ones(edge_index.shape[1], device=self.device), "edge", None)
         else:
-            sub.set("node_norm", self.node_norm.index_select(0, node), "node")
-            sub.set("edge_norm", self.edge_norm.index_select(0, edge_ids), "edge")
+            sub._put("node_norm", self.node_norm.index_select(0, node), "node", None)
+            sub._put("edge_norm", self.edge_norm.index_select(0, edge_ids), "edge", None)
         return sub
 
     # ------------------------------------------------------------------ iteration
@@ -394,6 +390,7 @@ class GraphSAINTNodeSampler(GraphSAINTSampler):
         self_loop_weight: Tensor | None = None,
         exact_norms: bool = False,
         seed: int | None = None,
+        num_threads: int | None = 1,
     ) -> None:
         if exact_norms and sample_coverage:
             raise ValueError(
@@ -401,13 +398,17 @@ class GraphSAINTNodeSampler(GraphSAINTSampler):
             )
         self.exact_norms = bool(exact_norms)
         self._edge_weight, self._self_loop_weight = edge_weight, self_loop_weight
-        super().__init__(graph, batch_size, num_steps=num_steps, sample_coverage=sample_coverage, seed=seed)
+        super().__init__(graph, batch_size, num_steps=num_steps, sample_coverage=sample_coverage, seed=seed,
+                         num_threads=num_threads)
 
     def _prepare(self) -> None:
         if self._edge_weight is None:
             inverse_square = self._sym_degree.pow(-2).masked_fill(self._sym_degree == 0, 0.0)
             # ||column u of D^-1 A||^2 = sum over the neighbours v of u of 1 / d_v^2.
-            weight = scatter(inverse_square.index_select(0, self._sym_col), self._sym_row, 0, self.num_nodes, "sum")
+            rowptr = self._sym_rowptr
+            sym_row = repeat_values(torch.arange(self.num_nodes, device=self.device), rowptr[1:] - rowptr[:-1],
+                                    self._sym_col.numel())
+            weight = scatter(inverse_square.index_select(0, self._sym_col), sym_row, 0, self.num_nodes, "sum")
         else:
             entries = _nonnegative("edge_weight", self._edge_weight, self.num_edges, self.device)
             # Column u of A~ holds A~[v, u] for the edges u -> v: group the squares by source.
@@ -442,7 +443,8 @@ class GraphSAINTNodeSampler(GraphSAINTSampler):
 
     def _draw(self, num_subgraphs: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
         node = sample_from_cdf(self._cdf, num_subgraphs * self.batch_size, generator)
-        group = torch.arange(num_subgraphs, device=self.device).repeat_interleave(self.batch_size)
+        group = None if num_subgraphs == 1 else torch.arange(num_subgraphs, device=self.device).repeat_interleave(
+            self.batch_size)
         return group, node
 
     def __repr__(self) -> str:
@@ -456,13 +458,16 @@ class GraphSAINTEdgeSampler(GraphSAINTSampler):
     See :class:`GraphSAINTSampler` for the arguments, the norms and the seeding.
     """
 
-    def __init__(self, graph: Graph, batch_size: int, *, num_steps: int, sample_coverage: float = 0, seed: int | None = None) -> None:
-        super().__init__(graph, batch_size, num_steps=num_steps, sample_coverage=sample_coverage, seed=seed)
+    def __init__(
+        self, graph: Graph, batch_size: int, *, num_steps: int, sample_coverage: float = 0, seed: int | None = None,
+        num_threads: int | None = 1,
+    ) -> None:
+        super().__init__(graph, batch_size, num_steps=num_steps, sample_coverage=sample_coverage, seed=seed,
+                         num_threads=num_threads)
 
     def _prepare(self) -> None:
         # Each undirected edge once (u <= v) in the symmetrised graph.
-        upper = self._sym_row <= self._sym_col
-        self._edge_src, self._edge_dst = self._sym_row[upper].long(), self._sym_col[upper].long()
+        self._edge_src, self._edge_dst = self._pairs.pair_src, self._pairs.pair_dst
         if self._edge_src.numel() == 0:
             raise ValueError("the edge sampler needs a graph with at least one edge")
         inverse = 1.0 / self._sym_degree
@@ -476,7 +481,8 @@ class GraphSAINTEdgeSampler(GraphSAINTSampler):
     def _draw(self, num_subgraphs: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
         edge = sample_from_cdf(self._cdf, num_subgraphs * self.batch_size, generator)
         node = torch.stack([self._edge_src.index_select(0, edge), self._edge_dst.index_select(0, edge)], dim=1).view(-1)
-        group = torch.arange(num_subgraphs, device=self.device).repeat_interleave(2 * self.batch_size)
+        group = None if num_subgraphs == 1 else torch.arange(num_subgraphs, device=self.device).repeat_interleave(
+            2 * self.batch_size)
         return group, node
 
 
@@ -498,11 +504,13 @@ class GraphSAINTRandomWalkSampler(GraphSAINTSampler):
         sample_coverage: float = 0,
         walk_length: int = 2,
         seed: int | None = None,
+        num_threads: int | None = 1,
     ) -> None:
         if isinstance(walk_length, bool) or not isinstance(walk_length, int) or walk_length < 1:
             raise ValueError(f"walk_length must be a positive int, got {walk_length!r}")
         self.walk_length = walk_length
-        super().__init__(graph, batch_size, num_steps=num_steps, sample_coverage=sample_coverage, seed=seed)
+        super().__init__(graph, batch_size, num_steps=num_steps, sample_coverage=sample_coverage, seed=seed,
+                         num_threads=num_threads)
 
     def _prepare(self) -> None:
         """Roots are uniform and walks use the symmetrised CSR: nothing to precompute."""
@@ -513,23 +521,26 @@ class GraphSAINTRandomWalkSampler(GraphSAINTSampler):
     def _draw(self, num_subgraphs: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
         roots = torch.randint(0, self.num_nodes, (num_subgraphs * self.batch_size,), device=self.device, generator=generator)
         node = random_walk(self._sym_rowptr, self._sym_col, roots, self.walk_length, generator).view(-1)
-        group = torch.arange(num_subgraphs, device=self.device).repeat_interleave(self._draws_per_subgraph())
+        group = None if num_subgraphs == 1 else torch.arange(num_subgraphs, device=self.device).repeat_interleave(
+            self._draws_per_subgraph())
         return group, node
 
     def __repr__(self) -> str:
         return super().__repr__()[:-1] + f", walk_length={self.walk_length})"
 
 
-def _reverse_if_coalesced_and_symmetric(edge_index: Tensor, num_nodes: int) -> Tensor | None:
-    """When ``edge_index`` is sorted by (source, target) without duplicates and holds every edge's reverse
-    (then it is its own symmetrised graph), the index of each edge's reverse edge ``[E]``; else None.
-    One sort instead of :func:`~geoconv.ops.to_undirected`'s two."""
-    key = edge_index[0] * num_nodes + edge_index[1]
-    if key.numel() > 1 and not bool((key[1:] > key[:-1]).all()):
-        return None
-    # Sorted, the reversed keys of a symmetric graph are its keys: position j then holds the reverse of edge j.
-    reverse_key, reverse = torch.sort(edge_index[1] * num_nodes + edge_index[0])
-    return reverse if bool((reverse_key == key).all()) else None
+@contextlib.contextmanager
+def _thread_count(num_threads: int | None) -> Iterator[None]:
+    """Run the block with ``num_threads`` torch CPU threads (None: unchanged), then restore the previous count."""
+    previous = torch.get_num_threads()
+    if num_threads is None or num_threads == previous:
+        yield
+        return
+    torch.set_num_threads(num_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _nonnegative(name: str, value: Tensor, size: int, device: torch.device) -> Tensor:

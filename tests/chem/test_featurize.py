@@ -189,8 +189,10 @@ def test_mol_from_smiles_is_rdkits_molecule(smiles):
 
 def test_mol_from_smiles_rejects_what_rdkit_rejects():
     RDLogger.DisableLog("rdApp.*")
-    for bad in ("C1CC", "c1cccc1", "C(C)(C)(C)(C)C", "[Xx]", "CC)", ""):
+    for bad in ("C1CC", "c1cccc1", "C(C)(C)(C)(C)C", "[Xx]", "CC)"):
         assert (mol_from_smiles(bad) is None) == (Chem.MolFromSmiles(bad) is None), bad
+    # The one documented departure: RDKit reads "" as a molecule without atoms; we reject it.
+    assert Chem.MolFromSmiles("").GetNumAtoms() == 0 and mol_from_smiles("") is None
     assert mol_from_smiles("c1cccc1") is None and mol_from_smiles("C(C)(C)(C)(C)C") is None
     RDLogger.EnableLog("rdApp.*")
 
@@ -210,6 +212,15 @@ def test_invalid_smiles_error_names_the_smiles():
     assert kept == [0, 2] and invalid == [1] and len(graphs) == 2
     with pytest.raises(InvalidSmilesError, match="not a molecule"):
         graphs_from_smiles(["CCO", "not a molecule"], skip_invalid=False)
+
+
+def test_empty_smiles_is_invalid_not_an_empty_graph():
+    # RDKit reads "" as a molecule with no atoms; as a data row it names no molecule.
+    for text in ("", "  ", "\t"):
+        with pytest.raises(InvalidSmilesError, match="is empty: it names no molecule"):
+            from_smiles(text)
+    graphs, kept, invalid = graphs_from_smiles(["CCO", "", "C"])
+    assert kept == [0, 2] and invalid == [1] and [g.num_nodes for g in graphs] == [3, 1]
 
 
 def test_bad_options_raise():

@@ -78,3 +78,49 @@ def test_from_undirected_networkx_gives_both_directions():
     isolated = nx.Graph()
     isolated.add_nodes_from(["a", "b"])
     assert from_networkx(isolated).num_nodes == 2
+
+
+def test_to_pyg_equals_a_data_object_pyg_builds_itself():
+    # Every kind of field: node, edge, face, graph-level y, an edge-level extra.
+    x, pos = torch.randn(4, 3), torch.randn(4, 3)
+    edge_index, edge_attr = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 0]]), torch.randn(4, 2)
+    face, weight, y = torch.tensor([[0, 1, 2], [0, 2, 3]]), torch.rand(4), torch.tensor([[0.5, 1.5]])
+    g = Graph(x=x, edge_index=edge_index, edge_attr=edge_attr, pos=pos, face=face, y=y, y_level="graph")
+    g.set("weight", weight, "edge")
+    reference = pyg_data.Data(x=x, edge_index=edge_index, edge_attr=edge_attr, pos=pos, face=face, y=y, weight=weight)
+    data = to_pyg(g)
+    assert sorted(data.keys()) == sorted(reference.keys() + ["num_nodes"]) and data.num_nodes == reference.num_nodes
+    for name in reference.keys():
+        assert torch.equal(data[name], reference[name]), name
+    # And back: the levels are the declared ones, no tensor changed.
+    back = from_pyg(reference, levels={"weight": "edge"})
+    assert {name: back.level_of(name) for name in back.keys()} == {
+        "x": "node", "pos": "node", "edge_index": "edge", "edge_attr": "edge", "face": "face", "y": "graph",
+        "weight": "edge"}
+    for name in reference.keys():
+        assert torch.equal(getattr(back, name), reference[name]), name
+
+
+def test_from_pyg_does_not_guess_the_level_of_y_on_a_one_node_graph():
+    one_node = pyg_data.Data(x=torch.zeros(1, 2), y=torch.tensor([3]))
+    with pytest.raises(ValueError, match=r"level of y \[1\] is ambiguous \(both node- and graph-level fit a graph with one node\)"):
+        from_pyg(one_node)
+    assert from_pyg(one_node, levels={"y": "graph"}).level_of("y") == "graph"
+    assert from_pyg(one_node, levels={"y": "node"}).level_of("y") == "node"
+    with pytest.raises(ValueError, match=r"neither fits: its first dimension is 2, the graph has 3 nodes"):
+        from_pyg(pyg_data.Data(x=torch.zeros(3, 2), y=torch.tensor([1, 0])))
+    assert from_pyg(pyg_data.Data(x=torch.zeros(3, 2), y=torch.tensor([1, 0, 1]))).level_of("y") == "node"
+    assert from_pyg(pyg_data.Data(x=torch.zeros(3, 2), y=torch.tensor(2.0))).level_of("y") == "graph"
+
+
+def test_from_pyg_names_non_tensor_attributes_instead_of_dropping_them():
+    data = pyg_data.Data(x=torch.zeros(2, 1), edge_index=torch.tensor([[0], [1]]), smiles="CC", name="ethane")
+    with pytest.raises(ValueError, match=r"attribute '(smiles|name)' is a str, not a tensor.*ignore="):
+        from_pyg(data)
+    graph = from_pyg(data, ignore=("smiles", "name"))
+    assert sorted(graph.keys()) == ["edge_index", "x"]
+    # The same rules hold for every graph of a PyG batch.
+    batch = pyg_data.Batch.from_data_list([data, data])
+    with pytest.raises(ValueError, match="not a tensor"):
+        from_pyg(batch)
+    assert from_pyg(batch, ignore=["smiles", "name"]).num_graphs == 2

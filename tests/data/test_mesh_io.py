@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import gzip
 import struct
+import warnings
 
 import pytest
 import torch
 
+from geoconv.data.mesh import mesh_graph, read_mesh_graph
 from geoconv.data.mesh_io import MeshFormatError, read_mesh, write_obj
+from geoconv.ops.mesh import MeshRepairWarning, MeshTopologyError
 
 # many small tensor ops: one thread is much faster on a shared CPU
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -82,7 +85,16 @@ def test_write_obj_round_trip(tmp_path):
 @pytest.mark.parametrize(
     "name, text, message",
     [
-        ("bad.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 9\n", r"bad.obj:4: face index 8 is out of range"),
+        ("bad.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 9\n", r"bad.obj:4: face index 9 is out of range: the file has 3 vertices so far \(OBJ counts them from 1"),
+        # Negative indices count back from the last vertex: -4 names a vertex before the first.
+        ("neg.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf -1 -2 -4\n", r"neg.obj:4: face index -4 is out of range"),
+        ("nan.obj", "v 0 0 0\nv 1 nan 0\nv 0 1 0\nf 1 2 3\n",
+         r"nan.obj: vertex 2 \(counting from 1, as the file's faces do\) has non-finite coordinates"),
+        ("inf.off", "OFF\n3 1 0\n0 0 0\n1 0 0\n0 inf 0\n3 0 1 2\n", r"inf.off: vertex 2 \(counting from 0"),
+        ("nan.ply", "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\nproperty float z\n"
+                    "element face 1\nproperty list uchar int vertex_indices\nend_header\n0 0 0\n1 0 0\nnan 1 0\n3 0 1 2\n",
+         r"nan.ply: vertex 2 \(counting from 0.*1 of 3 vertices are not finite"),
+        ("range.off", "OFF\n3 1 0\n0 0 0\n1 0 0\n0 1 0\n3 0 1 3\n", r"range.off:6: face index 3 is out of range 0..2"),
         ("zero.obj", "v 0 0 0\nf 0 1 2\n", r"zero.obj:2: OBJ face indices start at 1"),
         ("coord.obj", "v 0 x 0\n", r"coord.obj:1: cannot parse a coordinate"),
         ("short.obj", "v 0 0 0\nv 1 0 0\nf 1 2\n", r"short.obj:3: a face needs at least 3 vertices"),
@@ -106,3 +118,31 @@ def test_truncated_binary_ply(tmp_path):
     (tmp_path / "t.ply").write_bytes(_ply_header("binary_little_endian").encode() + body + b"\x03\x00")
     with pytest.raises(MeshFormatError, match="t.ply: binary PLY element 'face'"):
         read_mesh(tmp_path / "t.ply")
+
+
+TETRAHEDRON = "v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\nf 1 3 2\nf 1 2 4\nf 2 3 4\nf 1 4 3\n"
+
+
+def test_read_mesh_graph_raises_on_a_non_manifold_mesh_unless_asked_to_repair(tmp_path):
+    # A fin on edge (0, 1): three faces share it.  Repairing drops the fin; that must not pass unseen.
+    (tmp_path / "fin.obj").write_text(TETRAHEDRON.replace("v 0 0 1\n", "v 0 0 1\nv 0 -1 0\n") + "f 1 2 5\n")
+    assert issubclass(MeshTopologyError, MeshFormatError)
+    with pytest.raises(MeshTopologyError, match=r"fin.obj: non-manifold edge \(0, 1\) is shared by 3 faces.*repair=True"):
+        read_mesh_graph(tmp_path / "fin.obj")
+    with pytest.warns(MeshRepairWarning, match=r"fin.obj: dropped 1 of 5 faces .* split 0 non-manifold vertices"):
+        graph = read_mesh_graph(tmp_path / "fin.obj", repair=True)
+    assert graph.face.tolist() == [[0, 2, 1], [0, 1, 3], [1, 2, 3], [0, 3, 2]]
+    # A mesh that needs nothing is read without a warning, repaired or not.
+    (tmp_path / "tet.obj").write_text(TETRAHEDRON)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_mesh_graph(tmp_path / "tet.obj", repair=True).num_edges == 6
+        assert read_mesh_graph(tmp_path / "tet.obj").num_edges == 6
+
+
+def test_mesh_graph_rejects_non_finite_vertices():
+    pos = torch.tensor([[0.0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, float("inf")]])
+    face = torch.tensor([[0, 2, 1], [0, 1, 3], [1, 2, 3], [0, 3, 2]])
+    for check in (True, False):
+        with pytest.raises(MeshFormatError, match=r"vertex 3 has non-finite coordinates \[0.0, 0.0, inf\]"):
+            mesh_graph(pos, face, check=check)

@@ -113,6 +113,21 @@ def test_modelnet_hdf5_release(tmp_path):
         ModelNetHDF5("validation", root=tmp_path)
 
 
+def test_hdf5_release_with_a_non_finite_point_is_refused(tmp_path):
+    clouds = np.zeros((2, 16, 3), dtype=np.float32)
+    clouds[1, 7, 2] = np.nan
+    path = tmp_path / "modelnet" / "modelnet40_ply_hdf5_2048.zip"
+    path.parent.mkdir(parents=True)
+    with zipfile.ZipFile(path, "w") as archive:
+        prefix = "modelnet40_ply_hdf5_2048/"
+        archive.writestr(prefix + "ply_data_train0.h5", _h5_bytes(data=clouds, label=np.array([[0], [1]], np.uint8)))
+        archive.writestr(prefix + "ply_data_test0.h5", b"not an hdf5 file")
+    with pytest.raises(DatasetError, match=r"ply_data_train0.h5: 'data' of cloud 1 holds a non-finite value at point 7"):
+        ModelNetHDF5("train", root=tmp_path, num_points=16)
+    with pytest.raises(DatasetError, match=r"ply_data_test0.h5 is not a readable HDF5 file"):
+        ModelNetHDF5("test", root=tmp_path, num_points=16)
+
+
 def test_shapenet_part_release_feeds_segmentation(tmp_path):
     generator = np.random.default_rng(1)
     path = tmp_path / "shapenet_part" / "shapenet_part_seg_hdf5_data.zip"

@@ -36,7 +36,7 @@ def test_esol_real_file(shared_data):
 
 def _write_csv(path, header, rows):
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as handle:
+    with (gzip.open(path, "wt", newline="") if path.suffix == ".gz" else open(path, "w", newline="")) as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows(rows)
@@ -59,6 +59,24 @@ def test_missing_labels_are_masked_and_invalid_smiles_counted(tmp_path):
     assert sorted(torch.cat(list(random.values())).tolist()) == [0, 1, 2]
     with pytest.raises(ValueError, match="split kind"):
         dataset.splits("temporal")
+
+
+def test_empty_smiles_rows_are_skipped_counted_and_reported(tmp_path):
+    header = ["smiles", "FDA_APPROVED", "CT_TOX"]
+    rows = [["CCO", "1", "0"], ["", "0", "1"], ["c1ccccc1", "1", "0"]]
+    _write_csv(tmp_path / "moleculenet" / "clintox.csv.gz", header, rows)
+    with pytest.warns(UserWarning, match=r"skipped 1 of 3 rows of clintox.csv.gz whose SMILES is empty or unparsable"):
+        dataset = MoleculeNet("clintox", root=tmp_path, download=False)
+    assert len(dataset) == 2 and dataset.invalid_smiles == [""] and dataset.smiles == ["CCO", "c1ccccc1"]
+    assert min(g.num_nodes for g in dataset) > 0
+    # A label that is not a number is named with its line, not a raw float() error.
+    _write_csv(tmp_path / "bad" / "moleculenet" / "clintox.csv.gz", header, rows[:1] + [["CC", "yes", "0"]])
+    with pytest.raises(DatasetError, match=r"clintox.csv.gz line 3: the label 'yes' of task 'FDA_APPROVED' is not a number"):
+        MoleculeNet("clintox", root=tmp_path / "bad", download=False)
+    # No usable row at all: a DatasetError, not a torch.cat error.
+    _write_csv(tmp_path / "none" / "moleculenet" / "clintox.csv.gz", header, [["", "1", "0"], ["C1CC", "0", "0"]])
+    with pytest.raises(DatasetError, match="none of the 2 SMILES is a parsable molecule"):
+        MoleculeNet("clintox", root=tmp_path / "none", download=False)
 
 
 def test_dataset_errors(tmp_path):

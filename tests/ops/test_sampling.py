@@ -140,3 +140,91 @@ def test_oriented_half_finds_every_induced_edge_of_a_symmetric_graph_once(self_l
     assert structure[0] is None
     assert_close(structure[1], result[1])
     assert_close(structure[2], result[2])
+
+
+def _messy_edge_index(num_nodes: int = 25, seed: int = 0) -> torch.Tensor:
+    """Unsorted, directed, with duplicates (up to 4 copies), reciprocal pairs and self-loops (some twice)."""
+    generator = torch.Generator().manual_seed(seed)
+    edges = torch.randint(0, num_nodes, (2, 90), generator=generator)
+    loops = torch.tensor([[3, 3, 7, 11], [3, 3, 7, 11]])
+    duplicates = edges[:, :10].repeat(1, 3)
+    reverse = edges[:, 10:30].flip(0)
+    edge_index = torch.cat([edges, loops, duplicates, reverse], dim=1)
+    return edge_index[:, torch.randperm(edge_index.shape[1], generator=generator)]
+
+
+@pytest.mark.parametrize("numpy_paths", [True, False])
+@pytest.mark.parametrize("lookup_limit", [1 << 24, 0])  # dense membership table / binary search
+@pytest.mark.parametrize("form", ["messy", "coalesced symmetric", "coalesced directed"])
+def test_induced_subgraph_edges_equal_the_dense_induced_subgraph(form, lookup_limit, numpy_paths, monkeypatch):
+    from geoconv.ops import coalesce, to_undirected
+    from geoconv.ops.sampling import edge_pairs, induced_subgraph_edges
+
+    monkeypatch.setattr(geoconv.ops.sampling, "NUMPY_FAST_PATHS", numpy_paths)
+    monkeypatch.setattr(geoconv.ops.sampling, "LOOKUP_LIMIT", lookup_limit)
+    num_nodes = 25
+    edge_index = _messy_edge_index(num_nodes)
+    if form == "coalesced symmetric":
+        edge_index, _ = to_undirected(edge_index, None, num_nodes)
+    elif form == "coalesced directed":
+        edge_index, _ = coalesce(edge_index, None, num_nodes)
+    pairs = edge_pairs(edge_index, num_nodes)
+    # The symmetrised simple graph, densely.
+    dense = torch.zeros(num_nodes, num_nodes, dtype=torch.bool)
+    dense[edge_index[0], edge_index[1]] = True
+    dense |= dense.t().clone()
+    rowptr, col = pairs.sym_rowptr.long(), pairs.sym_col.long()
+    rebuilt = torch.zeros_like(dense)
+    rebuilt[torch.repeat_interleave(torch.arange(num_nodes), rowptr[1:] - rowptr[:-1]), col] = True
+    assert torch.equal(rebuilt, dense) and col.numel() == int(dense.sum())
+    assert_close(pairs.degree, dense.sum(1).double())
+    assert (pairs.extra is not None) == (form == "messy")
+    generator = torch.Generator().manual_seed(1)
+    node_sets = [torch.randperm(num_nodes, generator=generator)[:k].sort().values for k in (0, 1, 6, 14, 25)]
+    for nodes in node_sets:
+        inside = torch.zeros(num_nodes, dtype=torch.bool)
+        inside[nodes] = True
+        expected = (inside[edge_index[0]] & inside[edge_index[1]]).nonzero().view(-1)
+        edge_id, sub_edges = induced_subgraph_edges(pairs, nodes, None, num_nodes)
+        assert sorted(edge_id.tolist()) == expected.tolist()  # each edge once, duplicates included
+        assert_close(nodes[sub_edges], edge_index[:, edge_id])
+        structure = induced_subgraph_edges(pairs, nodes, None, num_nodes, edge_ids=False)
+        assert structure[0] is None and torch.equal(structure[1], sub_edges)
+    # Several groups at once: the same edges, entries pointing into the group's own nodes.
+    group = torch.cat([torch.full((s.numel(),), g) for g, s in enumerate(node_sets)])
+    node = torch.cat(node_sets)
+    edge_id, entries = induced_subgraph_edges(pairs, node, group, num_nodes)
+    assert torch.equal(group[entries[0]], group[entries[1]])
+    assert_close(node[entries], edge_index[:, edge_id])
+    for g, nodes in enumerate(node_sets):
+        single, _ = induced_subgraph_edges(pairs, nodes, None, num_nodes)
+        assert sorted(edge_id[group[entries[0]] == g].tolist()) == sorted(single.tolist())
+
+
+@pytest.mark.parametrize("numpy_paths", [True, False])
+def test_edge_pairs_owner_rows_hold_each_pair_once_and_the_numpy_path_matches_torch(numpy_paths, monkeypatch):
+    from geoconv.ops.sampling import edge_pairs
+
+    edge_index = _messy_edge_index(30, seed=4)
+    monkeypatch.setattr(geoconv.ops.sampling, "NUMPY_FAST_PATHS", numpy_paths)
+    pairs = edge_pairs(edge_index, 30)
+    owner, other = pairs.owner_row.long(), pairs.owner_col.long()
+    lo, hi = torch.minimum(owner, other), torch.maximum(owner, other)
+    assert sorted(zip(lo.tolist(), hi.tolist())) == list(zip(pairs.pair_src.tolist(), pairs.pair_dst.tolist()))
+    # The owner is the endpoint of lower (degree, id).
+    rank = pairs.degree * 30 + torch.arange(30)
+    assert bool((rank[owner] <= rank[other]).all())
+    # Every edge sits in exactly one slot of its pair's entry, with its direction.
+    slots = [(e, j, False) for j, e in enumerate(pairs.forward.tolist()) if e >= 0]
+    slots += [(e, j, True) for j, e in enumerate(pairs.backward.tolist()) if e >= 0]
+    for j in range(owner.numel()):
+        for code in pairs.extra[pairs.extra_ptr[j]:pairs.extra_ptr[j + 1]].tolist():
+            slots.append((code >> 1, j, bool(code & 1)))
+    assert sorted(e for e, _, _ in slots) == list(range(edge_index.shape[1]))
+    for e, j, reverse in slots:
+        a, b = (other[j], owner[j]) if reverse else (owner[j], other[j])
+        assert (int(edge_index[0, e]), int(edge_index[1, e])) == (int(a), int(b))
+    monkeypatch.setattr(geoconv.ops.sampling, "NUMPY_FAST_PATHS", not numpy_paths)
+    other_path = edge_pairs(edge_index, 30)
+    for name, value in pairs._asdict().items():
+        assert torch.equal(value, getattr(other_path, name)), name

@@ -251,8 +251,13 @@ def test_subgraph_is_the_induced_subgraph_with_its_tensors_and_norms(kind):
     for sub in sampler:
         reference = graph.subgraph(sub.node_id)
         assert sorted(sub.keys()) == sorted(reference.keys() + ["node_norm", "edge_norm"])
+        # The sampler lists the edges grouped by pair owner, not in the graph's order: compare in edge-id order.
+        order = torch.argsort(sub.edge_id)
         for name in reference.keys():
-            assert_close(getattr(sub, name), getattr(reference, name))
+            value = getattr(sub, name)
+            if sub.level_of(name) == "edge":
+                value = value[:, order] if name == "edge_index" else value[order]
+            assert_close(value, getattr(reference, name))
             assert sub.level_of(name) == reference.level_of(name)
         assert bool((sub.node_id[1:] > sub.node_id[:-1]).all())
         assert_close(sub.node_norm, sampler.node_norm[sub.node_id])
@@ -266,7 +271,7 @@ def test_structure_only_graph_with_directed_edges():
     graph = Graph(edge_index=edge_index, num_nodes=5)
     sampler = GraphSAINTRandomWalkSampler(graph, 3, num_steps=2, walk_length=4, sample_coverage=20, seed=0)
     for sub in sampler:
-        assert_close(sub.edge_index, graph.subgraph(sub.node_id).edge_index)
+        assert sorted(sub.edge_index.t().tolist()) == sorted(graph.subgraph(sub.node_id).edge_index.t().tolist())
     # node 4 is isolated: it can only be a root that stays put.
     assert sampler.node_norm.shape == (5,) and sampler.edge_norm.shape == (4,)
 
@@ -401,8 +406,8 @@ def test_errors_name_the_problem():
 @pytest.mark.parametrize("kind", list(SAMPLERS))
 @pytest.mark.parametrize("coverage", [0, 5])
 def test_coalesced_symmetric_graphs_give_the_induced_edges_with_aligned_edge_tensors(kind, coverage):
-    # Such graphs take the oriented path (each edge found from one endpoint): the edge set and the
-    # edge tensors must be those of Graph.subgraph, with edges listed in another order.
+    # Such graphs are their own symmetrised graph (no second sort at construction): the edge set and the
+    # edge tensors must be those of Graph.subgraph, in the same order.
     graph = shuffled_graph(seed=2)
     edge_index, _ = to_undirected(torch.cat([graph.edge_index, torch.tensor([[4, 9], [4, 9]])], dim=1), None,
                                   graph.num_nodes)  # coalesced, symmetric, with self-loops
@@ -410,7 +415,7 @@ def test_coalesced_symmetric_graphs_give_the_induced_edges_with_aligned_edge_ten
     graph = Graph(x=graph.x, edge_index=edge_index, edge_data={"edge_id": torch.arange(num_edges)},
                   edge_attr=torch.randn(num_edges, 2, generator=torch.Generator().manual_seed(0)))
     sampler = make(kind, graph, 6, num_steps=3, sample_coverage=coverage, seed=4)
-    assert sampler._oriented is not None
+    assert_close(sampler._sym_col.long(), edge_index[1])
     for sub in sampler:
         reference = graph.subgraph(sub.node_id)
         order = torch.argsort(sub.edge_id)
@@ -422,3 +427,76 @@ def test_coalesced_symmetric_graphs_give_the_induced_edges_with_aligned_edge_ten
     bare = make(kind, Graph(edge_index=edge_index, num_nodes=graph.num_nodes), 6, num_steps=3, seed=4)
     for sub, full in zip(bare, make(kind, graph, 6, num_steps=3, seed=4)):
         assert_close(sub.edge_index, full.edge_index)
+
+
+# ---------------------------------------------------------------------- any edge_index: raw, duplicates, self-loops, directed
+def _forms(num_nodes: int = 40, seed: int = 5) -> dict[str, Tensor]:
+    """One undirected graph handed over in several forms (the coalesced symmetric one is the reference)."""
+    generator = torch.Generator().manual_seed(seed)
+    listed = torch.randint(0, num_nodes, (2, 110), generator=generator)
+    listed = torch.cat([listed, torch.tensor([[2, 9], [2, 9]])], dim=1)  # self-loops
+    listed = listed[:, listed[0] <= listed[1]]  # each undirected edge once, as a file lists it
+    coalesced, _ = to_undirected(listed, None, num_nodes)
+    raw = torch.cat([listed, listed.flip(0)], dim=1)  # both directions listed, self-loops twice, unsorted
+    duplicated = torch.cat([raw, raw[:, :15]], dim=1)[:, torch.randperm(raw.shape[1] + 15, generator=generator)]
+    return {"coalesced": coalesced, "raw": raw, "duplicated": duplicated}
+
+
+def _dense_induced_edges(edge_index: Tensor, node_id: Tensor, num_nodes: int) -> Tensor:
+    inside = torch.zeros(num_nodes, dtype=torch.bool)
+    inside[node_id] = True
+    return (inside[edge_index[0]] & inside[edge_index[1]]).nonzero().view(-1)
+
+
+@pytest.mark.parametrize("kind", list(SAMPLERS))
+@pytest.mark.parametrize("form", ["raw", "duplicated", "directed"])
+def test_any_edge_index_gives_the_dense_induced_subgraph_and_the_coalesced_forms_norms(kind, form):
+    num_nodes = 40
+    forms = _forms(num_nodes)
+    reference_edges = forms["coalesced"]
+    if form == "directed":
+        # One direction of each undirected edge, plus a reciprocal pair and a duplicate: walks and
+        # probabilities use the symmetrised graph, which is the coalesced form.
+        edge_index = reference_edges[:, reference_edges[0] <= reference_edges[1]]
+        edge_index = torch.cat([edge_index.flip(0)[:, :5], edge_index, edge_index[:, :3]], dim=1)
+    else:
+        edge_index = forms[form]
+    num_edges = edge_index.shape[1]
+    graph = Graph(edge_index=edge_index, num_nodes=num_nodes, edge_data={"edge_id": torch.arange(num_edges)})
+    reference_graph = Graph(edge_index=reference_edges, num_nodes=num_nodes)
+    sampler = make(kind, graph, 6, num_steps=4, sample_coverage=30, seed=2)
+    reference = make(kind, reference_graph, 6, num_steps=4, sample_coverage=30, seed=2)
+    # The same draws: the same nodes and node norms; each edge u -> v gets the norm of u -> v in the coalesced form
+    # (C_v / C_uv, with every copy of an edge counted in every subgraph holding both ends).
+    assert_close(sampler.node_norm, reference.node_norm)
+    key = reference_edges[0] * num_nodes + reference_edges[1]
+    position = torch.searchsorted(key, edge_index[0] * num_nodes + edge_index[1])
+    assert_close(sampler.edge_norm, reference.edge_norm[position])
+    for sub, expected in zip(sampler, reference):
+        assert torch.equal(sub.node_id, expected.node_id)
+        dense = _dense_induced_edges(edge_index, sub.node_id, num_nodes)
+        assert sorted(sub.edge_id.tolist()) == dense.tolist()
+        assert_close(sub.node_id[sub.edge_index], edge_index[:, sub.edge_id])
+        assert_close(sub.edge_norm, sampler.edge_norm[sub.edge_id])
+        assert_close(sub.node_norm, sampler.node_norm[sub.node_id])
+
+
+def test_num_threads_is_applied_while_sampling_and_restored():
+    graph = shuffled_graph()
+    seen = []
+
+    class Spy(GraphSAINTRandomWalkSampler):
+        def _draw(self, num_subgraphs, generator):
+            seen.append(torch.get_num_threads())
+            return super()._draw(num_subgraphs, generator)
+
+    torch.set_num_threads(2)
+    sampler = Spy(graph, 3, num_steps=2, walk_length=2, seed=0)  # default: 1 thread inside
+    sampler.subgraph(0)
+    assert seen == [1] and torch.get_num_threads() == 2
+    untouched = Spy(graph, 3, num_steps=2, walk_length=2, seed=0, num_threads=None)
+    untouched.subgraph(0)
+    assert seen[-1] == 2 and torch.get_num_threads() == 2
+    assert_close(untouched.subgraph(1).edge_index, sampler.subgraph(1).edge_index)
+    with pytest.raises(ValueError, match="num_threads must be a positive int or None"):
+        GraphSAINTRandomWalkSampler(graph, 3, num_steps=1, num_threads=0)
