@@ -47,11 +47,15 @@ def element_offsets(dataset: QM9, indices: torch.Tensor, target: int) -> tuple[t
     molecule = torch.repeat_interleave(torch.arange(len(dataset)), dataset.num_atoms())
     counts.index_put_((molecule, dataset.z), torch.ones_like(molecule, dtype=torch.float64), accumulate=True)
     design = counts[indices][:, list(ELEMENT_SLOTS)]
-    values = dataset.y[indices, target]
-    solution = torch.linalg.lstsq(design, values.unsqueeze(1)).solution.squeeze(1)
+    values = dataset.y[indices, target].double()
+    # An element absent from these molecules keeps offset 0: its all-zero column would make the system
+    # rank-deficient, and the answer of a rank-revealing solver for it is not reproducible.
+    present = design.sum(dim=0) > 0
+    slots = [slot for slot, keep in zip(ELEMENT_SLOTS, present.tolist()) if keep]
+    solution = torch.linalg.lstsq(design[:, present], values.unsqueeze(1), driver="gelsd").solution.squeeze(1)
     offsets = torch.zeros(10, dtype=torch.float64)
-    offsets[list(ELEMENT_SLOTS)] = solution
-    residual = values - design @ solution
+    offsets[slots] = solution
+    residual = values - design[:, present] @ solution
     return offsets, float(residual.std())
 
 
