@@ -33,7 +33,8 @@ def shared_data_root() -> Path:
     against its sha256, exactly as for a user."""
     env = os.environ.get("GEOCONV_DATA")
     if env:
-        return Path(env)
+        # absolute: tests that change the working directory (the snippet runs) must still find it
+        return Path(env).resolve()
     beside = REPO.parent / "shared" / "data"
     if beside.is_dir():
         return beside
