@@ -70,7 +70,7 @@ class LinearEdgeBlock(nn.Sequential):
     Batch normalisation over the edges is a per-channel affine map :math:`s h + t` whose statistics
     follow from node quantities: :math:`\sum_e h_e = \sum_i d^{in}_i a_i + \sum_j d^{out}_j b_j` and
     :math:`\sum_e h_e^2 = \sum_i d^{in}_i a_i^2 + 2 \sum_i a_i \sum_{j \in \mathcal{N}(i)} b_j + \sum_j d^{out}_j b_j^2`
-    (accumulated in float64).  The activation is non-decreasing, so the maximum moves inside:
+    (centred sums, at least float32).  The activation is non-decreasing, so the maximum moves inside:
 
     .. math::
         \max_{j \in \mathcal{N}(i)} \sigma(s (a_i + b_j) + t) = \sigma\big(s a_i + t + \max_{j \in \mathcal{N}(i)} s b_j\big),
@@ -115,27 +115,32 @@ def _edge_norm_affine(
 ) -> tuple[Tensor, Tensor]:
     """``(scale, shift)`` ``[C']`` with ``norm(h) = scale * h + shift`` for the edge values ``h = a_dst + b_src``,
     following ``BatchNorm1d.forward`` (batch statistics in training mode, running averages updated)."""
-    factor = 0.0
+    factor, dtype = 0.0, a.dtype
     if norm.training and norm.track_running_stats and norm.num_batches_tracked is not None:
         norm.num_batches_tracked.add_(1)
         factor = 1.0 / float(norm.num_batches_tracked) if norm.momentum is None else norm.momentum
     if norm.training or (norm.running_mean is None and norm.running_var is None):
-        # float64: the three sums of squares cancel where a and b are large and h is not
-        wide = torch.float64 if a.device.type != "mps" else torch.float32
-        a64, b64 = a.to(wide), b.to(wide)
-        in_degree, out_degree = in_degree.to(wide).unsqueeze(1), out_degree.to(wide).unsqueeze(1)
-        total = (in_degree * a64).sum(0) + (out_degree * b64).sum(0)
-        squares = (in_degree * a64 * a64).sum(0) + 2 * (a64 * neighbour_sum(b64)).sum(0) + (out_degree * b64 * b64).sum(0)
-        mean = total / num_edges
-        var = (squares / num_edges - mean * mean).clamp(min=0)
+        # Centred sums (float32 at least): with a' = a - mean_a and b' = b - mean_b, the edge values
+        # minus their mean are a'_i + b'_j, so the variance is a sum of centred squares and cross terms
+        # (no large mean^2 subtracted, as BatchNorm's own two-pass variance).
+        wide = torch.promote_types(a.dtype, torch.float32)
+        a, b = a.to(wide), b.to(wide)
+        in_degree, out_degree = in_degree.to(wide), out_degree.to(wide)
+        mean_a, mean_b = (in_degree @ a) / num_edges, (out_degree @ b) / num_edges
+        centred_a, centred_b = a - mean_a, b - mean_b
+        neighbours_centred = neighbour_sum(b) - in_degree.unsqueeze(1) * mean_b  # sum_{j in N(i)} b'_j
+        squares = (in_degree @ (centred_a * centred_a) + 2 * (centred_a * neighbours_centred).sum(0)
+                   + out_degree @ (centred_b * centred_b))
+        mean = mean_a + mean_b
+        var = (squares / num_edges).clamp(min=0)
         if norm.training and norm.running_mean is not None and norm.running_var is not None:
             with torch.no_grad():
                 norm.running_mean.mul_(1 - factor).add_(factor * mean.to(norm.running_mean.dtype))
                 unbiased = var * num_edges / (num_edges - 1)
                 norm.running_var.mul_(1 - factor).add_(factor * unbiased.to(norm.running_var.dtype))
-        mean, var = mean.to(a.dtype), var.to(a.dtype)
+        mean, var = mean.to(dtype), var.to(dtype)
     else:
-        mean, var = norm.running_mean.to(a.dtype), norm.running_var.to(a.dtype)
+        mean, var = norm.running_mean.to(dtype), norm.running_var.to(dtype)
     scale = torch.rsqrt(var + norm.eps)
     if norm.weight is not None:
         scale = scale * norm.weight
