@@ -4,7 +4,8 @@ In one run (prints one JSON line):
 
 1. forward+backward of geoconv's ``DynamicEdgeConv`` (kNN in feature space + EdgeConv,
    max aggregation) on 16 clouds x 1024 points, k = 20, 64 -> 64 channels, with the
-   DGCNN edge function Linear(128, 64, bias=False) -> BatchNorm -> LeakyReLU(0.2);
+   DGCNN edge function Linear(128, 64, bias=False) -> BatchNorm -> LeakyReLU(0.2) (geoconv's
+   ``LinearEdgeBlock(64, 64)``, which geoconv evaluates without per-edge tensors);
    against torch_geometric's ``EdgeConv`` with the same module on the kNN graph that
    its ``DynamicEdgeConv`` would build (self included).  torch_geometric 2.8's own
    ``DynamicEdgeConv``/``knn_graph`` need pyg-lib or torch_cluster; the graph comes from
@@ -109,14 +110,15 @@ def main(argv: list[str] | None = None):
     from torch_geometric.nn import EdgeConv as PyGEdgeConv
 
     import torch_geometric
-    from geoconv.nn import DynamicEdgeConv
+    from geoconv.nn import DynamicEdgeConv, LinearEdgeBlock
     from geoconv.ops.knn import knn_graph
 
     torch.manual_seed(0)
     num_nodes = args.clouds * args.points
     c = args.channels
-    mlp = torch.nn.Sequential(torch.nn.Linear(2 * c, c, bias=False), torch.nn.BatchNorm1d(c),
-                              torch.nn.LeakyReLU(0.2)).to(device)
+    # Linear(2c, c, bias=False) -> BatchNorm1d -> LeakyReLU(0.2), declared as such (geoconv: no per-edge tensor;
+    # PyG applies the same Sequential to every edge)
+    mlp = LinearEdgeBlock(c, c).to(device)
     ours = DynamicEdgeConv(mlp, args.k)
     theirs = PyGEdgeConv(mlp)  # the same module object: identical weights
     x = torch.randn(num_nodes, c).to(device).requires_grad_()

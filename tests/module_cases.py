@@ -92,8 +92,8 @@ def _edge_conv():
     return gnn.EdgeConv(mlp), lambda n, s: (_graph(n, s).x, _graph(n, s).edge_index)
 
 
-def _dynamic_edge_conv(aggr="max"):
-    mlp = nn.Sequential(nn.Linear(12, 8), nn.ReLU())
+def _dynamic_edge_conv(aggr="max", block=False):
+    mlp = gnn.LinearEdgeBlock(6, 8) if block else nn.Sequential(nn.Linear(12, 8), nn.ReLU())
     batch = lambda n: torch.repeat_interleave(torch.arange(3), torch.tensor([n, 2, n + 1]))  # noqa: E731
     return _Call(gnn.DynamicEdgeConv(mlp, k=4, aggr=aggr), keywords=("batch",)), lambda n, s: (torch.randn(2 * n + 3, 6), batch(n))
 
@@ -178,6 +178,10 @@ LAYERS = {
     "EdgeConv": _edge_conv,
     "DynamicEdgeConv": _dynamic_edge_conv,
     "DynamicEdgeConv-mean": lambda: _dynamic_edge_conv("mean"),
+    # the edge function evaluated without per-edge tensors (max aggregation), in both layers
+    "LinearEdgeBlock-EdgeConv": lambda: (gnn.EdgeConv(gnn.LinearEdgeBlock(6, 8)),
+                                         lambda n, s: (_graph(n, s).x, _graph(n, s).edge_index)),
+    "LinearEdgeBlock-DynamicEdgeConv": lambda: _dynamic_edge_conv(block=True),
     "SO2Convolution": _so2_convolution,
     "ESCNConv": _escn_conv,
     "FrameGate": _frame_gate,

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 from geoconv.data import Graph
 from geoconv.models.common import as_fields, layer_widths, read_fields, reset_children
 from geoconv.nn.dynamic_edge_conv import DynamicEdgeConv
+from geoconv.nn.edge_conv import LinearEdgeBlock
 from geoconv.nn.global_pool import GlobalPool
 
 
@@ -85,7 +86,8 @@ class DGCNN(nn.Module):
         self.input_fields = as_fields(input_fields, "input_fields")
         widths = [in_channels, *channels]
         self.convs = nn.ModuleList(
-            DynamicEdgeConv(point_mlp([2 * a, b]), k) for a, b in zip(widths[:-1], widths[1:])
+            # point_mlp([2a, b]) declared as such: evaluated without per-edge tensors (same parameters and keys)
+            DynamicEdgeConv(LinearEdgeBlock(a, b), k) for a, b in zip(widths[:-1], widths[1:])
         )
         self.embedding = point_mlp([sum(channels), embedding_channels])
         self.readout = GlobalPool(("max", "mean"))

@@ -16,10 +16,10 @@ from geoconv.nn.node_feed_forward import NodeFeedForward  # noqa: E402
 
 __all__ += ["SO2Convolution", "ESCNConv", "FrameGate", "DegreeLinear", "DegreeNorm", "NodeFeedForward"]
 
-from geoconv.nn.edge_conv import EdgeConv  # noqa: E402
+from geoconv.nn.edge_conv import EdgeConv, LinearEdgeBlock  # noqa: E402
 from geoconv.nn.dynamic_edge_conv import DynamicEdgeConv  # noqa: E402
 
-__all__ += ["EdgeConv", "DynamicEdgeConv"]
+__all__ += ["EdgeConv", "DynamicEdgeConv", "LinearEdgeBlock"]
 
 from geoconv.nn.sheaf_learner import SheafLearner  # noqa: E402
 from geoconv.nn.sheaf_conv import SheafConv  # noqa: E402

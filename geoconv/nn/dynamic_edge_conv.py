@@ -7,7 +7,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from geoconv.nn.edge_conv import AGGREGATIONS, edge_messages, reset_module
+from geoconv.nn.edge_conv import AGGREGATIONS, edge_messages, linear_block_max, reset_module, uses_linear_block
 from geoconv.ops import scatter
 from geoconv.ops.knn import knn_graph, knn_neighbours
 
@@ -25,7 +25,11 @@ class DynamicEdgeConv(nn.Module):
     features (the neighbour selection is piecewise constant, it has no gradient)
     with :func:`~geoconv.ops.knn.knn_graph`, exact and chunked.
 
-    When every point has ``k`` neighbours the messages form a dense ``[N, k, C']``
+    With a :class:`~geoconv.nn.edge_conv.LinearEdgeBlock` edge function (DGCNN's ``Linear -> BatchNorm ->
+    LeakyReLU``) and ``aggr="max"`` no per-edge tensor is formed: the block is evaluated per point and the
+    maximum taken over ``[N, C']`` rows (:func:`~geoconv.nn.edge_conv.linear_block_max`).
+
+    Otherwise, when every point has ``k`` neighbours the messages form a dense ``[N, k, C']``
     block and are reduced over the neighbour axis without a scatter; clouds with
     fewer than ``k`` points use :func:`~geoconv.ops.scatter`.  For ``max`` the
     dense path uses ``Tensor.max(dim)``, measured fastest in both directions on
@@ -75,6 +79,12 @@ class DynamicEdgeConv(nn.Module):
         src, dst = edge_index
         # Sorted by centre with at most k per centre: E = N k means exactly k each, a dense block.
         regular = edge_index.shape[1] == num_nodes * self.k
+        if regular and uses_linear_block(self.nn, self.aggr, src.numel()):
+            out_degree = torch.zeros(num_nodes, dtype=src.dtype, device=src.device).scatter_add_(0, src, torch.ones_like(src))
+            return linear_block_max(
+                self.nn, x, x, src.view(num_nodes, self.k), in_degree=torch.full_like(out_degree, self.k),
+                out_degree=out_degree, num_edges=src.numel(),
+            )
         messages = edge_messages(self.nn, x, x, dst, src, regular_k=self.k if regular else None)
         if regular:
             dense = messages.view(num_nodes, self.k, messages.shape[-1])  # explicit width: N may be 0
@@ -91,7 +101,16 @@ class DynamicEdgeConv(nn.Module):
         neighbours = knn_neighbours(_search_features(x), self.k, batch, cosine=self.cosine)
         valid = neighbours >= 0
         centre = torch.arange(num_nodes, device=x.device).view(-1, 1).expand(-1, self.k)
-        src = torch.where(valid, neighbours, centre).reshape(-1)
+        table = torch.where(valid, neighbours, centre)
+        if uses_linear_block(self.nn, self.aggr, 2):  # at least the N >= 1 self-loops: compiled, no check of E
+            # the masked slots repeat the point itself, a real neighbour: the maximum is unchanged
+            flat_valid = valid.reshape(-1).to(neighbours.dtype)
+            in_degree = valid.sum(dim=1)
+            out_degree = torch.zeros(num_nodes, dtype=neighbours.dtype, device=x.device).scatter_add_(
+                0, table.reshape(-1), flat_valid)
+            return linear_block_max(self.nn, x, x, table, valid=valid, in_degree=in_degree, out_degree=out_degree,
+                                    num_edges=in_degree.sum())
+        src = table.reshape(-1)
         messages = edge_messages(self.nn, x, x, centre.reshape(-1), src, regular_k=self.k)
         messages = messages.view(num_nodes, self.k, messages.shape[-1])
         mask = valid.unsqueeze(-1)

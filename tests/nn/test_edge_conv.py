@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch import nn
 
 from geoconv.data import Batch
-from geoconv.nn import DynamicEdgeConv, EdgeConv
+from geoconv.nn import DynamicEdgeConv, EdgeConv, LinearEdgeBlock
 from geoconv.testing import assert_permutation_equivariant, corner_case_batch, graph_cases, random_graph
 from torch_geometric.nn import EdgeConv as PygEdgeConv
 
@@ -21,6 +23,20 @@ class _Generic(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.linear(features)) * 2.0
+
+    @staticmethod
+    def wrap(module: nn.Module) -> nn.Module:
+        """``module`` behind a plain Module (no Linear to split: every edge goes through it)."""
+
+        class Wrapped(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.inner = module
+
+            def forward(self, features: torch.Tensor) -> torch.Tensor:
+                return self.inner(features)
+
+        return Wrapped()
 
 
 def _mlp(channels: int, out: int, seed: int = 0, dtype=torch.float32) -> nn.Module:
@@ -130,3 +146,109 @@ def test_edge_conv_errors():
         conv(torch.randn(3), torch.tensor([[0], [1]]))
     with pytest.raises(ValueError, match="same width"):
         conv((torch.randn(3, 2), torch.randn(3, 4)), torch.tensor([[0], [1]]))
+
+
+# ---------------------------------------------------------------- LinearEdgeBlock (no per-edge tensors)
+
+
+def _block_and_copy(channels: int, out: int, *, seed: int, **options) -> tuple[LinearEdgeBlock, nn.Sequential]:
+    """A float64 LinearEdgeBlock with batch-norm weights of both signs and non-trivial running statistics,
+    and a plain Sequential copy (what the per-edge path and PyG apply)."""
+    torch.manual_seed(seed)
+    block = LinearEdgeBlock(channels, out, **options).double()
+    if block.batch_norm:
+        with torch.no_grad():
+            norm = block[1]
+            norm.weight.uniform_(-1.5, 1.5)
+            norm.bias.normal_()
+            norm.running_mean.normal_()
+            norm.running_var.uniform_(0.5, 2.0)
+    return block, nn.Sequential(*(copy.deepcopy(layer) for layer in block))
+
+
+def _assert_same_training(block: nn.Module, out, reference_module: nn.Module, expected, x, x_ref) -> None:
+    """Outputs, input and parameter gradients and batch-norm buffers of the two modules agree."""
+    torch.testing.assert_close(out, expected, atol=1e-10, rtol=1e-10)
+    weights = torch.randn_like(out)
+    (out * weights).sum().backward()
+    (expected * weights).sum().backward()
+    torch.testing.assert_close(x.grad, x_ref.grad, atol=1e-10, rtol=1e-10)
+    for (name, p), (_, q) in zip(block.named_parameters(), reference_module.named_parameters()):
+        torch.testing.assert_close(p.grad, q.grad, atol=1e-10, rtol=1e-10, msg=f"gradient of {name}")
+    for (name, p), (_, q) in zip(block.named_buffers(), reference_module.named_buffers()):
+        torch.testing.assert_close(p, q, atol=1e-12, rtol=1e-12, msg=f"buffer {name}")
+
+
+BLOCK_OPTIONS = [
+    {},  # DGCNN's: no bias, batch norm, LeakyReLU(0.2)
+    {"bias": True, "negative_slope": 0.0},
+    {"batch_norm": False},
+    {"batch_norm": False, "negative_slope": None, "bias": True},
+]
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("options", BLOCK_OPTIONS)
+def test_linear_block_edge_conv_equals_per_edge_and_pyg(options, training):
+    graph = random_graph(30, 120, 5, seed=4, dtype=torch.float64)
+    keep = graph.edge_index[1] % 7 != 3  # targets 3, 10, 17, 24 without edges: output 0
+    edge_index = graph.edge_index[:, keep]
+    block, plain = _block_and_copy(5, 6, seed=5, **options)
+    generic = copy.deepcopy(plain)
+    conv, per_edge, reference = EdgeConv(block), EdgeConv(_Generic.wrap(generic)), PygEdgeConv(plain)
+    # the constructors re-initialise their modules: copy the block's state back
+    plain.load_state_dict(block.state_dict())
+    generic.load_state_dict(block.state_dict())
+    for module in (block, plain, generic):
+        module.train(training)
+    x, x_ref, x_gen = (graph.x.clone().requires_grad_(True) for _ in range(3))
+    out = conv(x, edge_index)
+    assert torch.all(out[3] == 0) and out.abs().sum() > 0
+    torch.testing.assert_close(out, per_edge(x_gen, edge_index), atol=1e-10, rtol=1e-10)
+    _assert_same_training(block, out, plain, reference(x_ref, edge_index), x, x_ref)
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("sizes", [[40, 25, 31], [40, 3, 31]], ids=["every cloud >= k", "a cloud < k"])
+def test_linear_block_dynamic_edge_conv_equals_pyg(sizes, training):
+    k = 6
+    graphs = [random_graph(n, 0, 4, seed=20 + i, dtype=torch.float64) for i, n in enumerate(sizes)]
+    batch = Batch.from_graphs(graphs)
+    block, plain = _block_and_copy(4, 7, seed=6)
+    conv, reference = DynamicEdgeConv(block, k), PygEdgeConv(plain)
+    plain.load_state_dict(block.state_dict())
+    block.train(training)
+    plain.train(training)
+    x, x_ref = batch.x.clone().requires_grad_(True), batch.x.clone().requires_grad_(True)
+    out = conv(x, batch=batch.batch)
+    expected = reference(x_ref, _brute_knn_graph(batch.x, k, batch.batch))
+    _assert_same_training(block, out, plain, expected, x, x_ref)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_linear_block_dynamic_edge_conv_compiled_equals_pyg(training):
+    """The static path that torch.compile traces (k slots per point, masked) on a cloud smaller than k."""
+    k = 6
+    batch = Batch.from_graphs([random_graph(n, 0, 3, seed=30 + i, dtype=torch.float64) for i, n in enumerate([20, 4])])
+    block, plain = _block_and_copy(3, 5, seed=7)
+    conv, reference = DynamicEdgeConv(block, k), PygEdgeConv(plain)
+    plain.load_state_dict(block.state_dict())
+    block.train(training)
+    plain.train(training)
+    torch._dynamo.reset()
+    compiled = torch.compile(conv, backend="eager", fullgraph=True, dynamic=True)
+    x, x_ref = batch.x.clone().requires_grad_(True), batch.x.clone().requires_grad_(True)
+    out = compiled(x, batch=batch.batch)
+    expected = reference(x_ref, _brute_knn_graph(batch.x, k, batch.batch))
+    _assert_same_training(block, out, plain, expected, x, x_ref)
+
+
+def test_linear_block_other_aggregations_and_errors():
+    graph = random_graph(20, 60, 3, seed=8, dtype=torch.float64)
+    block, plain = _block_and_copy(3, 4, seed=9)
+    conv, reference = EdgeConv(block, aggr="mean"), PygEdgeConv(plain, aggr="mean")
+    plain.load_state_dict(block.state_dict())
+    torch.testing.assert_close(conv(graph.x, graph.edge_index), reference(graph.x, graph.edge_index))
+    assert [type(layer) for layer in LinearEdgeBlock(3, 4)] == [nn.Linear, nn.BatchNorm1d, nn.LeakyReLU]
+    with pytest.raises(ValueError, match="negative_slope must be >= 0"):
+        LinearEdgeBlock(3, 4, negative_slope=-0.1)
