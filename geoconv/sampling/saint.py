@@ -284,7 +284,7 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         # Without edge tensors and with unit norms only the structure is needed, not the edge ids.
         need_ids = bool(self._edge_names) or not self._unit_norms
         group, node, edge_ids, edge_index = self._sample(1, self._generator(_TRAIN, self.rank, epoch, step), need_ids)
-        sub = self._node_part.subgraph(node)
+        sub = self._node_subgraph(node)
         # The tensors below are built here and valid by construction: stored without Graph.set's checks, which
         # would cost a pass over them and a re-validation of every edge tensor per tensor added.
         sub._put("edge_index", edge_index, "edge", "node")
@@ -296,6 +296,17 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         else:
             sub._put("node_norm", self.node_norm.index_select(0, node), "node", None)
             sub._put("edge_norm", self.edge_norm.index_select(0, edge_ids), "edge", None)
+        return sub
+
+    def _node_subgraph(self, node: Tensor) -> Graph:
+        """``self._node_part.subgraph(node)`` without its range checks and edge pass: ``node`` (int64, distinct,
+        in range) comes from the sampler and the node part holds node- and graph-level tensors only."""
+        part = self._node_part
+        sub = part._empty_like()
+        for name, value in part._store.items():
+            sub._store[name] = value.index_select(0, node) if part._level[name] == "node" else value
+        object.__setattr__(sub, "_num_nodes", int(node.numel()))
+        sub._put("node_id", node, "node", None)
         return sub
 
     # ------------------------------------------------------------------ iteration
