@@ -580,8 +580,9 @@ def _edge_pairs_numpy(edge_index: Tensor, num_nodes: int) -> EdgePairs:
     forward, backward = slots[:, 0], slots[:, 1]
     edge_id = np.arange(num_edges, dtype=index_dtype) if order is None else order
     extra_ptr = extra = None
-    if num_pairs == num_edges:
-        # One edge per pair (e.g. a directed graph without reciprocal edges): no ranks to compute.
+    if num_pairs == num_edges or coalesced:
+        # At most one edge per pair and direction (one edge per pair, or coalesced: no duplicates, a self-loop
+        # once), so each edge takes the slot of its direction: no ranks to compute.
         entry = entry_of_pair.take(pair_of_sorted)
         forward[entry[~reverse]] = edge_id[~reverse]
         backward[entry[reverse]] = edge_id[reverse]
