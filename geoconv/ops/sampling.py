@@ -517,7 +517,6 @@ def _edge_pairs_numpy(edge_index: Tensor, num_nodes: int) -> EdgePairs:
     degree += np.bincount(pair_dst[not_loop], minlength=num_nodes)
     pair_of_sorted = np.cumsum(first, dtype=index_dtype)
     pair_of_sorted -= 1
-    del first
     if coalesced and num_edges == num_pairs + not_loop.size:
         # Coalesced, 2 edges per pair (1 per self-loop): edge_index is its own symmetrised graph.
         sym_row, sym_col = src, dst
@@ -587,14 +586,20 @@ def _edge_pairs_numpy(edge_index: Tensor, num_nodes: int) -> EdgePairs:
         forward[entry[~reverse]] = edge_id[~reverse]
         backward[entry[reverse]] = edge_id[reverse]
     else:
-        running = np.empty(num_edges + 1, dtype=index_dtype)
-        running[0] = 0
-        ranks = []
-        for direction in (~reverse, reverse):
-            np.cumsum(direction, out=running[1:])
-            ranks.append(running[1:] - 1 - running.take(pair_start).take(pair_of_sorted))
-        rank_in_pair = np.where(reverse, ranks[1], ranks[0])
-        del ranks, running
+        if int(np.diff(pair_start, append=num_edges).max()) <= 2:
+            # At most 2 edges per pair (e.g. a symmetric list with its self-loops listed twice): an edge's rank
+            # is 1 exactly when the pair's other edge comes first and goes the same way.
+            rank_in_pair = np.zeros(num_edges, dtype=index_dtype)
+            rank_in_pair[1:] = ~first[1:] & (reverse[1:] == reverse[:-1])
+        else:
+            running = np.empty(num_edges + 1, dtype=index_dtype)
+            running[0] = 0
+            ranks = []
+            for direction in (~reverse, reverse):
+                np.cumsum(direction, out=running[1:])
+                ranks.append(running[1:] - 1 - running.take(pair_start).take(pair_of_sorted))
+            rank_in_pair = np.where(reverse, ranks[1], ranks[0])
+            del ranks, running
         slot = np.where(rank_in_pair == 0, reverse.astype(index_dtype), 2)
         loop = is_loop.take(pair_of_sorted)
         slot[loop] = rank_in_pair[loop]
@@ -737,10 +742,8 @@ def _induced_subgraph_edges_numpy(
     parts = []
     for column, a, b in ((0, owner, other), (1, other, owner)):
         edge = both[:, column]
-        if edge.size == 0 or edge.min() >= 0:
-            parts.append((edge, a, b, None))
-        else:
-            parts.append((edge, a, b, np.flatnonzero(edge >= 0)))
+        present = edge >= 0
+        parts.append((edge, a, b, None if present.all() else np.flatnonzero(present)))
     extra_part = None
     if pairs.extra is not None:
         extra_ptr = pairs.extra_ptr.numpy()
