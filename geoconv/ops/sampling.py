@@ -67,9 +67,18 @@ def sorted_unique(values: Tensor, upper: int) -> Tensor:
 
     Scans a bitmap of ``upper`` entries when ``upper <= LOOKUP_LIMIT`` (linear
     time, faster than sorting many draws), else falls back to ``torch.unique``.
+    On the CPU, few values in a large range (``8 * len(values) <= upper``) are
+    sorted instead and the repeats masked out (a random-walk sample of 6,000
+    draws among 82,000 nodes: 31 us against 79 us for the bitmap, 1 thread).
     """
     if upper > LOOKUP_LIMIT:
         return torch.unique(values)
+    if _numpy_path(values) and 8 * values.numel() <= upper:
+        ordered = np.sort(values.numpy())
+        first = np.empty(ordered.size, dtype=bool)
+        first[:1] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        return torch.from_numpy(ordered[first])
     if _numpy_path(values):
         mask = np.zeros(upper, dtype=bool)
         mask[values.numpy()] = True
@@ -357,10 +366,20 @@ class EdgePairs(NamedTuple):
     owner_rowptr: Tensor  # [N + 1] each pair once, in the row of its endpoint of lower (degree, id): its owner
     owner_row: Tensor  # [P] the owner of each entry
     owner_col: Tensor  # [P] the other endpoint
-    forward: Tensor  # [P] an edge owner -> other, or -1
-    backward: Tensor  # [P] an edge other -> owner (for a self-loop: a second one), or -1
+    slots: Tensor  # [P, 2] (forward, backward): an edge owner -> other, or -1; an edge other -> owner (for a
+    # self-loop: a second one), or -1 (interleaved: one gather reads both)
     extra_ptr: Tensor | None  # [P + 1] further edges of entry j (duplicates): extra[extra_ptr[j]:extra_ptr[j + 1]];
     extra: Tensor | None  # [X] as 2 * edge id + 1 if the edge goes other -> owner; None when there are none
+
+    @property
+    def forward(self) -> Tensor:
+        """``[P]`` an edge owner -> other of each entry, or -1."""
+        return self.slots[:, 0]
+
+    @property
+    def backward(self) -> Tensor:
+        """``[P]`` an edge other -> owner of each entry (for a self-loop: a second one), or -1."""
+        return self.slots[:, 1]
 
 
 def edge_pairs(edge_index: Tensor, num_nodes: int) -> EdgePairs:
@@ -438,8 +457,8 @@ def edge_pairs(edge_index: Tensor, num_nodes: int) -> EdgePairs:
     loop = (pair_src == pair_dst).index_select(0, pair_of_sorted)
     slot = torch.where(loop, rank_in_pair, torch.where(rank_in_pair == 0, reverse.long(), torch.full_like(rank_in_pair, 2)))
     entry = entry_of_pair.index_select(0, pair_of_sorted)
-    forward = torch.full((num_pairs,), -1, dtype=index_dtype, device=device)
-    backward = torch.full((num_pairs,), -1, dtype=index_dtype, device=device)
+    slots = torch.full((num_pairs, 2), -1, dtype=index_dtype, device=device)
+    forward, backward = slots[:, 0], slots[:, 1]
     for value, target in ((0, forward), (1, backward)):
         chosen = flat_nonzero(slot == value)
         target[entry.index_select(0, chosen)] = order.index_select(0, chosen).to(index_dtype)
@@ -454,7 +473,7 @@ def edge_pairs(edge_index: Tensor, num_nodes: int) -> EdgePairs:
     return EdgePairs(
         sym_rowptr=sym_rowptr, sym_col=sym_col.to(index_dtype), degree=degree.to(torch.float64),
         pair_src=pair_src, pair_dst=pair_dst, owner_rowptr=owner_rowptr, owner_row=owner_row.to(index_dtype),
-        owner_col=sym_col.index_select(0, owned).to(index_dtype), forward=forward, backward=backward,
+        owner_col=sym_col.index_select(0, owned).to(index_dtype), slots=slots,
         extra_ptr=extra_ptr, extra=extra,
     )
 
@@ -500,7 +519,6 @@ def _edge_pairs_numpy(edge_index: Tensor, num_nodes: int) -> EdgePairs:
     degree += np.bincount(pair_dst[not_loop], minlength=num_nodes)
     pair_of_sorted = np.cumsum(first, dtype=index_dtype)
     pair_of_sorted -= 1
-    del first
     if coalesced and num_edges == num_pairs + not_loop.size:
         # Coalesced, 2 edges per pair (1 per self-loop): edge_index is its own symmetrised graph.
         sym_row, sym_col = src, dst
@@ -559,24 +577,31 @@ def _edge_pairs_numpy(edge_index: Tensor, num_nodes: int) -> EdgePairs:
     lo_to_hi = src <= dst
     reverse = (lo_to_hi if order is None else lo_to_hi.take(order)) != owner_is_lo.take(pair_of_sorted)
     del lo_to_hi
-    forward = np.full(num_pairs, -1, dtype=index_dtype)
-    backward = np.full(num_pairs, -1, dtype=index_dtype)
+    slots = np.full((num_pairs, 2), -1, dtype=index_dtype)
+    forward, backward = slots[:, 0], slots[:, 1]
     edge_id = np.arange(num_edges, dtype=index_dtype) if order is None else order
     extra_ptr = extra = None
-    if num_pairs == num_edges:
-        # One edge per pair (e.g. a directed graph without reciprocal edges): no ranks to compute.
+    if num_pairs == num_edges or coalesced:
+        # At most one edge per pair and direction (one edge per pair, or coalesced: no duplicates, a self-loop
+        # once), so each edge takes the slot of its direction: no ranks to compute.
         entry = entry_of_pair.take(pair_of_sorted)
         forward[entry[~reverse]] = edge_id[~reverse]
         backward[entry[reverse]] = edge_id[reverse]
     else:
-        running = np.empty(num_edges + 1, dtype=index_dtype)
-        running[0] = 0
-        ranks = []
-        for direction in (~reverse, reverse):
-            np.cumsum(direction, out=running[1:])
-            ranks.append(running[1:] - 1 - running.take(pair_start).take(pair_of_sorted))
-        rank_in_pair = np.where(reverse, ranks[1], ranks[0])
-        del ranks, running
+        if int(np.diff(pair_start, append=num_edges).max()) <= 2:
+            # At most 2 edges per pair (e.g. a symmetric list with its self-loops listed twice): an edge's rank
+            # is 1 exactly when the pair's other edge comes first and goes the same way.
+            rank_in_pair = np.zeros(num_edges, dtype=index_dtype)
+            rank_in_pair[1:] = ~first[1:] & (reverse[1:] == reverse[:-1])
+        else:
+            running = np.empty(num_edges + 1, dtype=index_dtype)
+            running[0] = 0
+            ranks = []
+            for direction in (~reverse, reverse):
+                np.cumsum(direction, out=running[1:])
+                ranks.append(running[1:] - 1 - running.take(pair_start).take(pair_of_sorted))
+            rank_in_pair = np.where(reverse, ranks[1], ranks[0])
+            del ranks, running
         slot = np.where(rank_in_pair == 0, reverse.astype(index_dtype), 2)
         loop = is_loop.take(pair_of_sorted)
         slot[loop] = rank_in_pair[loop]
@@ -600,7 +625,7 @@ def _edge_pairs_numpy(edge_index: Tensor, num_nodes: int) -> EdgePairs:
         sym_rowptr=torch.from_numpy(sym_rowptr), sym_col=index(sym_col), degree=torch.from_numpy(degree.astype(np.float64)),
         pair_src=torch.from_numpy(pair_src), pair_dst=torch.from_numpy(pair_dst),
         owner_rowptr=torch.from_numpy(owner_rowptr), owner_row=index(owner_row), owner_col=index(sym_col.take(owned)),
-        forward=torch.from_numpy(forward), backward=torch.from_numpy(backward), extra_ptr=index(extra_ptr), extra=index(extra),
+        slots=torch.from_numpy(slots), extra_ptr=index(extra_ptr), extra=index(extra),
     )
 
 
@@ -692,53 +717,68 @@ def _induced_subgraph_edges_numpy(
     pairs: EdgePairs, node_index: Tensor, num_nodes: int, edge_ids: bool
 ) -> tuple[Tensor | None, Tensor]:
     """:func:`induced_subgraph_edges` of one node set on the CPU, through NumPy: the same result with fewer
-    passes (int32 throughout, outputs written in place)."""
+    passes (int32 tables, outputs written in place).  Choices measured on Slashdot and ego-Twitter random-walk
+    samples (1 thread): the owners of the kept pairs from a repeat over the rows (70 us against 80 us for a
+    gather through ``owner_row`` and 180 us through a binary search), both slots of a pair in one row gather of
+    the interleaved ``slots`` (33 us against 110 us for two gathers)."""
     nodes = node_index.numpy()
     num_entries = nodes.size
     dtype = pairs.owner_col.numpy().dtype
     table = np.full(num_nodes, -1, dtype=dtype)
     table[nodes] = np.arange(num_entries, dtype=dtype)
     rowptr = pairs.owner_rowptr.numpy()
-    begin = rowptr.take(nodes)
-    count = rowptr.take(nodes + 1)
-    count -= begin
+    begin = rowptr.take(nodes).astype(np.int64)
+    count = rowptr.take(nodes + 1) - begin
     row_end = np.cumsum(count)
     total = int(row_end[-1]) if num_entries else 0
-    begin -= row_end - count
+    begin -= row_end
+    begin += count
     position = np.repeat(begin, count)
-    position += np.arange(total, dtype=dtype)
+    position += np.arange(total, dtype=np.int64)
     found = table.take(pairs.owner_col.numpy().take(position))
     kept = np.flatnonzero(found >= 0)
     entry = position.take(kept)
     other = found.take(kept)
-    owner = table.take(pairs.owner_row.numpy().take(entry))
-    forward, backward = pairs.forward.numpy().take(entry), pairs.backward.numpy().take(entry)
+    owner = np.repeat(np.arange(num_entries, dtype=dtype), count).take(kept)
+    both = pairs.slots.numpy().take(entry, axis=0)
     parts = []
-    for edge, a, b in ((forward, owner, other), (backward, other, owner)):
-        if edge.size and edge.min() >= 0:
-            parts.append((edge, a, b))
-        else:
-            chosen = np.flatnonzero(edge >= 0)
-            parts.append((edge.take(chosen), a.take(chosen), b.take(chosen)))
+    for column, a, b in ((0, owner, other), (1, other, owner)):
+        edge = both[:, column]
+        present = edge >= 0
+        parts.append((edge, a, b, None if present.all() else np.flatnonzero(present)))
+    extra_part = None
     if pairs.extra is not None:
         extra_ptr = pairs.extra_ptr.numpy()
         start = extra_ptr.take(entry)
         extra_count = extra_ptr.take(entry + 1) - start
         if extra_count.any():
             code = pairs.extra.numpy().take(np.repeat(start - (np.cumsum(extra_count) - extra_count), extra_count)
-                                             + np.arange(int(extra_count.sum()), dtype=dtype))
+                                             + np.arange(int(extra_count.sum()), dtype=start.dtype))
             a, b = np.repeat(owner, extra_count), np.repeat(other, extra_count)
             reverse = (code & 1).astype(bool)
-            parts.append((code >> 1, np.where(reverse, b, a), np.where(reverse, a, b)))
-    num_found = sum(part[0].size for part in parts)
+            extra_part = (code >> 1, np.where(reverse, b, a), np.where(reverse, a, b))
+    sizes = [edge.size if chosen is None else chosen.size for edge, _, _, chosen in parts]
+    num_found = sum(sizes) + (0 if extra_part is None else extra_part[0].size)
     edge_index = np.empty((2, num_found), dtype=np.int64)
     edge_id = np.empty(num_found, dtype=np.int64) if edge_ids else None
     offset = 0
-    for edge, a, b in parts:
-        end = offset + edge.size
-        edge_index[0, offset:end] = a
-        edge_index[1, offset:end] = b
-        if edge_id is not None:
-            edge_id[offset:end] = edge
+    for (edge, a, b, chosen), size in zip(parts, sizes):
+        end = offset + size
+        if chosen is None:
+            edge_index[0, offset:end] = a
+            edge_index[1, offset:end] = b
+            if edge_id is not None:
+                edge_id[offset:end] = edge
+        else:
+            edge_index[0, offset:end] = a.take(chosen)
+            edge_index[1, offset:end] = b.take(chosen)
+            if edge_id is not None:
+                edge_id[offset:end] = edge.take(chosen)
         offset = end
+    if extra_part is not None:
+        edge, a, b = extra_part
+        edge_index[0, offset:] = a
+        edge_index[1, offset:] = b
+        if edge_id is not None:
+            edge_id[offset:] = edge
     return (None if edge_id is None else torch.from_numpy(edge_id)), torch.from_numpy(edge_index)

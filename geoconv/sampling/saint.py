@@ -46,8 +46,11 @@ The samplers (:math:`d_v` = degree in the symmetrised graph):
 
 The subgraph is the subgraph induced by the sampled nodes on the graph's own
 edges, whatever their form: directed or not, unsorted, with duplicates (each
-copy kept) or self-loops.  The samplers group the edges once, at
-construction, by the pair of nodes they join, each pair stored in the row of
+copy kept) or self-loops.  The samplers group the edges once, on first use
+(the first subgraph, the pre-sampling of the norms, or construction for the
+node and edge samplers, whose distributions need the degrees; with DataLoader
+workers, each worker builds it unless it was built before they start), by the
+pair of nodes they join, each pair stored in the row of
 its endpoint of lower degree (:func:`~geoconv.ops.sampling.edge_pairs`), so a
 subgraph costs the pairs owned by its nodes, not their full rows (random walks
 visit the hubs, whose rows are long).  Its edges are listed by pair owner
@@ -82,7 +85,7 @@ from torch import Tensor
 from geoconv.data import Graph
 from geoconv.ops import scatter
 from geoconv.ops.sampling import (
-    LOOKUP_LIMIT, edge_pairs, induced_subgraph_edges, random_walk, repeat_values, sample_from_cdf, sorted_unique,
+    LOOKUP_LIMIT, EdgePairs, edge_pairs, induced_subgraph_edges, random_walk, repeat_values, sample_from_cdf, sorted_unique,
 )
 
 # Streams of random numbers (second entry of the seed sequence).
@@ -171,10 +174,10 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         self.device = device
 
         # Edges grouped by the pair of nodes they join, each pair owned by one endpoint (subgraph extraction),
-        # and the symmetrised simple graph (walks and probabilities): see edge_pairs.
-        with _thread_count(self.num_threads):
-            self._pairs = edge_pairs(graph.edge_index, num_nodes)
-        self._sym_rowptr, self._sym_col, self._sym_degree = self._pairs.sym_rowptr, self._pairs.sym_col, self._pairs.degree
+        # and the symmetrised simple graph (walks and probabilities): see edge_pairs.  Built on first use (the
+        # first subgraph, the pre-sampling of the norms or a sampler's _prepare), so that building a sampler
+        # costs what PyG's does and the grouping is paid where sampling starts.
+        self._pairs_cache: EdgePairs | None = None
         with _thread_count(self.num_threads):
             self._prepare()
 
@@ -191,6 +194,25 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         self._unit_norms = False  # all norms 1 (no estimation): subgraphs then skip the gathers
         with _thread_count(self.num_threads):
             self.node_norm, self.edge_norm, self.num_presampled = self._estimate_norms()
+
+    @property
+    def _pairs(self) -> EdgePairs:
+        if self._pairs_cache is None:
+            with _thread_count(self.num_threads):
+                self._pairs_cache = edge_pairs(self.graph.edge_index, self.num_nodes)
+        return self._pairs_cache
+
+    @property
+    def _sym_rowptr(self) -> Tensor:
+        return self._pairs.sym_rowptr
+
+    @property
+    def _sym_col(self) -> Tensor:
+        return self._pairs.sym_col
+
+    @property
+    def _sym_degree(self) -> Tensor:
+        return self._pairs.degree
 
     # ------------------------------------------------------------------ subclass hooks
     # Subclasses define _prepare() (precompute the sampling distribution, called once) and
@@ -285,7 +307,7 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         # Without edge tensors and with unit norms only the structure is needed, not the edge ids.
         need_ids = bool(self._edge_names) or not self._unit_norms
         group, node, edge_ids, edge_index = self._sample(1, self._generator(_TRAIN, self.rank, epoch, step), need_ids)
-        sub = self._node_part.subgraph(node)
+        sub = self._node_subgraph(node)
         # The tensors below are built here and valid by construction: stored without Graph.set's checks, which
         # would cost a pass over them and a re-validation of every edge tensor per tensor added.
         sub._put("edge_index", edge_index, "edge", "node")
@@ -297,6 +319,17 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         else:
             sub._put("node_norm", self.node_norm.index_select(0, node), "node", None)
             sub._put("edge_norm", self.edge_norm.index_select(0, edge_ids), "edge", None)
+        return sub
+
+    def _node_subgraph(self, node: Tensor) -> Graph:
+        """``self._node_part.subgraph(node)`` without its range checks and edge pass: ``node`` (int64, distinct,
+        in range) comes from the sampler and the node part holds node- and graph-level tensors only."""
+        part = self._node_part
+        sub = part._empty_like()
+        for name, value in part._store.items():
+            sub._store[name] = value.index_select(0, node) if part._level[name] == "node" else value
+        object.__setattr__(sub, "_num_nodes", int(node.numel()))
+        sub._put("node_id", node, "node", None)
         return sub
 
     # ------------------------------------------------------------------ iteration

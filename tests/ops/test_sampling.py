@@ -228,3 +228,21 @@ def test_edge_pairs_owner_rows_hold_each_pair_once_and_the_numpy_path_matches_to
     other_path = edge_pairs(edge_index, 30)
     for name, value in pairs._asdict().items():
         assert torch.equal(value, getattr(other_path, name)), name
+
+
+def test_edge_pairs_with_at_most_two_edges_per_pair_match_the_torch_path(monkeypatch):
+    # Pairs of at most 2 edges take a shortcut for the ranks on the NumPy path: a symmetric list (each edge
+    # with its reverse), self-loops listed twice, one edge duplicated in the same direction, one loop once.
+    from geoconv.ops.sampling import edge_pairs
+
+    generator = torch.Generator().manual_seed(7)
+    edges = torch.tensor([[0, 1, 2, 3, 5], [1, 2, 4, 5, 6]])
+    edge_index = torch.cat([edges, edges.flip(0), torch.tensor([[3, 3, 7], [3, 3, 7]]), torch.tensor([[8], [9]]).repeat(1, 2)], dim=1)
+    edge_index = edge_index[:, torch.randperm(edge_index.shape[1], generator=generator)]
+    monkeypatch.setattr(geoconv.ops.sampling, "NUMPY_FAST_PATHS", True)
+    fast = edge_pairs(edge_index, 10)
+    monkeypatch.setattr(geoconv.ops.sampling, "NUMPY_FAST_PATHS", False)
+    reference = edge_pairs(edge_index, 10)
+    assert fast.extra is not None and fast.extra.numel() == 1  # the second 8 -> 9
+    for name, value in fast._asdict().items():
+        assert torch.equal(value, getattr(reference, name)), name
