@@ -829,26 +829,13 @@ def main(argv: list[str] | None = None):
     benchmarking.add_arguments(parser, repeats=5)
     parser.set_defaults(threads=1)
     args = parser.parse_args(argv)
-    if args.out and (args.out.endswith("/") or Path(args.out).is_dir()):
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        args.out = str(Path(args.out) / f"training-{stamp}.json")
+    benchmarking.stamped_out(args, "training")
     benchmarking.setup(args)
 
-    comparisons: list[Comparison] = []
-    figures: dict[str, float] = {}
-    workloads: dict[str, Any] = {}
-    ratios: dict[str, float | None] = {}
-    for name in args.only:
-        print(f"{name} ...", file=sys.stderr, flush=True)
-        started = time.perf_counter()
-        result = RUNNERS[name](args)
-        result.extra["workload_wall_s"] = round(time.perf_counter() - started, 2)
-        comparisons += result.comparisons
-        figures.update(result.figures)
-        workloads[name] = result.extra
-        if name != "bound":
-            ratios[name] = result.extra.get("ratio_geoconv_over_reference")
-        print(f"{name}: {result.figures} {result.extra.get('reference', '')}", file=sys.stderr, flush=True)
+    results = benchmarking.run_workloads(args, RUNNERS)
+    comparisons, figures, workloads = benchmarking.collect(results)
+    ratios: dict[str, float | None] = {name: result.extra.get("ratio_geoconv_over_reference")
+                                       for name, result in results.items() if name != "bound"}
     extra = {
         "benchmark": "training_step", "threads_used": torch.get_num_threads(),
         "training_step_ratio": ratios, "ratio_definition": "geoconv median seconds per step / reference median seconds per step",

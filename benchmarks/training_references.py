@@ -99,7 +99,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import types
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -652,25 +651,12 @@ def main(argv: list[str] | None = None):
     benchmarking.add_arguments(parser, repeats=5, warmup=2)
     parser.set_defaults(threads=1)
     args = parser.parse_args(argv)
-    if args.out and (args.out.endswith("/") or Path(args.out).is_dir()):
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        args.out = str(Path(args.out) / f"training-references-{stamp}.json")
+    benchmarking.stamped_out(args, "training-references")
     benchmarking.setup(args)
 
-    comparisons: list[Comparison] = []
-    figures: dict[str, float] = {}
-    workloads: dict[str, Any] = {}
-    ratios: dict[str, float | None] = {}
-    for name in args.only:
-        print(f"{name} ...", file=sys.stderr, flush=True)
-        started = time.perf_counter()
-        result = RUNNERS[name](args)
-        result.extra["workload_wall_s"] = round(time.perf_counter() - started, 2)
-        comparisons += result.comparisons
-        figures.update(result.figures)
-        workloads[name] = result.extra
-        ratios[name] = result.ratio
-        print(f"{name}: {result.figures} {result.extra['reference']}", file=sys.stderr, flush=True)
+    results = benchmarking.run_workloads(args, RUNNERS)
+    comparisons, figures, workloads = benchmarking.collect(results)
+    ratios: dict[str, float | None] = {name: result.ratio for name, result in results.items()}
     # Every comparison this script can make is declared, with what became of it in this run.
     references = {name: workloads[name]["reference"] if name in workloads else "not run (not selected with --only)"
                   for name in WORKLOADS}

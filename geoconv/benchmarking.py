@@ -22,7 +22,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 
@@ -169,6 +169,37 @@ def setup(args: argparse.Namespace) -> None:
         torch.set_num_threads(args.threads)
     args._start_time = time.perf_counter()
     args._start_cpu = time.process_time()
+
+
+def stamped_out(args: argparse.Namespace, stem: str) -> None:
+    """Where ``--out`` names a folder (or ends with ``/``), write the record to ``<folder>/<stem>-<UTC stamp>.json``."""
+    if args.out and (args.out.endswith("/") or Path(args.out).is_dir()):
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        args.out = str(Path(args.out) / f"{stem}-{stamp}.json")
+
+
+def run_workloads(args: argparse.Namespace, runners: Mapping[str, Callable[[argparse.Namespace], Any]]) -> dict[str, Any]:
+    """Run the workloads named by ``args.only`` in order, with progress on stderr.
+
+    Each runner returns an object with ``comparisons``, ``figures`` and an ``extra`` dict, into which
+    the workload's wall time goes as ``workload_wall_s``. Returns ``{name: result}`` in run order.
+    """
+    results = {}
+    for name in args.only:
+        print(f"{name} ...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        result = runners[name](args)
+        result.extra["workload_wall_s"] = round(time.perf_counter() - started, 2)
+        print(f"{name}: {result.figures} {result.extra.get('reference', '')}", file=sys.stderr, flush=True)
+        results[name] = result
+    return results
+
+
+def collect(results: Mapping[str, Any]) -> tuple[list[Comparison], dict[str, float], dict[str, Any]]:
+    """The comparisons, figures and per-workload ``extra`` dicts of :func:`run_workloads`' results, merged."""
+    comparisons = [comparison for result in results.values() for comparison in result.comparisons]
+    figures = {key: value for result in results.values() for key, value in result.figures.items()}
+    return comparisons, figures, {name: result.extra for name, result in results.items()}
 
 
 def finish(
