@@ -373,8 +373,7 @@ def run_saint(args: argparse.Namespace) -> Result:
             ours.train()
             optimizer.zero_grad()
             logits = ours(sub.x, task.adjacency(sub, sub.edge_norm))
-            per_node = F.cross_entropy(logits, sub.y.clamp(min=0), reduction="none")
-            loss = (per_node * sub.node_norm * sub.train_mask).sum() / num_train
+            loss = task.saint_loss(logits, sub.y, sub.node_norm, sub.train_mask, num_train)
             loss.backward()
             optimizer.step()
         return run
@@ -399,8 +398,7 @@ def run_saint(args: argparse.Namespace) -> Result:
                 theirs.train()
                 optimizer.zero_grad()
                 logits = theirs(x, edge_index, torch.cat([gcn_weight * edge_norm, loop_weight]))
-                per_node = F.cross_entropy(logits, y.clamp(min=0), reduction="none")
-                loss = (per_node * node_norm * train_mask).sum() / num_train
+                loss = task.saint_loss(logits, y, node_norm, train_mask, num_train)
                 loss.backward()
                 optimizer.step()
             return run

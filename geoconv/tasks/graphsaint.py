@@ -147,6 +147,17 @@ def adjacency(graph: Graph, edge_norm: Tensor | None = None) -> SparseAdjacency:
     return SparseAdjacency(edge_index, weight, graph.num_nodes)
 
 
+def saint_loss(logits: Tensor, y: Tensor, node_norm: Tensor, train_mask: Tensor, num_train: int) -> Tensor:
+    r"""GraphSAINT's normalised loss on one subgraph: :math:`\frac{1}{|V_{train}|} \sum_{v \in V_s \cap V_{train}} \ell_v / \lambda_v`.
+
+    ``node_norm`` holds :math:`1 / \lambda_v`; summed over the subgraph's training nodes and divided by the
+    number of training nodes of the whole graph, it is an unbiased estimate of the mean cross-entropy.
+    Labels below 0 (unlabelled nodes) are masked out by ``train_mask``.
+    """
+    per_node = F.cross_entropy(logits, y.clamp(min=0), reduction="none")
+    return (per_node * node_norm * train_mask).sum() / num_train
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, graph: Graph, adj: SparseAdjacency, metric: str) -> dict[str, float]:
     """Full-batch scores (%) on the train / val / test masks, and the training loss."""
@@ -233,9 +244,7 @@ def train(mode: str, graph: Graph, args, seed: int, context) -> dict:
             for sub in sampler:
                 optimizer.zero_grad()
                 logits = module(sub.x, adjacency(sub, sub.edge_norm))
-                per_node = F.cross_entropy(logits, sub.y.clamp(min=0), reduction="none")
-                # sum over the subgraph's training nodes of CE / lambda, / |train|: unbiased for the mean CE.
-                loss = (per_node * sub.node_norm * sub.train_mask).sum() / num_train
+                loss = saint_loss(logits, sub.y, sub.node_norm, sub.train_mask, num_train)
                 loss.backward()
                 optimizer.step()
                 losses.append(loss.item())
