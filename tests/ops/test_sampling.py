@@ -108,40 +108,6 @@ def test_repeat_values_and_flat_nonzero_match_torch(dtype, numpy_paths, monkeypa
     assert searchsorted(ordered, torch.tensor([0, 3, 4, 8], dtype=dtype)).tolist() == [0, 1, 3, 4]
 
 
-@pytest.mark.parametrize("self_loops", [True, False])
-def test_oriented_half_finds_every_induced_edge_of_a_symmetric_graph_once(self_loops):
-    from geoconv.ops import to_undirected
-    from geoconv.ops.sampling import induced_edges_symmetric, oriented_csr
-
-    generator = torch.Generator().manual_seed(3)
-    num_nodes = 30
-    edge_index, _ = to_undirected(torch.randint(0, num_nodes, (2, 120), generator=generator), None, num_nodes)
-    if not self_loops:
-        edge_index = edge_index[:, edge_index[0] != edge_index[1]]
-    assert bool((edge_index[0] == edge_index[1]).any()) == self_loops
-    rowptr, col, perm = csr_from_edge_index(edge_index, num_nodes)
-    assert perm is None  # coalesced
-    degree = (rowptr[1:] - rowptr[:-1]).double()
-    oriented = oriented_csr(rowptr, col, degree)
-    # Each undirected edge once: the oriented entries and their reverses cover the CSR exactly once.
-    key = edge_index[0] * num_nodes + edge_index[1]
-    reverse = torch.searchsorted(key, edge_index[1] * num_nodes + edge_index[0])
-    covered = torch.cat([oriented[2], reverse[oriented[2]]]).unique()
-    assert covered.tolist() == list(range(edge_index.shape[1]))
-    loops = int((edge_index[0] == edge_index[1]).sum())
-    assert oriented[1].numel() == (edge_index.shape[1] - loops) // 2 + loops
-    node_sets = [torch.randperm(num_nodes, generator=generator)[:k].sort().values for k in (1, 9, 20)]
-    group = torch.cat([torch.full((s.numel(),), g) for g, s in enumerate(node_sets)])
-    node = torch.cat(node_sets)
-    expected = induced_edges(rowptr, col, node, group, num_nodes)
-    result = induced_edges_symmetric(oriented, reverse[oriented[2]], node, group, num_nodes, self_loops=self_loops)
-    assert sorted(zip(*(t.tolist() for t in result))) == sorted(zip(*(t.tolist() for t in expected)))
-    structure = induced_edges_symmetric(oriented, reverse[oriented[2]], node, group, num_nodes, positions=False)
-    assert structure[0] is None
-    assert_close(structure[1], result[1])
-    assert_close(structure[2], result[2])
-
-
 def _messy_edge_index(num_nodes: int = 25, seed: int = 0) -> torch.Tensor:
     """Unsorted, directed, with duplicates (up to 4 copies), reciprocal pairs and self-loops (some twice)."""
     generator = torch.Generator().manual_seed(seed)
