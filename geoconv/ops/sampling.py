@@ -430,10 +430,14 @@ def _edge_pairs_numpy(edge_index: Tensor, num_nodes: int) -> EdgePairs:
     index_dtype = np.int64 if max(2 * num_edges, num_nodes + 1) >= 2**31 - 1 else np.int32
     edge_key = src * num_nodes
     edge_key += dst
+    coalesced = num_edges < 2 or bool((edge_key[1:] > edge_key[:-1]).all())
+    if coalesced:
+        pairs = _symmetric_edge_pairs_numpy(src, dst, num_nodes, index_dtype)
+        if pairs is not None:
+            return pairs
     pair_key = dst * num_nodes
     pair_key += src
     np.minimum(pair_key, edge_key, out=pair_key)  # lo * N + hi
-    coalesced = num_edges < 2 or bool((edge_key[1:] > edge_key[:-1]).all())
     del edge_key
     order = None
     if num_edges > 1 and not bool((pair_key[1:] >= pair_key[:-1]).all()):
@@ -560,6 +564,58 @@ def _edge_pairs_numpy(edge_index: Tensor, num_nodes: int) -> EdgePairs:
         pair_src=torch.from_numpy(pair_src), pair_dst=torch.from_numpy(pair_dst),
         owner_rowptr=torch.from_numpy(owner_rowptr), owner_row=index(owner_row), owner_col=index(sym_col.take(owned)),
         slots=torch.from_numpy(slots), extra_ptr=index(extra_ptr), extra=index(extra),
+    )
+
+
+def _symmetric_edge_pairs_numpy(src: np.ndarray, dst: np.ndarray, num_nodes: int, index_dtype) -> EdgePairs | None:
+    """:func:`edge_pairs` of a coalesced ``edge_index`` (sorted by ``(src, dst)``, no duplicates) that is
+    symmetric, or None when it is not symmetric.  The common form (what ``to_undirected`` gives) needs no sort of
+    all the edges: the graph is its own symmetrised CSR, the owned entries come from one mask, and the reverse
+    edges of the owned entries from one sort of half the edges (which also tells whether the graph is
+    symmetric).  The arrays are those of the general path."""
+    num_edges = src.size
+    rowptr = np.zeros(num_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=num_nodes), out=rowptr[1:])
+    degree = np.diff(rowptr)
+    rank = degree * num_nodes + np.arange(num_nodes)
+    owned_mask = np.repeat(rank, degree) <= rank.take(dst)
+    owned = np.flatnonzero(owned_mask)
+    not_owned = np.flatnonzero(~owned_mask)
+    owner_row, owner_col = src.take(owned), dst.take(owned)
+    owned_link = np.flatnonzero(owner_row != owner_col)  # owned entries that are not self-loops
+    # Symmetric exactly when the reversed owned links are the entries owned by the other endpoint.
+    if owned_link.size != not_owned.size:
+        return None
+    link_bits = max(owned_link.size - 1, 1).bit_length()
+    if (num_nodes * num_nodes - 1).bit_length() + link_bits > 62:
+        return None
+    reverse_key = owner_col.take(owned_link) * num_nodes
+    reverse_key += owner_row.take(owned_link)
+    reverse_key <<= link_bits
+    reverse_key |= np.arange(owned_link.size)
+    reverse_key.sort()
+    link_of_sorted = reverse_key & ((1 << link_bits) - 1)
+    reverse_key >>= link_bits
+    not_owned_key = src.take(not_owned) * num_nodes
+    not_owned_key += dst.take(not_owned)
+    if not np.array_equal(reverse_key, not_owned_key):
+        return None
+    del reverse_key, not_owned_key, owned_mask
+    slots = np.full((owned.size, 2), -1, dtype=index_dtype)
+    slots[:, 0] = owned
+    slots[owned_link.take(link_of_sorted), 1] = not_owned
+    owner_rowptr = np.zeros(num_nodes + 1, dtype=index_dtype)
+    np.cumsum(np.bincount(owner_row, minlength=num_nodes), out=owner_rowptr[1:])
+    upper = np.flatnonzero(src <= dst)  # the pairs (lo, hi), already in ascending order
+
+    def index(array: np.ndarray) -> Tensor:
+        return torch.from_numpy(np.ascontiguousarray(array, dtype=index_dtype))
+
+    return EdgePairs(
+        sym_rowptr=index(rowptr), sym_col=index(dst), degree=torch.from_numpy(degree.astype(np.float64)),
+        pair_src=torch.from_numpy(src.take(upper)), pair_dst=torch.from_numpy(dst.take(upper)),
+        owner_rowptr=torch.from_numpy(owner_rowptr), owner_row=index(owner_row),
+        owner_col=index(owner_col), slots=torch.from_numpy(slots), extra_ptr=None, extra=None,
     )
 
 

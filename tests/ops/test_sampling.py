@@ -168,10 +168,32 @@ def test_induced_subgraph_edges_equal_the_dense_induced_subgraph(form, lookup_li
 
 
 @pytest.mark.parametrize("numpy_paths", [True, False])
-def test_edge_pairs_owner_rows_hold_each_pair_once_and_the_numpy_path_matches_torch(numpy_paths, monkeypatch):
+@pytest.mark.parametrize("form", ["messy", "coalesced symmetric", "coalesced, one reverse edge missing",
+                                  "coalesced, one reverse edge moved"])
+def test_edge_pairs_owner_rows_hold_each_pair_once_and_the_numpy_path_matches_torch(form, numpy_paths, monkeypatch):
+    # The coalesced symmetric form takes its own NumPy path (no sort of all the edges); the same form with one
+    # reverse edge removed must leave it for the general one.
+    from geoconv.ops import to_undirected
     from geoconv.ops.sampling import edge_pairs
 
     edge_index = _messy_edge_index(30, seed=4)
+    if form != "messy":
+        edge_index, _ = to_undirected(edge_index, None, 30)
+        assert bool((edge_index[0] == edge_index[1]).any())  # self-loops included
+    if form == "coalesced, one reverse edge missing":
+        link = int((edge_index[0] != edge_index[1]).nonzero()[5])
+        edge_index = torch.cat([edge_index[:, :link], edge_index[:, link + 1:]], dim=1)
+    if form == "coalesced, one reverse edge moved":
+        # v -> u becomes v -> w (neither v -> w nor w -> v present): every row keeps its length and each
+        # endpoint its side, so only the edges themselves show that the graph is no longer symmetric.
+        degree = torch.bincount(edge_index[0], minlength=30)
+        rank = degree * 30 + torch.arange(30)
+        present = {tuple(e) for e in edge_index.t().tolist()}
+        v, u, w = next((v, u, w) for v, u in edge_index.t().tolist() for w in range(30)
+                       if v != u and rank[v] > rank[u] and w not in (u, v) and rank[w] < rank[v]
+                       and (v, w) not in present and (w, v) not in present)
+        moved = [(a, b) if (a, b) != (v, u) else (v, w) for a, b in edge_index.t().tolist()]
+        edge_index = torch.tensor(sorted(moved)).t()
     monkeypatch.setattr(geoconv.ops.sampling, "NUMPY_FAST_PATHS", numpy_paths)
     pairs = edge_pairs(edge_index, 30)
     owner, other = pairs.owner_row.long(), pairs.owner_col.long()
@@ -183,7 +205,7 @@ def test_edge_pairs_owner_rows_hold_each_pair_once_and_the_numpy_path_matches_to
     # Every edge sits in exactly one slot of its pair's entry, with its direction.
     slots = [(e, j, False) for j, e in enumerate(pairs.forward.tolist()) if e >= 0]
     slots += [(e, j, True) for j, e in enumerate(pairs.backward.tolist()) if e >= 0]
-    for j in range(owner.numel()):
+    for j in range(owner.numel() if pairs.extra is not None else 0):
         for code in pairs.extra[pairs.extra_ptr[j]:pairs.extra_ptr[j + 1]].tolist():
             slots.append((code >> 1, j, bool(code & 1)))
     assert sorted(e for e, _, _ in slots) == list(range(edge_index.shape[1]))
@@ -193,7 +215,10 @@ def test_edge_pairs_owner_rows_hold_each_pair_once_and_the_numpy_path_matches_to
     monkeypatch.setattr(geoconv.ops.sampling, "NUMPY_FAST_PATHS", not numpy_paths)
     other_path = edge_pairs(edge_index, 30)
     for name, value in pairs._asdict().items():
-        assert torch.equal(value, getattr(other_path, name)), name
+        if value is None:
+            assert getattr(other_path, name) is None, name
+        else:
+            assert value.dtype == getattr(other_path, name).dtype and torch.equal(value, getattr(other_path, name)), name
 
 
 def test_edge_pairs_with_at_most_two_edges_per_pair_match_the_torch_path(monkeypatch):
