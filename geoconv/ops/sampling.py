@@ -638,6 +638,55 @@ def _membership(keys: Tensor, table_size: int) -> Callable[[Tensor], Tensor]:
     return search
 
 
+def induced_pairs(
+    pairs: EdgePairs, node_index: Tensor, group: Tensor | None, num_nodes: int
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The pairs of :func:`edge_pairs` with both ends in the same node set (the node sets given as in
+    :func:`induced_subgraph_edges`).
+
+    Every edge of a pair found belongs to the induced subgraph, so counting pairs counts their edges
+    (:func:`pair_values_to_edges` spreads per-pair values over the edges).
+
+    Returns:
+        ``(entry [K], owner [K], other [K])`` (int64): the owner entries of the pairs found (positions in
+        ``owner_col``), and the entries of ``node_index`` holding the pair's owner and other endpoint.
+    """
+    device = node_index.device
+    dtype = pairs.owner_col.dtype
+    num_entries = node_index.numel()
+    num_groups = int(group[-1]) + 1 if group is not None and num_entries else 1
+    key_dtype = dtype if num_groups * num_nodes < 2**31 - 1 else torch.long
+    keys = node_index if group is None else group * num_nodes + node_index
+    locate = _membership(keys, num_groups * num_nodes)
+    begin = pairs.owner_rowptr.index_select(0, node_index)
+    count = pairs.owner_rowptr.index_select(0, node_index + 1) - begin
+    row_end = torch.cumsum(count, 0)
+    total = int(row_end[-1]) if num_entries else 0
+    position = concatenated_ranges(begin, count, total)  # the owned pairs of the nodes, row by row
+    other = pairs.owner_col.index_select(0, position).to(key_dtype)
+    if group is not None:
+        other += repeat_values((group * num_nodes).to(key_dtype), count, total)
+    found = locate(other)
+    kept = flat_nonzero(found, min_value=0)
+    # The owner's entry of each kept pair: kept is ascending, so row i owns the kept entries before row_end[i].
+    kept_per_row = torch.diff(searchsorted(kept, row_end), prepend=row_end.new_zeros(1))
+    owner = repeat_values(torch.arange(num_entries, device=device), kept_per_row, kept.numel())
+    return position.index_select(0, kept).long(), owner, found.index_select(0, kept).long()
+
+
+def pair_values_to_edges(pairs: EdgePairs, values: Tensor, num_edges: int) -> Tensor:
+    """``[E]``: each edge of the graph given the value of its pair, from ``values [P]`` per owner entry (as
+    indexed by ``owner_col``).  Turns per-pair counts of :func:`induced_pairs` into per-edge counts."""
+    edge_values = values.new_zeros(num_edges)
+    for slot in (pairs.forward, pairs.backward):
+        present = flat_nonzero(slot, min_value=0)
+        edge_values[slot.index_select(0, present).long()] = values.index_select(0, present)
+    if pairs.extra is not None:
+        count = pairs.extra_ptr[1:] - pairs.extra_ptr[:-1]
+        edge_values[(pairs.extra >> 1).long()] = repeat_values(values, count, pairs.extra.numel())
+    return edge_values
+
+
 def induced_subgraph_edges(
     pairs: EdgePairs, node_index: Tensor, group: Tensor | None, num_nodes: int, *, edge_ids: bool = True
 ) -> tuple[Tensor | None, Tensor]:
@@ -660,28 +709,7 @@ def induced_subgraph_edges(
     """
     if group is None and _numpy_path(node_index) and num_nodes <= LOOKUP_LIMIT:
         return _induced_subgraph_edges_numpy(pairs, node_index, num_nodes, edge_ids)
-    device = node_index.device
-    dtype = pairs.owner_col.dtype
-    num_entries = node_index.numel()
-    num_groups = int(group[-1]) + 1 if group is not None and num_entries else 1
-    key_dtype = dtype if num_groups * num_nodes < 2**31 - 1 else torch.long
-    keys = node_index if group is None else group * num_nodes + node_index
-    locate = _membership(keys, num_groups * num_nodes)
-    begin = pairs.owner_rowptr.index_select(0, node_index)
-    count = pairs.owner_rowptr.index_select(0, node_index + 1) - begin
-    row_end = torch.cumsum(count, 0)
-    total = int(row_end[-1]) if num_entries else 0
-    position = concatenated_ranges(begin, count, total)  # the owned pairs of the nodes, row by row
-    other = pairs.owner_col.index_select(0, position).to(key_dtype)
-    if group is not None:
-        other += repeat_values((group * num_nodes).to(key_dtype), count, total)
-    found = locate(other)
-    kept = flat_nonzero(found, min_value=0)
-    # The owner's entry of each kept pair: kept is ascending, so row i owns the kept entries before row_end[i].
-    kept_per_row = torch.diff(searchsorted(kept, row_end), prepend=row_end.new_zeros(1))
-    owner = repeat_values(torch.arange(num_entries, device=device), kept_per_row, kept.numel())
-    other = found.index_select(0, kept).long()
-    entry = position.index_select(0, kept)
+    entry, owner, other = induced_pairs(pairs, node_index, group, num_nodes)
     sources, targets, ids = [], [], []
     for slot, (a, b) in ((pairs.forward, (owner, other)), (pairs.backward, (other, owner))):
         edge = slot.index_select(0, entry)

@@ -85,7 +85,8 @@ from torch import Tensor
 from geoconv.data import Graph
 from geoconv.ops import scatter
 from geoconv.ops.sampling import (
-    LOOKUP_LIMIT, EdgePairs, edge_pairs, induced_subgraph_edges, random_walk, repeat_values, sample_from_cdf, sorted_unique,
+    LOOKUP_LIMIT, EdgePairs, edge_pairs, induced_pairs, induced_subgraph_edges, pair_values_to_edges, random_walk,
+    repeat_values, sample_from_cdf, sorted_unique,
 )
 
 # Streams of random numbers (second entry of the seed sequence).
@@ -235,18 +236,21 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         """``(group, node, edge_id, edge_index)`` of ``num_subgraphs`` induced subgraphs (see
         :func:`~geoconv.ops.sampling.induced_subgraph_edges`; ``edge_id`` is None when ``edge_ids=False``,
         ``group`` None for a single subgraph unless ``grouped``)."""
-        group, node = self._draw(num_subgraphs, generator)
-        if num_subgraphs == 1 and not grouped:
-            node = sorted_unique(node, self.num_nodes)
-            group = group_of_entry = None
-        else:
-            if group is None:
-                group = torch.zeros_like(node)
-            keys = sorted_unique(group * self.num_nodes + node, num_subgraphs * self.num_nodes)
-            group, node = keys // self.num_nodes, keys % self.num_nodes
-            group_of_entry = group
+        group, node = self._sample_nodes(num_subgraphs, generator, grouped)
+        group_of_entry = None if num_subgraphs == 1 and not grouped else group
         edge_id, edge_index = induced_subgraph_edges(self._pairs, node, group_of_entry, self.num_nodes, edge_ids=edge_ids)
         return group, node, edge_id, edge_index
+
+    def _sample_nodes(self, num_subgraphs: int, generator: torch.Generator, grouped: bool) -> tuple[Tensor | None, Tensor]:
+        """``(group, node)``: the node sets of ``num_subgraphs`` subgraphs, sorted by ``(group, node)`` without
+        duplicates (``group`` None for a single subgraph unless ``grouped``)."""
+        group, node = self._draw(num_subgraphs, generator)
+        if num_subgraphs == 1 and not grouped:
+            return None, sorted_unique(node, self.num_nodes)
+        if group is None:
+            group = torch.zeros_like(node)
+        keys = sorted_unique(group * self.num_nodes + node, num_subgraphs * self.num_nodes)
+        return keys // self.num_nodes, keys % self.num_nodes
 
     def _estimate_norms(self) -> tuple[Tensor, Tensor, int]:
         num_nodes, num_edges = self.num_nodes, self.num_edges
@@ -255,7 +259,8 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
             ones = torch.ones(num_nodes, device=self.device), torch.ones(num_edges, device=self.device)
             return ones[0], ones[1], 0
         node_count = torch.zeros(num_nodes, dtype=torch.long, device=self.device)
-        edge_count = torch.zeros(num_edges, dtype=torch.long, device=self.device)
+        # Counted per pair of nodes: a subgraph holds all the edges of a pair or none (pair_values_to_edges).
+        pair_count = torch.zeros(self._pairs.owner_col.numel(), dtype=torch.long, device=self.device)
         target = self.sample_coverage * num_nodes
         sampled = 0
         num_subgraphs = 0
@@ -269,7 +274,8 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         chunk = min(chunk, max_chunk)
         index = 0
         while sampled < target:
-            group, node, edge_id, (src, _) = self._sample(chunk, self._generator(_PRESAMPLE, index), grouped=True)
+            group, node = self._sample_nodes(chunk, self._generator(_PRESAMPLE, index), grouped=True)
+            entry, owner, _ = induced_pairs(self._pairs, node, group, num_nodes)
             owner_rowptr = self._pairs.owner_rowptr
             candidates = (owner_rowptr.index_select(0, node + 1) - owner_rowptr.index_select(0, node)).sum()
             index += 1
@@ -279,19 +285,17 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
             needed = torch.tensor(math.ceil(target - sampled), dtype=cumulative.dtype, device=self.device)
             keep = min(int(torch.searchsorted(cumulative, needed)) + 1, chunk)
             if keep < chunk:
-                node_mask = group < keep
-                node = node[node_mask]
-                edge_mask = group.index_select(0, src) < keep
-                edge_id = edge_id[edge_mask]
+                node = node[group < keep]
+                entry = entry[group.index_select(0, owner) < keep]
             node_count.index_add_(0, node, torch.ones_like(node))
-            edge_count.index_add_(0, edge_id, torch.ones_like(edge_id))
+            pair_count += torch.bincount(entry, minlength=pair_count.numel())
             sampled += int(cumulative[keep - 1])
             num_subgraphs += keep
             nodes_per_subgraph = max(float(cumulative[-1]) / chunk, 1.0)
             entries_per_subgraph = max(float(candidates) / chunk, 1.0)
             chunk = max(1, min(4096, max_chunk, int(_CHUNK_ENTRIES / entries_per_subgraph),
                                math.ceil(1.05 * (target - sampled) / nodes_per_subgraph)))
-        node_count, edge_count = node_count.double(), edge_count.double()
+        node_count, edge_count = node_count.double(), pair_values_to_edges(self._pairs, pair_count, num_edges).double()
         target_count = node_count.index_select(0, self.graph.edge_index[1])
         edge_norm = (target_count / edge_count).clamp(0, 1e4)
         edge_norm = edge_norm.masked_fill(torch.isnan(edge_norm), 0.1)
