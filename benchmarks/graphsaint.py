@@ -51,9 +51,10 @@ pre-sample ``--table-coverage * N`` nodes and attach ``node_norm`` /
 ``edge_norm``), it times one subgraph (median over ``--repeats`` interleaved
 epochs of ``--steps`` subgraphs) with 1 and 2 torch threads, on the idle
 machine and under load (``--load`` busy processes spawned for those columns),
-and the construction of both samplers without norms (median of
-``--construction-repeats`` builds, interleaved), alone and followed by the
-first subgraph (both sides defer part of their set-up to first use).  geoconv's samplers run
+and the construction of both samplers (median of ``--construction-repeats``
+builds, interleaved): without norms, alone and followed by the first
+subgraph (both sides defer part of their set-up to first use), and with
+norms (the pre-sampling of ``--table-coverage * N`` nodes included).  geoconv's samplers run
 with their default ``num_threads=1`` whatever torch's setting; PyG's use
 torch's.  Note that PyG walks the directed graph along its edges, geoconv the
 symmetrised graph, so on Slashdot the two draw different subgraphs (the mean
@@ -407,35 +408,44 @@ def table_row(args, form: str, edge_index: torch.Tensor, num_nodes: int, coverag
 
 
 def construction_times(args, form: str, edge_index: torch.Tensor, num_nodes: int, pyg_ok: bool) -> dict:
-    """Median seconds to build each sampler without norms (builds interleaved, one thread, idle), and to
-    build it and draw its first subgraph (``*_first_s``: geoconv groups the edges on first use, PyG's
-    ``SparseTensor`` computes its CSR pointers lazily too, so this is the time until the first minibatch)."""
+    """Median seconds to build each sampler (builds interleaved, one thread, idle): without norms alone
+    (``*_s``), without norms followed by the first subgraph (``*_first_s``: geoconv groups the edges on first
+    use, PyG's ``SparseTensor`` computes its CSR pointers lazily too, so this is the time until the first
+    minibatch), and with norms (``*_norms_s``: ``--table-coverage`` pre-sampling on both sides)."""
     graph = Graph(edge_index=edge_index, num_nodes=num_nodes)
-    seconds: dict[str, list[float]] = {"geoconv": [], "torch_geometric": [], "geoconv_first": [], "torch_geometric_first": []}
+    seconds: dict[str, list[float]] = {f"{side}{kind}": [] for side in ("geoconv", "torch_geometric")
+                                       for kind in ("", "_first", "_norms")}
     for _ in range(args.construction_repeats):
-        start = time.perf_counter()
-        sampler = GraphSAINTRandomWalkSampler(graph, args.roots, num_steps=args.steps, walk_length=args.walk_length,
-                                              seed=args.seed)
-        seconds["geoconv"].append(time.perf_counter() - start)
-        sampler.subgraph(0)
-        seconds["geoconv_first"].append(time.perf_counter() - start)
-        if pyg_ok:
-            from torch_geometric.data import Data
-            from torch_geometric.loader import GraphSAINTRandomWalkSampler as PyGRandomWalk
-
+        for coverage in (0, args.table_coverage):
             start = time.perf_counter()
-            loader = PyGRandomWalk(Data(edge_index=edge_index, num_nodes=num_nodes), batch_size=args.roots,
-                                   walk_length=args.walk_length, num_steps=args.steps, sample_coverage=0, log=False)
-            seconds["torch_geometric"].append(time.perf_counter() - start)
-            next(iter(loader))
-            seconds["torch_geometric_first"].append(time.perf_counter() - start)
-    result = {"form": form, "geoconv_s": round(statistics.median(seconds["geoconv"]), 4),
-              "geoconv_first_s": round(statistics.median(seconds["geoconv_first"]), 4)}
-    if seconds["torch_geometric"]:
-        result["pyg_s"] = round(statistics.median(seconds["torch_geometric"]), 4)
-        result["ratio"] = round(result["pyg_s"] / result["geoconv_s"], 3)
-        result["pyg_first_s"] = round(statistics.median(seconds["torch_geometric_first"]), 4)
-        result["first_ratio"] = round(result["pyg_first_s"] / result["geoconv_first_s"], 3)
+            sampler = GraphSAINTRandomWalkSampler(graph, args.roots, num_steps=args.steps, walk_length=args.walk_length,
+                                                  sample_coverage=coverage, seed=args.seed)
+            if coverage:
+                seconds["geoconv_norms"].append(time.perf_counter() - start)
+            else:
+                seconds["geoconv"].append(time.perf_counter() - start)
+                sampler.subgraph(0)
+                seconds["geoconv_first"].append(time.perf_counter() - start)
+            if pyg_ok:
+                from torch_geometric.data import Data
+                from torch_geometric.loader import GraphSAINTRandomWalkSampler as PyGRandomWalk
+
+                start = time.perf_counter()
+                loader = PyGRandomWalk(Data(edge_index=edge_index, num_nodes=num_nodes), batch_size=args.roots,
+                                       walk_length=args.walk_length, num_steps=args.steps, sample_coverage=coverage,
+                                       log=False)
+                if coverage:
+                    seconds["torch_geometric_norms"].append(time.perf_counter() - start)
+                else:
+                    seconds["torch_geometric"].append(time.perf_counter() - start)
+                    next(iter(loader))
+                    seconds["torch_geometric_first"].append(time.perf_counter() - start)
+    result: dict = {"form": form}
+    for kind in ("", "_first", "_norms"):
+        result[f"geoconv{kind}_s"] = round(statistics.median(seconds[f"geoconv{kind}"]), 4)
+        if seconds[f"torch_geometric{kind}"]:
+            result[f"pyg{kind}_s"] = round(statistics.median(seconds[f"torch_geometric{kind}"]), 4)
+            result[f"{kind.lstrip('_') + '_' if kind else ''}ratio"] = round(result[f"pyg{kind}_s"] / result[f"geoconv{kind}_s"], 3)
     print(json.dumps(result), file=sys.stderr, flush=True)
     return result
 
@@ -457,9 +467,11 @@ def table(args, comparisons: list, figures: dict) -> dict:
     for entry in construction:
         figures[f"construction s, {entry['form']}, geoconv"] = entry["geoconv_s"]
         figures[f"construction + first subgraph s, {entry['form']}, geoconv"] = entry["geoconv_first_s"]
+        figures[f"construction with norms s, {entry['form']}, geoconv"] = entry["geoconv_norms_s"]
         if "pyg_s" in entry:
             figures[f"construction s, {entry['form']}, torch_geometric"] = entry["pyg_s"]
             figures[f"construction + first subgraph s, {entry['form']}, torch_geometric"] = entry["pyg_first_s"]
+            figures[f"construction with norms s, {entry['form']}, torch_geometric"] = entry["pyg_norms_s"]
     reached = [row["ratio"] >= 1.5 for row in rows if "ratio" in row and row["threads"] == 1 and not row["busy_processes"]]
     return {"torch_geometric_graphsaint": status, "roots": args.roots, "walk_length": args.walk_length,
             "steps": args.steps, "sample_coverage_with_norms": args.table_coverage, "busy_processes": args.load,

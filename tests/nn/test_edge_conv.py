@@ -225,6 +225,20 @@ def test_linear_block_dynamic_edge_conv_equals_pyg(sizes, training):
     _assert_same_training(block, out, plain, expected, x, x_ref)
 
 
+def test_linear_block_dynamic_edge_conv_without_gradients_equals_pyg():
+    # Without gradients the maximum over the [N, k] neighbour table takes k row gathers instead of embedding_bag.
+    k = 6
+    batch = Batch.from_graphs([random_graph(n, 0, 4, seed=40 + i, dtype=torch.float64) for i, n in enumerate([40, 25])])
+    block, plain = _block_and_copy(4, 7, seed=8)
+    conv, reference = DynamicEdgeConv(block, k).eval(), PygEdgeConv(plain).eval()
+    plain.load_state_dict(block.state_dict())
+    with torch.no_grad():
+        out = conv(batch.x, batch=batch.batch)
+        expected = reference(batch.x, _brute_knn_graph(batch.x, k, batch.batch))
+    torch.testing.assert_close(out, expected, atol=1e-12, rtol=1e-12)
+    assert torch.equal(out, conv(batch.x, batch=batch.batch))  # the embedding_bag path, bit for bit
+
+
 @pytest.mark.parametrize("training", [True, False])
 def test_linear_block_dynamic_edge_conv_compiled_equals_pyg(training):
     """The static path that torch.compile traces (k slots per point, masked) on a cloud smaller than k."""
