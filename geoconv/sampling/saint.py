@@ -85,8 +85,8 @@ from torch import Tensor
 from geoconv.data import Graph
 from geoconv.ops import scatter
 from geoconv.ops.sampling import (
-    LOOKUP_LIMIT, EdgePairs, edge_pairs, induced_pairs, induced_subgraph_edges, pair_values_to_edges, random_walk,
-    repeat_values, sample_from_cdf, sorted_unique,
+    LOOKUP_LIMIT, EdgePairs, SlotValues, edge_pairs, induced_pairs, induced_subgraph_edges, pair_values_to_edges,
+    random_walk, repeat_values, sample_from_cdf, slot_values, sorted_unique,
 )
 
 # Streams of random numbers (second entry of the seed sequence).
@@ -193,6 +193,8 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
             else:
                 self._node_part.set(name, value, graph.level_of(name))
         self._unit_norms = False  # all norms 1 (no estimation): subgraphs then skip the gathers
+        self._edge_norm_slots_key: tuple[Tensor, int] | None = None
+        self._edge_norm_slots_cache: SlotValues | None = None
         with _thread_count(self.num_threads):
             self.node_norm, self.edge_norm, self.num_presampled = self._estimate_norms()
 
@@ -231,15 +233,27 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         return generator
 
     def _sample(
-        self, num_subgraphs: int, generator: torch.Generator, edge_ids: bool = True, grouped: bool = False
-    ) -> tuple[Tensor | None, Tensor, Tensor | None, Tensor]:
-        """``(group, node, edge_id, edge_index)`` of ``num_subgraphs`` induced subgraphs (see
+        self, num_subgraphs: int, generator: torch.Generator, edge_ids: bool = True, grouped: bool = False,
+        values: SlotValues | None = None,
+    ) -> tuple[Tensor | None, Tensor, Tensor | None, Tensor, Tensor | None]:
+        """``(group, node, edge_id, edge_index, edge_values)`` of ``num_subgraphs`` induced subgraphs (see
         :func:`~geoconv.ops.sampling.induced_subgraph_edges`; ``edge_id`` is None when ``edge_ids=False``,
-        ``group`` None for a single subgraph unless ``grouped``)."""
+        ``group`` None for a single subgraph unless ``grouped``, ``edge_values`` None without ``values``)."""
         group, node = self._sample_nodes(num_subgraphs, generator, grouped)
         group_of_entry = None if num_subgraphs == 1 and not grouped else group
-        edge_id, edge_index = induced_subgraph_edges(self._pairs, node, group_of_entry, self.num_nodes, edge_ids=edge_ids)
-        return group, node, edge_id, edge_index
+        edge_id, edge_index, edge_values = induced_subgraph_edges(
+            self._pairs, node, group_of_entry, self.num_nodes, edge_ids=edge_ids, values=values)
+        return group, node, edge_id, edge_index, edge_values
+
+    def _edge_norm_slots(self) -> SlotValues:
+        """``edge_norm`` in the layout of the pair slots (subgraphs read it with the pairs they find), rebuilt
+        when ``edge_norm`` is replaced or modified in place (its version counter moves)."""
+        # The key holds the tensor itself, not its id: a new tensor cannot reuse the address of one still held.
+        source, version = self._edge_norm_slots_key if self._edge_norm_slots_key is not None else (None, -1)
+        if source is not self.edge_norm or version != self.edge_norm._version or self._edge_norm_slots_cache is None:
+            self._edge_norm_slots_cache = slot_values(self._pairs, self.edge_norm)
+            self._edge_norm_slots_key = (self.edge_norm, self.edge_norm._version)
+        return self._edge_norm_slots_cache
 
     def _sample_nodes(self, num_subgraphs: int, generator: torch.Generator, grouped: bool) -> tuple[Tensor | None, Tensor]:
         """``(group, node)``: the node sets of ``num_subgraphs`` subgraphs, sorted by ``(group, node)`` without
@@ -308,9 +322,11 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
             return self._subgraph(step, epoch)
 
     def _subgraph(self, step: int, epoch: int) -> Graph:
-        # Without edge tensors and with unit norms only the structure is needed, not the edge ids.
-        need_ids = bool(self._edge_names) or not self._unit_norms
-        group, node, edge_ids, edge_index = self._sample(1, self._generator(_TRAIN, self.rank, epoch, step), need_ids)
+        # Edge ids only for edge tensors: the norms come with the pairs found (slot layout).
+        norms = None if self._unit_norms else self._edge_norm_slots()
+        need_ids = bool(self._edge_names)
+        group, node, edge_ids, edge_index, edge_norm = self._sample(
+            1, self._generator(_TRAIN, self.rank, epoch, step), need_ids, values=norms)
         sub = self._node_subgraph(node)
         # The tensors below are built here and valid by construction: stored without Graph.set's checks, which
         # would cost a pass over them and a re-validation of every edge tensor per tensor added.
@@ -322,7 +338,7 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
             sub._put("edge_norm", torch.ones(edge_index.shape[1], device=self.device), "edge", None)
         else:
             sub._put("node_norm", self.node_norm.index_select(0, node), "node", None)
-            sub._put("edge_norm", self.edge_norm.index_select(0, edge_ids), "edge", None)
+            sub._put("edge_norm", edge_norm, "edge", None)
         return sub
 
     def _node_subgraph(self, node: Tensor) -> Graph:

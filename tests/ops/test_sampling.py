@@ -124,7 +124,7 @@ def _messy_edge_index(num_nodes: int = 25, seed: int = 0) -> torch.Tensor:
 @pytest.mark.parametrize("form", ["messy", "coalesced symmetric", "coalesced directed"])
 def test_induced_subgraph_edges_equal_the_dense_induced_subgraph(form, lookup_limit, numpy_paths, monkeypatch):
     from geoconv.ops import coalesce, to_undirected
-    from geoconv.ops.sampling import edge_pairs, induced_pairs, induced_subgraph_edges, pair_values_to_edges
+    from geoconv.ops.sampling import edge_pairs, induced_pairs, induced_subgraph_edges, pair_values_to_edges, slot_values
 
     monkeypatch.setattr(geoconv.ops.sampling, "NUMPY_FAST_PATHS", numpy_paths)
     monkeypatch.setattr(geoconv.ops.sampling, "LOOKUP_LIMIT", lookup_limit)
@@ -151,11 +151,15 @@ def test_induced_subgraph_edges_equal_the_dense_induced_subgraph(form, lookup_li
         inside = torch.zeros(num_nodes, dtype=torch.bool)
         inside[nodes] = True
         expected = (inside[edge_index[0]] & inside[edge_index[1]]).nonzero().view(-1)
-        edge_id, sub_edges = induced_subgraph_edges(pairs, nodes, None, num_nodes)
+        edge_id, sub_edges, _ = induced_subgraph_edges(pairs, nodes, None, num_nodes)
         assert sorted(edge_id.tolist()) == expected.tolist()  # each edge once, duplicates included
         assert_close(nodes[sub_edges], edge_index[:, edge_id])
         structure = induced_subgraph_edges(pairs, nodes, None, num_nodes, edge_ids=False)
         assert structure[0] is None and torch.equal(structure[1], sub_edges)
+        # Per-edge values in slot layout come out aligned with the edges.
+        values = torch.randn(edge_index.shape[1], dtype=torch.float64, generator=generator)
+        with_values = induced_subgraph_edges(pairs, nodes, None, num_nodes, values=slot_values(pairs, values))
+        assert torch.equal(with_values[1], sub_edges) and torch.equal(with_values[2], values[edge_id])
         # Pairs found, spread over their edges: 1 exactly on the induced edges (what the norms count).
         entry, owner, other = induced_pairs(pairs, nodes, None, num_nodes)
         assert torch.equal(pairs.owner_row[entry].long(), nodes[owner]) and torch.equal(pairs.owner_col[entry].long(), nodes[other])
@@ -164,11 +168,12 @@ def test_induced_subgraph_edges_equal_the_dense_induced_subgraph(form, lookup_li
     # Several groups at once: the same edges, entries pointing into the group's own nodes.
     group = torch.cat([torch.full((s.numel(),), g) for g, s in enumerate(node_sets)])
     node = torch.cat(node_sets)
-    edge_id, entries = induced_subgraph_edges(pairs, node, group, num_nodes)
+    edge_id, entries, grouped_values = induced_subgraph_edges(pairs, node, group, num_nodes, values=slot_values(pairs, values))
+    assert torch.equal(grouped_values, values[edge_id])
     assert torch.equal(group[entries[0]], group[entries[1]])
     assert_close(node[entries], edge_index[:, edge_id])
     for g, nodes in enumerate(node_sets):
-        single, _ = induced_subgraph_edges(pairs, nodes, None, num_nodes)
+        single, _, _ = induced_subgraph_edges(pairs, nodes, None, num_nodes)
         assert sorted(edge_id[group[entries[0]] == g].tolist()) == sorted(single.tolist())
 
 

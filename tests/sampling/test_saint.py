@@ -265,6 +265,21 @@ def test_subgraph_is_the_induced_subgraph_with_its_tensors_and_norms(kind):
         assert sub.level_of("edge_norm") == "edge" and sub.level_of("node_norm") == "node"
 
 
+def test_subgraphs_follow_edge_norm_when_it_is_changed():
+    # Subgraphs read edge_norm through a copy in the layout of the pair slots: replacing it or editing it in
+    # place must show in the next subgraph.
+    graph = shuffled_graph()
+    sampler = make("rw", graph, 6, num_steps=1, sample_coverage=5, seed=1)
+    sampler.subgraph(0)
+    sampler.edge_norm.mul_(3.0).add_(torch.arange(graph.num_edges, dtype=torch.float32))
+    sub = sampler.subgraph(0)
+    assert sub.num_edges > 0
+    assert_close(sub.edge_norm, sampler.edge_norm[sub.edge_id])
+    sampler.edge_norm = torch.rand(graph.num_edges)
+    sub = sampler.subgraph(0)
+    assert_close(sub.edge_norm, sampler.edge_norm[sub.edge_id])
+
+
 def test_structure_only_graph_with_directed_edges():
     # No node tensors and one-directional edges: walks use the symmetrised graph, the subgraph keeps the given edges.
     edge_index = torch.tensor([[0, 1, 2, 3], [1, 2, 3, 0]])
