@@ -85,8 +85,9 @@ from torch import Tensor
 from geoconv.data import Graph
 from geoconv.ops import scatter
 from geoconv.ops.sampling import (
-    LOOKUP_LIMIT, EdgePairs, SlotValues, edge_pairs, induced_pairs, induced_subgraph_edges, pair_values_to_edges,
-    random_walk, repeat_values, sample_from_cdf, slot_values, sorted_unique,
+    LOOKUP_LIMIT, EdgePairs, SlotValues, edge_pairs, edge_values, induced_pairs, induced_subgraph_edges,
+    make_slot_values, pair_slot_values, random_walk, repeat_values, sample_from_cdf, slot_targets, slot_values,
+    sorted_unique,
 )
 
 # Streams of random numbers (second entry of the seed sequence).
@@ -195,8 +196,13 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         self._unit_norms = False  # all norms 1 (no estimation): subgraphs then skip the gathers
         self._edge_norm_slots_key: tuple[Tensor, int] | None = None
         self._edge_norm_slots_cache: SlotValues | None = None
+        self._presampled_norm_slots: SlotValues | None = None
         with _thread_count(self.num_threads):
             self.node_norm, self.edge_norm, self.num_presampled = self._estimate_norms()
+        if self._presampled_norm_slots is not None:  # the estimate gave edge_norm in slot layout too
+            self._edge_norm_slots_cache = self._presampled_norm_slots
+            self._edge_norm_slots_key = (self.edge_norm, self.edge_norm._version)
+            self._presampled_norm_slots = None
 
     @property
     def _pairs(self) -> EdgePairs:
@@ -309,12 +315,25 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
             entries_per_subgraph = max(float(candidates) / chunk, 1.0)
             chunk = max(1, min(4096, max_chunk, int(_CHUNK_ENTRIES / entries_per_subgraph),
                                math.ceil(1.05 * (target - sampled) / nodes_per_subgraph)))
-        node_count, edge_count = node_count.double(), pair_values_to_edges(self._pairs, pair_count, num_edges).double()
-        target_count = node_count.index_select(0, self.graph.edge_index[1])
-        edge_norm = (target_count / edge_count).clamp(0, 1e4)
-        edge_norm = edge_norm.masked_fill(torch.isnan(edge_norm), 0.1)
+        # edge_norm = C_v / C_uv per slot of the pair structure (the layout subgraphs read it in), then per edge.
+        pairs, node_count = self._pairs, node_count.double()
+
+        def edge_norm_of(target_count: Tensor, count: Tensor) -> Tensor:
+            norm = (target_count / count).clamp_(0, 1e4)
+            return norm.masked_fill_(torch.isnan(norm), 0.1).float()
+
+        # The forward slot's edge points to the other endpoint, the backward one to the owner.
+        target_count = torch.stack([node_count.index_select(0, pairs.owner_col.long()),
+                                    node_count.index_select(0, pairs.owner_row.long())], dim=1)
+        slot_norm = edge_norm_of(target_count, pair_count.double().unsqueeze(1))
+        extra = None
+        if pairs.extra is not None:
+            targets, counts = slot_targets(pairs), pair_slot_values(pairs, pair_count.double())
+            extra = edge_norm_of(node_count.index_select(0, targets.extra), counts.extra)
+        self._presampled_norm_slots = make_slot_values(pairs, slot_norm, extra)
+        edge_norm = edge_values(self._pairs, self._presampled_norm_slots, num_edges)
         node_norm = num_subgraphs / node_count.masked_fill(node_count == 0, 0.1)
-        return node_norm.float(), edge_norm.float(), num_subgraphs
+        return node_norm.float(), edge_norm, num_subgraphs
 
     def subgraph(self, step: int, epoch: int = 0) -> Graph:
         """Subgraph number ``step`` of epoch ``epoch`` (deterministic given seed and rank)."""

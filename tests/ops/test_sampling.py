@@ -124,7 +124,9 @@ def _messy_edge_index(num_nodes: int = 25, seed: int = 0) -> torch.Tensor:
 @pytest.mark.parametrize("form", ["messy", "coalesced symmetric", "coalesced directed"])
 def test_induced_subgraph_edges_equal_the_dense_induced_subgraph(form, lookup_limit, numpy_paths, monkeypatch):
     from geoconv.ops import coalesce, to_undirected
-    from geoconv.ops.sampling import edge_pairs, induced_pairs, induced_subgraph_edges, pair_values_to_edges, slot_values
+    from geoconv.ops.sampling import (
+        edge_pairs, edge_values, induced_pairs, induced_subgraph_edges, pair_slot_values, slot_targets, slot_values,
+    )
 
     monkeypatch.setattr(geoconv.ops.sampling, "NUMPY_FAST_PATHS", numpy_paths)
     monkeypatch.setattr(geoconv.ops.sampling, "LOOKUP_LIMIT", lookup_limit)
@@ -163,8 +165,12 @@ def test_induced_subgraph_edges_equal_the_dense_induced_subgraph(form, lookup_li
         # Pairs found, spread over their edges: 1 exactly on the induced edges (what the norms count).
         entry, owner, other = induced_pairs(pairs, nodes, None, num_nodes)
         assert torch.equal(pairs.owner_row[entry].long(), nodes[owner]) and torch.equal(pairs.owner_col[entry].long(), nodes[other])
-        found = pair_values_to_edges(pairs, torch.bincount(entry, minlength=pairs.owner_col.numel()), edge_index.shape[1])
+        counts = pair_slot_values(pairs, torch.bincount(entry, minlength=pairs.owner_col.numel()))
+        found = edge_values(pairs, counts, edge_index.shape[1])
         assert found.tolist() == (inside[edge_index[0]] & inside[edge_index[1]]).long().tolist()
+        # Slot layout and back is the identity; each slot knows its edge's target.
+        assert torch.equal(edge_values(pairs, slot_values(pairs, values), edge_index.shape[1]), values)
+        assert torch.equal(edge_values(pairs, slot_targets(pairs), edge_index.shape[1]), edge_index[1])
     # Several groups at once: the same edges, entries pointing into the group's own nodes.
     group = torch.cat([torch.full((s.numel(),), g) for g, s in enumerate(node_sets)])
     node = torch.cat(node_sets)
