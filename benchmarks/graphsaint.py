@@ -507,6 +507,8 @@ def main(argv: list[str] | None = None):
     parser.set_defaults(threads=1)
     args = parser.parse_args(argv)
     benchmarking.setup(args)
+    if args.table:
+        benchmarking.stamped_out(args, "graphsaint-table")
     if args.synthetic_worker is not None:
         row = synthetic_one(args, args.synthetic_worker)
         print(json.dumps(row))

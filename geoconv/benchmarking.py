@@ -217,8 +217,10 @@ def finish(
     """Build the benchmark's schema record, write it to ``--out`` (atomically) and print it as the last line.
 
     ``extra`` holds the script's own keys (its stable output, e.g. ``speedup``), kept at the
-    top level of the record.
+    top level of the record.  An ``--out`` naming a folder gets ``<suite>-<UTC stamp>.json`` inside it
+    (:func:`stamped_out`; a script may have chosen its own stem before).
     """
+    stamped_out(args, suite)
     hyper = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "out"}
     start, cpu_start = getattr(args, "_start_time", None), getattr(args, "_start_cpu", None)
     record = make(

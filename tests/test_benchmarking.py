@@ -66,6 +66,15 @@ def test_shared_flags_and_finish_write_a_benchmark_record(tmp_path, capsys):
     assert line["hyperparameters"]["repeats"] == 3 and line["cpu_time_s"] >= 0
 
 
+def test_finish_with_a_folder_as_out_writes_a_stamped_record_inside(tmp_path, capsys):
+    parser = benchmarking.add_arguments(argparse.ArgumentParser(), repeats=1)
+    args = parser.parse_args(["--out", str(tmp_path)])
+    benchmarking.setup(args)
+    record = benchmarking.finish(args, suite="toy", dataset="none", model="sum", comparisons=[])
+    written = list(tmp_path.glob("toy-*.json"))
+    assert len(written) == 1 and records.load(written[0]).to_dict() == record.to_dict()
+
+
 def test_compare_on_cpu_time():
     ours, reference = Timing("geoconv", [9.0], [1.0]), Timing("pyg", [1.0], [3.0])
     assert compare("x", ours, reference).ratio == pytest.approx(1 / 9)
