@@ -76,30 +76,29 @@ time}``), ``bound`` and ``references`` (what each reference was, or why it is no
     python benchmarks/training.py --only gcn-cora molhiv --repeats 9
 
 Measured here (2-core machine, idle; 1 thread; median of 5 interleaved repeats after one warm-up; torch
-2.13 CPU, torch_geometric 2.8.1, torch_sparse 0.6.18, torch_cluster 1.6.3, ogb 1.3.6, official NSD at
-11e21b5; record ``benchmarks/results/bench/training-20261205T214613Z.json``, 170 s), seconds per step:
+2.13 CPU, torch_geometric 2.8.1, torch_sparse 0.6.18, torch_cluster 1.6.3, ogb 1.3.6; record
+``benchmarks/results/bench/training-20261206T003019Z.json``, 166 s), seconds per step:
 
 ============  ========  =========  ==========
 workload      geoconv   reference  geoconv/ref
 ============  ========  =========  ==========
-gcn-cora        0.0314     0.0606        0.52
-gcn-random      0.640      2.332         0.27
-saint           0.0349     0.2787        0.13
-dgcnn           4.51      11.85          0.38
-molhiv          0.0522     0.0626        0.83
-nsd diag        0.129      0.283         0.45
-nsd general     0.284      0.681         0.42
-meshcnn         0.799      2.268         0.35
+gcn-cora        0.0299     0.0608        0.49
+gcn-random      0.579      2.244         0.26
+saint           0.0352     0.2546        0.14
+dgcnn           2.55      13.72          0.19
+molhiv          0.0520     0.0602        0.86
 ============  ========  =========  ==========
 
-(The nsd and meshcnn rows were measured by this script's first version, which also ran the official NSD
-code at 11e21b5 and, in a separate idle run, record ``training-20261205T220157Z.json``, official MeshCNN
-at 5bf0b89; those workloads now live in ``benchmarks/training_references.py``.)
+The sheaf diffusion, eSCN and MeshCNN rows are measured against the official code by
+``benchmarks/training_references.py`` (its docstring has its table).  An earlier run of this script
+(record ``training-20261205T214613Z.json``) also timed the official NSD code and, in a separate idle
+run (``training-20261205T220157Z.json``), official MeshCNN: nsd diag 0.45, nsd general 0.42, meshcnn 0.35.
 
-Data loading: GraphSAINT sampler construction with norms 1.98 s vs PyG 3.52 s (0.56), one subgraph
-11.3 ms vs 12.5 ms (0.91; about 4,600 nodes and 500,000 edges each); collating 32 molecules 0.47 ms vs
-0.69 ms (0.68).  Bound: copy 13.3 GB/s, matmul 209 GFLOP/s; fraction of the bound: GCNConv 0.26 (cached
-0.39), EdgeConv 0.075, SO2Convolution 0.43 (mmax 2) and 0.34 (mmax 6).
+Data loading: GraphSAINT sampler construction with norms 1.33 s vs PyG 3.37 s (0.40; it was 1.98 s in
+the first run and 4.53 s in a later one, before the pre-sampling counted node pairs instead of edges),
+one subgraph 6.0 ms vs 12.2 ms (0.49; about 4,600 nodes and 500,000 edges each); collating 32 molecules
+0.49 ms vs 0.73 ms (0.68).  Bound: copy 13.9 GB/s, matmul 168 GFLOP/s; fraction of the bound: GCNConv
+0.31 (cached 0.58), EdgeConv 0.13, SO2Convolution 0.62 (mmax 2) and 0.52 (mmax 6).
 
 molhiv is the family above 0.7.  A profile of 20 steps (torch.profiler, 1 thread) puts about a quarter
 of geoconv's 54 ms step in the dense 300 x 300 linear layers (forward and backward, about 14 ms, the same

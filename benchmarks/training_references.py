@@ -70,24 +70,30 @@ step s``); at the top level ``declared_comparisons`` (every comparison this scri
 
 Measured here (2-core machine held idle, 1 thread, median of 7 interleaved repeats after 2 warm-ups, torch
 2.13 CPU; neural-sheaf-diffusion 11e21b5, fairchem 31c0963, MeshCNN 5bf0b89; record
-``benchmarks/results/bench/training-references-20261205T220219Z.json``), seconds per training step:
+``benchmarks/results/bench/training-references-20261206T003307Z.json``, 78 s), seconds per training step:
 
 ===========  =======  =========  =================
 workload     geoconv  reference  geoconv/reference
 ===========  =======  =========  =================
-nsd-diag       0.100      0.249               0.40
-nsd-general    0.220      0.507               0.43
-escn-mmax2     0.596      0.609               0.98
-escn-mmax6     0.905      1.399               0.65
-meshcnn        0.825      2.189               0.38
+nsd-diag       0.0974     0.227              0.43
+nsd-general    0.231      0.503              0.46
+escn-mmax2     0.585      0.584              1.00
+escn-mmax6     0.900      1.403              0.64
+meshcnn        0.811      2.181              0.37
 ===========  =======  =========  =================
 
-``escn-mmax2`` is the one above 0.7, and it is bounded by the work geoconv's model chooses to do: its
-full-rank SO(2) convolutions make 41.9 GFLOP of matrix products per step against fairchem's 20.3 (4.7x
-the parameters, 2.48 M vs 0.53 M), run at 36% of this machine's 1-thread matmul throughput (194 GFLOP/s)
-against fairchem's 17%; per flop geoconv is twice as fast.  A profile of geoconv's step puts half of it
-in the products (mm, addmm, bmm) and a fifth in ``aten::cat``, the concatenations that assemble
-``[x_src || x_dst]`` per edge, the rows of the frame rotations and the per-order output blocks.
+(The previous runs, records ``training-references-20261205T220219Z.json`` and ``...230814Z.json``, had
+escn-mmax2 at 0.98 and 0.95; the other rows moved by a few hundredths.)
+
+``escn-mmax2`` is the one above 0.7 (at parity with fairchem in this run), and it is bounded by the work
+geoconv's model chooses to do: its full-rank SO(2) convolutions (a hidden width per coefficient, where
+fairchem's eSCN maps each order through one 64-wide bottleneck) make 41.9 GFLOP of matrix products per
+step against fairchem's 20.3 (4.7x the parameters, 2.48 M vs 0.53 M), run at 42% of this machine's
+1-thread matmul throughput (172 GFLOP/s) against fairchem's 20%; per flop geoconv is twice as fast.  A
+profile of geoconv's step puts half of it in the products (mm, addmm, bmm) and a sixth in ``aten::cat``,
+the concatenations that assemble ``[x_src || x_dst]`` per edge, the rows of the frame rotations and the
+per-order output blocks.  The two models are not the same function: an equal-work comparison needs a
+bottleneck variant of geoconv's SO(2) convolution, which it does not have.
 """
 
 from __future__ import annotations
