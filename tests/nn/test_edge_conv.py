@@ -225,6 +225,28 @@ def test_linear_block_dynamic_edge_conv_equals_pyg(sizes, training):
     _assert_same_training(block, out, plain, expected, x, x_ref)
 
 
+@pytest.mark.parametrize("grouped", [False, True], ids=["edges unsorted", "edges grouped by target"])
+def test_linear_block_edge_conv_without_gradients_equals_pyg(grouped):
+    # Without gradients the bags of sources become a padded [N, max in-degree] table (uneven in-degrees and
+    # targets without edges here); edges already grouped by target skip the sort.
+    graph = random_graph(30, 0, 5, seed=11, dtype=torch.float64)
+    generator = torch.Generator().manual_seed(11)
+    # 3 to 5 sources per target (padding stays under 2x, so the table is used), none for 3, 10, 17, 24
+    targets = torch.tensor([t for t in range(30) if t % 7 != 3 for _ in range(3 + t % 3)])
+    edge_index = torch.stack([torch.randint(0, 30, (targets.numel(),), generator=generator), targets])
+    if not grouped:
+        edge_index = edge_index[:, torch.randperm(targets.numel(), generator=generator)]
+    block, plain = _block_and_copy(5, 6, seed=12)
+    conv, reference = EdgeConv(block).eval(), PygEdgeConv(plain).eval()
+    plain.load_state_dict(block.state_dict())
+    with torch.no_grad():
+        out = conv(graph.x, edge_index)
+        expected = reference(graph.x, edge_index)
+    assert torch.all(out[3] == 0) and out.abs().sum() > 0
+    torch.testing.assert_close(out, expected, atol=1e-12, rtol=1e-12)
+    assert torch.equal(out, conv(graph.x, edge_index))  # the embedding_bag path (gradients on), bit for bit
+
+
 def test_linear_block_dynamic_edge_conv_without_gradients_equals_pyg():
     # Without gradients the maximum over the [N, k] neighbour table takes k row gathers instead of embedding_bag.
     k = 6
