@@ -98,7 +98,11 @@ Data loading: GraphSAINT sampler construction with norms 1.33 s vs PyG 3.37 s (0
 the first run and 4.53 s in a later one, before the pre-sampling counted node pairs instead of edges),
 one subgraph 6.0 ms vs 12.2 ms (0.49; about 4,600 nodes and 500,000 edges each); collating 32 molecules
 0.49 ms vs 0.73 ms (0.68).  Bound: copy 13.9 GB/s, matmul 168 GFLOP/s; fraction of the bound: GCNConv
-0.31 (cached 0.58), EdgeConv 0.13, SO2Convolution 0.62 (mmax 2) and 0.52 (mmax 6).
+0.31 (cached 0.58), EdgeConv 0.13, SO2Convolution 0.62 (mmax 2) and 0.52 (mmax 6).  After EdgeConv stopped
+re-sorting edges already grouped by target and took the maximum over a padded neighbour table without
+gradients, ``--only bound`` (record ``training-20261206T003857Z.json``): EdgeConv 0.36 (23 ms, was 63 ms),
+GCNConv 0.25 (cached 0.37), SO2Convolution 0.47 and 0.40 (copy 13.7 GB/s, matmul 183 GFLOP/s; the other
+kernels did not change, their figures move by up to a quarter between runs on this machine).
 
 molhiv is the family above 0.7.  A profile of 20 steps (torch.profiler, 1 thread) puts about a quarter
 of geoconv's 54 ms step in the dense 300 x 300 linear layers (forward and backward, about 14 ms, the same
