@@ -77,16 +77,16 @@ time}``), ``bound`` and ``references`` (what each reference was, or why it is no
 
 Measured here (2-core machine, idle; 1 thread; median of 5 interleaved repeats after one warm-up; torch
 2.13 CPU, torch_geometric 2.8.1, torch_sparse 0.6.18, torch_cluster 1.6.3, ogb 1.3.6; record
-``benchmarks/results/bench/training-20261206T003019Z.json``, 166 s), seconds per step:
+``benchmarks/results/bench/training-20261206T004248Z.json``, 167 s), seconds per step:
 
 ============  ========  =========  ==========
 workload      geoconv   reference  geoconv/ref
 ============  ========  =========  ==========
-gcn-cora        0.0299     0.0608        0.49
-gcn-random      0.579      2.244         0.26
-saint           0.0352     0.2546        0.14
-dgcnn           2.55      13.72          0.19
-molhiv          0.0520     0.0602        0.86
+gcn-cora        0.0318     0.0618        0.51
+gcn-random      0.596      2.724         0.22
+saint           0.0354     0.2618        0.14
+dgcnn           2.69      13.93          0.19
+molhiv          0.0553     0.0635        0.87
 ============  ========  =========  ==========
 
 The sheaf diffusion, eSCN and MeshCNN rows are measured against the official code by
@@ -94,15 +94,15 @@ The sheaf diffusion, eSCN and MeshCNN rows are measured against the official cod
 (record ``training-20261205T214613Z.json``) also timed the official NSD code and, in a separate idle
 run (``training-20261205T220157Z.json``), official MeshCNN: nsd diag 0.45, nsd general 0.42, meshcnn 0.35.
 
-Data loading: GraphSAINT sampler construction with norms 1.33 s vs PyG 3.37 s (0.40; it was 1.98 s in
+Data loading: GraphSAINT sampler construction with norms 1.26 s vs PyG 3.42 s (0.37; it was 1.98 s in
 the first run and 4.53 s in a later one, before the pre-sampling counted node pairs instead of edges),
-one subgraph 6.0 ms vs 12.2 ms (0.49; about 4,600 nodes and 500,000 edges each); collating 32 molecules
-0.49 ms vs 0.73 ms (0.68).  Bound: copy 13.9 GB/s, matmul 168 GFLOP/s; fraction of the bound: GCNConv
-0.31 (cached 0.58), EdgeConv 0.13, SO2Convolution 0.62 (mmax 2) and 0.52 (mmax 6).  After EdgeConv stopped
-re-sorting edges already grouped by target and took the maximum over a padded neighbour table without
-gradients, ``--only bound`` (record ``training-20261206T003857Z.json``): EdgeConv 0.36 (23 ms, was 63 ms),
-GCNConv 0.25 (cached 0.37), SO2Convolution 0.47 and 0.40 (copy 13.7 GB/s, matmul 183 GFLOP/s; the other
-kernels did not change, their figures move by up to a quarter between runs on this machine).
+one subgraph 6.5 ms vs 12.5 ms (0.52; about 4,600 nodes and 500,000 edges each); collating 32 molecules
+0.5 ms vs 0.7 ms (0.69).  Bound: copy 14.1 GB/s, matmul 179 GFLOP/s; fraction of the bound (forward
+pass): GCNConv 0.26 (cached 0.42), EdgeConv 0.34, SO2Convolution 0.47 (mmax 2) and 0.41 (mmax 6).
+EdgeConv was at 0.13 (63 ms) in the run before (``training-20261206T003019Z.json``): edges already
+grouped by target are no longer sorted again, and without gradients the maximum is taken over a padded
+neighbour table (``training-20261206T003857Z.json``, ``--only bound``, in between: 0.36).  The
+kernels' figures move by up to a quarter between runs on this machine.
 
 molhiv is the family above 0.7.  A profile of 20 steps (torch.profiler, 1 thread) puts about a quarter
 of geoconv's 54 ms step in the dense 300 x 300 linear layers (forward and backward, about 14 ms, the same
