@@ -322,14 +322,9 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
             norm = (target_count / count).clamp_(0, 1e4)
             return norm.masked_fill_(torch.isnan(norm), 0.1).float()
 
-        # The forward slot's edge points to the other endpoint, the backward one to the owner.
-        target_count = torch.stack([node_count.index_select(0, pairs.owner_col.long()),
-                                    node_count.index_select(0, pairs.owner_row.long())], dim=1)
-        slot_norm = edge_norm_of(target_count, pair_count.double().unsqueeze(1))
-        extra = None
-        if pairs.extra is not None:
-            targets, counts = slot_targets(pairs), pair_slot_values(pairs, pair_count.double())
-            extra = edge_norm_of(node_count.index_select(0, targets.extra), counts.extra)
+        targets, counts = slot_targets(pairs), pair_slot_values(pairs, pair_count.double())
+        slot_norm = edge_norm_of(node_count[targets.slots], counts.slots)
+        extra = None if targets.extra is None else edge_norm_of(node_count.index_select(0, targets.extra), counts.extra)
         self._presampled_norm_slots = make_slot_values(pairs, slot_norm, extra)
         edge_norm = edge_values(self._pairs, self._presampled_norm_slots, num_edges)
         node_norm = num_subgraphs / node_count.masked_fill(node_count == 0, 0.1)
