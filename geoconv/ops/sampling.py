@@ -579,7 +579,7 @@ def _edge_pairs_numpy(edge_index: Tensor, num_nodes: int) -> EdgePairs:
     np.cumsum(degree, out=sym_rowptr[1:])
     # The owner of a pair: its endpoint of lower (degree, id); rows are contiguous, so counts come from one cumsum.
     rank = degree * num_nodes + np.arange(num_nodes)
-    owned_mask = rank.take(sym_row) <= rank.take(sym_col)
+    owned_mask = np.repeat(rank, degree) <= rank.take(sym_col)
     owned = np.flatnonzero(owned_mask)
     owned_before = np.zeros(sym_row.size + 1, dtype=index_dtype)
     np.cumsum(owned_mask, out=owned_before[1:])
@@ -599,15 +599,16 @@ def _edge_pairs_numpy(edge_index: Tensor, num_nodes: int) -> EdgePairs:
     reverse = (lo_to_hi if order is None else lo_to_hi.take(order)) != owner_is_lo.take(pair_of_sorted)
     del lo_to_hi
     slots = np.full((num_pairs, 2), -1, dtype=index_dtype)
-    forward, backward = slots[:, 0], slots[:, 1]
     edge_id = np.arange(num_edges, dtype=index_dtype) if order is None else order
     extra_ptr = extra = None
     if num_pairs == num_edges or coalesced:
         # At most one edge per pair and direction (one edge per pair, or coalesced: no duplicates, a self-loop
         # once), so each edge takes the slot of its direction: no ranks to compute.
-        entry = entry_of_pair.take(pair_of_sorted)
-        forward[entry[~reverse]] = edge_id[~reverse]
-        backward[entry[reverse]] = edge_id[reverse]
+        # slots is [P, 2] C-contiguous: the edge's slot is flat entry 2 * entry + direction, one scatter for both.
+        flat_slot = entry_of_pair.take(pair_of_sorted)
+        flat_slot <<= 1
+        flat_slot += reverse
+        slots.reshape(-1)[flat_slot] = edge_id
     else:
         if int(np.diff(pair_start, append=num_edges).max()) <= 2:
             # At most 2 edges per pair (e.g. a symmetric list with its self-loops listed twice): an edge's rank
@@ -624,12 +625,22 @@ def _edge_pairs_numpy(edge_index: Tensor, num_nodes: int) -> EdgePairs:
             rank_in_pair = np.where(reverse, ranks[1], ranks[0])
             del ranks, running
         slot = np.where(rank_in_pair == 0, reverse.astype(index_dtype), 2)
-        loop = is_loop.take(pair_of_sorted)
-        slot[loop] = rank_in_pair[loop]
+        loop_pairs = np.flatnonzero(is_loop)
+        if loop_pairs.size:
+            # A self-loop's edges (all one way) go by rank: forward, backward, then the side list.  Loops are
+            # usually few, so only their edges are visited.
+            loop_start = pair_start.take(loop_pairs)
+            next_pair = np.minimum(loop_pairs + 1, num_pairs - 1)
+            loop_count = np.where(loop_pairs + 1 < num_pairs, pair_start.take(next_pair), num_edges) - loop_start
+            loop_edge = np.repeat(loop_start - (np.cumsum(loop_count) - loop_count), loop_count)
+            loop_edge += np.arange(loop_edge.size)
+            slot[loop_edge] = rank_in_pair.take(loop_edge)
         entry = entry_of_pair.take(pair_of_sorted)
-        for value, target in ((0, forward), (1, backward)):
-            chosen = np.flatnonzero(slot == value)
-            target[entry.take(chosen)] = edge_id.take(chosen)
+        in_slot = np.flatnonzero(slot < 2)
+        flat_slot = entry.take(in_slot)
+        flat_slot <<= 1
+        flat_slot += slot.take(in_slot)
+        slots.reshape(-1)[flat_slot] = edge_id.take(in_slot)
         side = np.flatnonzero(slot >= 2)
         if side.size:
             side_entry = entry.take(side)
@@ -657,6 +668,8 @@ def _symmetric_edge_pairs_numpy(src: np.ndarray, dst: np.ndarray, num_nodes: int
     edges of the owned entries from one sort of half the edges (which also tells whether the graph is
     symmetric).  The arrays are those of the general path."""
     num_edges = src.size
+    if int(src.sum()) != int(dst.sum()):
+        return None  # the sources are not the targets (as multisets): not symmetric, found in two passes
     rowptr = np.zeros(num_nodes + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=num_nodes), out=rowptr[1:])
     degree = np.diff(rowptr)

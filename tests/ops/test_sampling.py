@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch.testing import assert_close
@@ -235,6 +236,32 @@ def test_edge_pairs_owner_rows_hold_each_pair_once_and_the_numpy_path_matches_to
             assert getattr(other_path, name) is None, name
         else:
             assert value.dtype == getattr(other_path, name).dtype and torch.equal(value, getattr(other_path, name)), name
+
+
+def test_symmetric_path_rejects_a_directed_cycle_that_passes_its_cheap_tests(monkeypatch):
+    # A symmetric graph plus the directed 4-cycle 30 -> 32 -> 31 -> 33 -> 30: the sources and targets are the
+    # same multiset (equal sums, every row as long as its column) and, the cycle nodes all having degree 1,
+    # two cycle edges go up in (degree, id) and two go down, so the owned and unowned links are as many as in a
+    # symmetric graph.  Only the comparison of the reversed owned links with the unowned ones shows that 31 -> 33
+    # has no reverse.
+    from geoconv.ops import to_undirected
+    from geoconv.ops.sampling import _symmetric_edge_pairs_numpy, edge_pairs
+
+    symmetric, _ = to_undirected(_messy_edge_index(30, seed=4), None, 30)
+    cycle = torch.tensor([[30, 32, 31, 33], [32, 31, 33, 30]])
+    edge_index = torch.cat([symmetric, cycle], dim=1)
+    edge_index = edge_index[:, torch.argsort(edge_index[0] * 34 + edge_index[1])]  # coalesced
+    src, dst = edge_index.numpy()
+    assert src.sum() == dst.sum() and torch.equal(torch.bincount(edge_index[0]), torch.bincount(edge_index[1]))
+    assert _symmetric_edge_pairs_numpy(*symmetric.numpy(), 30, np.int32) is not None
+    assert _symmetric_edge_pairs_numpy(src, dst, 34, np.int32) is None
+    monkeypatch.setattr(geoconv.ops.sampling, "NUMPY_FAST_PATHS", True)
+    fast = edge_pairs(edge_index, 34)
+    monkeypatch.setattr(geoconv.ops.sampling, "NUMPY_FAST_PATHS", False)
+    reference = edge_pairs(edge_index, 34)
+    for name, value in fast._asdict().items():
+        assert (value is None) == (getattr(reference, name) is None), name
+        assert value is None or torch.equal(value, getattr(reference, name)), name
 
 
 def test_edge_pairs_with_at_most_two_edges_per_pair_match_the_torch_path(monkeypatch):
