@@ -167,8 +167,13 @@ class ESCN(nn.Module):
 
         x = pos.new_zeros(z.shape[0], num_coefficients(self.lmax), self.hidden_channels)
         x = torch.cat([self.atom_embedding(z).unsqueeze(1).to(pos.dtype), x[:, 1:]], dim=1)
-        for conv, conv_norm, ffn, ffn_norm in zip(self.convs, self.conv_norms, self.ffns, self.ffn_norms):
-            message = conv(conv_norm(x), edge_index, edge_vec, edge_embedding, envelope, frame=frame)
+        for block, (conv, conv_norm, ffn, ffn_norm) in enumerate(zip(self.convs, self.conv_norms, self.ffns, self.ffn_norms)):
+            features = conv_norm(x)
+            if block == 0:
+                # Only degree 0 is nonzero before the first block (and the norm keeps zeros zero):
+                # the convolution then skips its products by zeros (see ESCNConv).
+                features = features[:, :1]
+            message = conv(features, edge_index, edge_vec, edge_embedding, envelope, frame=frame)
             x = x + message / self.avg_num_neighbors
             x = x + ffn(ffn_norm(x))
         return x

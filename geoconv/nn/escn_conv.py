@@ -66,7 +66,9 @@ class ESCNConv(nn.Module):
     :math:`x' (R\,\cdot) = D(R)\, x'`.  ``edge_weight`` (e.g. a cutoff envelope) scales the
     messages.  Zero-length edges (self-loops, coincident points) have no direction and send no
     message.  The layer returns the aggregated messages only; residuals and node-wise updates
-    belong to the model (:class:`~geoconv.models.ESCN`).
+    belong to the model (:class:`~geoconv.models.ESCN`).  Features that are zero above degree 0
+    (eSCN's first block) can be given as ``[N, 1, C]``: the same output without the products by
+    zeros (only the ``m = 0`` coefficients in the frame are then nonzero).
 
     Args:
         channels: channels ``C`` of the node features (input and output).
@@ -76,7 +78,7 @@ class ESCNConv(nn.Module):
         hidden_channels: channels between the two SO(2) convolutions (default ``2 * channels``).
 
     Shapes:
-        x: ``[N, L, C]``; edge_index ``[2, E]``; edge_vec ``[E, 3]``; edge_embedding ``[E, D]``;
+        x: ``[N, L, C]`` (or ``[N, 1, C]``: degree 0 only); edge_index ``[2, E]``; edge_vec ``[E, 3]``; edge_embedding ``[E, D]``;
         edge_weight ``[E]``; output ``[N, L, C]``.
     """
 
@@ -121,8 +123,11 @@ class ESCNConv(nn.Module):
         frame: EdgeFrame | None = None,
     ) -> Tensor:
         size = num_coefficients(self.lmax)
-        if x.dim() != 3 or x.shape[1:] != (size, self.channels):
-            raise ValueError(f"x must have shape [N, L={size}, C={self.channels}], got {list(x.shape)}")
+        if x.dim() != 3 or x.shape[1] not in (1, size) or x.shape[2] != self.channels:
+            raise ValueError(
+                f"x must have shape [N, L={size}, C={self.channels}] (or [N, 1, C={self.channels}] for features "
+                f"that are zero above degree 0), got {list(x.shape)}"
+            )
         if edge_index.dim() != 2 or edge_index.shape[0] != 2 or edge_index.dtype != torch.long:
             raise ValueError(f"edge_index must be an int64 tensor of shape [2, E], got {edge_index.dtype} {list(edge_index.shape)}")
         num_edges = edge_index.shape[1]
@@ -136,11 +141,40 @@ class ESCNConv(nn.Module):
                 f"the layer needs lmax={self.lmax}, mmax={self.mmax}, E={num_edges}"
             )
         src, dst = edge_index
-        message = frame.to_frame(torch.cat([x[src], x[dst]], dim=-1))
-        message = self.conv2(self.gate(self.conv1(message, edge_embedding)), edge_embedding)
-        message = frame.from_frame(message)
+        if x.shape[1] < size:
+            message = self._order_zero_message(torch.cat([x[src, 0], x[dst, 0]], dim=-1), edge_embedding)
+        else:
+            message = frame.to_frame(torch.cat([x[src], x[dst]], dim=-1))
+            message = self.conv2(self.gate(self.conv1(message, edge_embedding)), edge_embedding)
         weight = frame.valid.to(message.dtype)
         if edge_weight is not None:
             weight = weight * edge_weight
+        # The rotation back is linear per edge: weighting the frame coefficients (fewer than L) is the same.
         message = message * weight.view(-1, 1, 1)
+        if x.shape[1] < size:
+            message = frame.from_frame_order_zero(message)
+        else:
+            message = frame.from_frame(message)
         return scatter(message, dst, dim=0, dim_size=x.shape[0], reduce="sum")
+
+    def _order_zero_message(self, features: Tensor, edge_embedding: Tensor) -> Tensor:
+        r"""The frame message ``[E, lmax+1, C]`` (its ``m = 0`` coefficients) of degree-0 inputs ``[E, 2C]``.
+
+        ``D^0 = 1``, so in the frame the input is ``[x_j || x_i]`` at ``(l, m) = (0, 0)`` and zero
+        elsewhere.  The SO(2) convolutions do not mix orders and the gate scales the ``|m| >= 1``
+        coefficients, so those stay zero through the layer, and the ``m = 0`` ones are
+        :meth:`SO2Convolution.order_zero` -> SiLU -> :meth:`SO2Convolution.order_zero`: the full
+        computation without its products by zeros.
+        """
+        hidden = F.silu(self.conv1.order_zero(features.unsqueeze(1), edge_embedding))
+        message = self.conv2.order_zero(hidden, edge_embedding)
+        # The weights of the orders |m| >= 1 (and the gate) only meet zeros here, so the full
+        # computation gives them zero gradients.  Keep them in the graph with that zero gradient
+        # (not None): DistributedDataParallel and optimisers with weight decay then see the same
+        # gradients as with the zero-padded input.
+        unused = [*self.conv1.weights, *self.conv2.weights]
+        if self.gate.gate is not None:
+            unused += [self.gate.gate.weight, self.gate.gate.bias]
+        if unused:
+            message = message + 0.0 * sum(weight.sum() for weight in unused)
+        return message

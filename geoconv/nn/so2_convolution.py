@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from geoconv.ops.so3 import frame_layout
@@ -136,3 +137,35 @@ class SO2Convolution(nn.Module):
             out.append(torch.addmm(shared, minus, real_weight + imag_weight, alpha=-1))
             out.append(torch.addmm(shared, plus, imag_weight - real_weight))
         return torch.cat(out, dim=1).view(num_edges, num_coefficients, self.out_channels)
+
+    def order_zero(self, x: Tensor, edge_embedding: Tensor | None = None) -> Tensor:
+        r"""The ``m = 0`` outputs when every input of order :math:`|m| \ge 1` is zero.
+
+        The orders do not mix, so the outputs of order :math:`|m| \ge 1` are then zero and those of
+        ``m = 0`` only need the nonzero inputs: ``x [E, d, C]`` holds the ``m = 0`` coefficients of
+        the lowest ``d <= lmax + 1`` degrees (the others are zero).  Equal to the first ``lmax + 1``
+        rows of :meth:`forward` on the zero-padded input, at the cost of one ``[E, d C] x [d C, (lmax+1) C']``
+        product (eSCN's first block, whose node features only have degree 0, runs this way).
+
+        Shapes:
+            x: ``[E, d, C]``; edge_embedding ``[E, D]``; output ``[E, lmax+1, C']``.
+        """
+        if x.dim() != 3 or not 1 <= x.shape[1] <= self.sizes[0] or x.shape[2] != self.in_channels:
+            raise ValueError(
+                f"x must have shape [E, d, C={self.in_channels}] with 1 <= d <= {self.sizes[0]} (m = 0 "
+                f"coefficients of the lowest degrees), got {list(x.shape)}"
+            )
+        num_edges, width = x.shape[0], x.shape[1] * self.in_channels
+        values = x.reshape(num_edges, width)
+        if self.radial is not None:
+            if edge_embedding is None or edge_embedding.shape != (num_edges, self.edge_channels):
+                got = None if edge_embedding is None else list(edge_embedding.shape)
+                raise ValueError(f"edge_embedding must have shape [E={num_edges}, D={self.edge_channels}], got {got}")
+            # Only the modulation of the given coefficients: the first columns of the m = 0 block.
+            values = values * F.linear(edge_embedding, self.radial.weight[:width], self.radial.bias[:width])
+        elif edge_embedding is not None:
+            raise ValueError("edge_embedding was given but the layer was built with edge_channels=None")
+        out = values @ self.weight_0[:width]
+        if self.bias is not None:
+            out = out + self.bias
+        return out.view(num_edges, self.sizes[0], self.out_channels)

@@ -306,6 +306,25 @@ class EdgeFrame:
             out.append(piece if matrix is None else torch.bmm(matrix.transpose(1, 2), piece))
         return torch.cat(out, dim=1)
 
+    def from_frame_order_zero(self, y: Tensor) -> Tensor:
+        r""":meth:`from_frame` of frame features whose orders :math:`|m| \ge 1` are zero.
+
+        ``y [E, lmax+1, C]`` holds the ``m = 0`` coefficient of each degree; degree ``l`` comes back as
+        the outer product of the ``m = 0`` row of :math:`D^l(R_e)` with it (no matrix products).
+
+        Shapes:
+            y: ``[E, lmax+1, C]``; output ``[E, L, C]``.
+        """
+        if y.dim() != 3 or y.shape[1] != self.lmax + 1 or y.shape[0] != self.valid.shape[0]:
+            raise ValueError(
+                f"m = 0 frame features must have shape [E={self.valid.shape[0]}, lmax+1={self.lmax + 1}, C], "
+                f"got {list(y.shape)}"
+            )
+        # Row min(l, mmax) of the truncated block is m = 0: [E, L] with every degree's row side by side.
+        rows = torch.cat([block[:, min(l, self.mmax)] for l, block in enumerate(self.blocks)], dim=1)
+        degrees = torch.tensor([l for l in range(self.lmax + 1) for _ in range(2 * l + 1)], device=y.device)
+        return rows.unsqueeze(-1) * y.index_select(1, degrees)
+
     @property
     def _degree_groups(self) -> tuple[tuple[tuple[int, ...], Tensor | None], ...]:
         # Built once per frame in eager mode (cached on the frozen instance); torch.compile does not

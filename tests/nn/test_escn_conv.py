@@ -140,7 +140,7 @@ def test_bad_inputs_raise_clear_errors():
     conv = make_conv()
     x, pos, edge_index, embedding = inputs()
     vectors = pos[edge_index[1]] - pos[edge_index[0]]
-    with pytest.raises(ValueError, match=r"x must have shape \[N, L=9, C=4\]"):
+    with pytest.raises(ValueError, match=r"x must have shape \[N, L=9, C=4\] \(or \[N, 1, C=4\]"):
         conv(x[:, :4], edge_index, vectors, embedding)
     with pytest.raises(ValueError, match=r"edge_index must be an int64 tensor of shape \[2, E\]"):
         conv(x, edge_index.int(), vectors, embedding)
@@ -165,3 +165,23 @@ def test_spherical_harmonics_are_what_a_single_edge_writes_in_m0():
         direction = harmonics[block] / harmonics[block].norm()
         residual = out[block] - direction.unsqueeze(1) * (direction @ out[block])
         assert residual.abs().max() < 1e-12
+
+
+@pytest.mark.parametrize("lmax,mmax", [(2, 2), (3, 1), (2, 0)])
+def test_degree_zero_input_equals_the_zero_padded_one_with_the_same_gradients(lmax, mmax):
+    conv = make_conv(lmax, mmax)
+    x, pos, _, _ = inputs(num_nodes=4, lmax=lmax)
+    edge_index = torch.tensor([[0, 1, 2, 3, 2, 1], [1, 1, 0, 0, 3, 2]])  # 1 -> 1: a zero-length edge
+    embedding = torch.randn(6, 3, dtype=F64)
+    weight = torch.rand(6, dtype=F64)
+    scalars = x[:, :1].clone().requires_grad_(True)
+    padded = torch.cat([scalars, torch.zeros_like(x[:, 1:])], dim=1)
+    expected = run(conv, padded, pos, edge_index, embedding, weight)
+    expected_grads = torch.autograd.grad(expected.square().sum(), [scalars, *conv.parameters()])
+    out = run(conv, scalars, pos, edge_index, embedding, weight)
+    grads = torch.autograd.grad(out.square().sum(), [scalars, *conv.parameters()])
+    torch.testing.assert_close(out, expected, atol=1e-12, rtol=0)
+    assert out[:, 1:].abs().max() > 1e-3
+    # Every parameter gets a gradient, zero where the zero-padded input gives zero (not None).
+    for grad, expected_grad in zip(grads, expected_grads):
+        torch.testing.assert_close(grad, expected_grad, atol=1e-12, rtol=0)

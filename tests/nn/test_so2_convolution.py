@@ -149,3 +149,19 @@ def test_bad_inputs_raise_clear_errors():
         SO2Convolution(2, 3, lmax=2, mmax=3)
     with pytest.raises(ValueError, match="channels must be positive"):
         SO2Convolution(0, 3, lmax=2)
+
+
+@pytest.mark.parametrize("degrees", [1, 3, 4])
+def test_order_zero_is_forward_on_inputs_zero_outside_the_lowest_m0_degrees(degrees):
+    torch.manual_seed(0)
+    lmax, mmax = 3, 2
+    conv = SO2Convolution(3, 4, lmax=lmax, mmax=mmax, edge_channels=5).double()
+    values = torch.randn(6, degrees, 3, dtype=F64)
+    embedding = torch.randn(6, 5, dtype=F64)
+    x = torch.zeros(6, len(frame_layout(lmax, mmax)), 3, dtype=F64)
+    x[:, :degrees] = values  # the m = 0 coefficients come first in the layout
+    full = conv(x, embedding)
+    torch.testing.assert_close(conv.order_zero(values, embedding), full[:, :lmax + 1], atol=1e-12, rtol=0)
+    assert full[:, lmax + 1:].abs().max() == 0
+    with pytest.raises(ValueError, match=r"x must have shape \[E, d, C=3\]"):
+        conv.order_zero(torch.randn(6, lmax + 2, 3, dtype=F64), embedding)

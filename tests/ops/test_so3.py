@@ -110,6 +110,17 @@ def test_edge_frame_blocks_are_rows_of_a_rotation():
     torch.testing.assert_close(truncated.from_frame(truncated.to_frame(once)), once, atol=1e-12, rtol=0)
 
 
+@pytest.mark.parametrize("mmax", [0, 1, 3])
+def test_from_frame_order_zero_is_from_frame_of_the_m0_coefficients(mmax):
+    vectors = edge_vectors()
+    lmax = 3
+    frame = so3.edge_frame(vectors, lmax, mmax)
+    y = torch.randn(len(vectors), lmax + 1, 5, dtype=F64)
+    padded = torch.zeros(len(vectors), frame.num_frame_coefficients, 5, dtype=F64)
+    padded[:, :lmax + 1] = y  # the m = 0 coefficients come first in the layout
+    torch.testing.assert_close(frame.from_frame_order_zero(y), frame.from_frame(padded), atol=1e-12, rtol=0)
+
+
 def test_edge_frame_is_deterministic_and_frames_differ_by_a_roll():
     vectors = edge_vectors()[7:]
     rotation = random_rotation(F64, torch.Generator().manual_seed(5))
