@@ -2,6 +2,8 @@ r"""The eSCN message-passing layer (Passaro & Zitnick, ICML 2023)."""
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -47,6 +49,17 @@ class FrameGate(nn.Module):
             gates = torch.sigmoid(self.gate(pieces[0].flatten(1))).view(x.shape[0], self.mmax, 1, self.channels)
             out += [piece * gates[:, m] for m, piece in enumerate(pieces[1:])]
         return torch.cat(out, dim=1)
+
+    def forward_blocks(self, blocks: Sequence[Tensor]) -> list[Tensor]:
+        """:meth:`forward` on the blocks of one order ``[m = 0, +1, -1, ...]`` (see
+        :meth:`SO2Convolution.forward_blocks <geoconv.nn.SO2Convolution.forward_blocks>`), giving the output's blocks."""
+        if len(blocks) != 2 * self.mmax + 1:
+            raise ValueError(f"expected {2 * self.mmax + 1} blocks (orders m = 0, +1, -1, ...), got {len(blocks)}")
+        out = [F.silu(blocks[0])]
+        if self.gate is not None:
+            gates = torch.sigmoid(self.gate(blocks[0].flatten(1))).view(blocks[0].shape[0], self.mmax, 1, self.channels)
+            out += [block * gates[:, (i - 1) // 2] for i, block in enumerate(blocks) if i > 0]
+        return out
 
 
 class ESCNConv(nn.Module):
@@ -141,20 +154,22 @@ class ESCNConv(nn.Module):
                 f"the layer needs lmax={self.lmax}, mmax={self.mmax}, E={num_edges}"
             )
         src, dst = edge_index
-        if x.shape[1] < size:
-            message = self._order_zero_message(torch.cat([x[src, 0], x[dst, 0]], dim=-1), edge_embedding)
-        else:
-            message = frame.to_frame(torch.cat([x[src], x[dst]], dim=-1))
-            message = self.conv2(self.gate(self.conv1(message, edge_embedding)), edge_embedding)
-        weight = frame.valid.to(message.dtype)
+        weight = frame.valid.to(x.dtype)
         if edge_weight is not None:
             weight = weight * edge_weight
+        weight = weight.view(-1, 1, 1)
         # The rotation back is linear per edge: weighting the frame coefficients (fewer than L) is the same.
-        message = message * weight.view(-1, 1, 1)
         if x.shape[1] < size:
-            message = frame.from_frame_order_zero(message)
+            message = self._order_zero_message(torch.cat([x[src, 0], x[dst, 0]], dim=-1), edge_embedding)
+            message = frame.from_frame_order_zero(message * weight)
         else:
-            message = frame.from_frame(message)
+            # [x_j || x_i] gathered by one index: row (e, l, side) of the node rows (n, l), no concatenation.
+            pairs = edge_index.t().unsqueeze(1) * size + torch.arange(size, device=x.device).view(1, size, 1)
+            features = x.reshape(-1, self.channels).index_select(0, pairs.flatten()).view(num_edges, size, 2 * self.channels)
+            # The layers pass the blocks of one order along (each splits its input by order anyway).
+            blocks = self.conv1.forward_blocks(frame.to_frame_blocks(features), edge_embedding)
+            blocks = self.conv2.forward_blocks(self.gate.forward_blocks(blocks), edge_embedding)
+            message = frame.from_frame([block * weight for block in blocks])
         return scatter(message, dst, dim=0, dim_size=x.shape[0], reduce="sum")
 
     def _order_zero_message(self, features: Tensor, edge_embedding: Tensor) -> Tensor:

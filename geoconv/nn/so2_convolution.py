@@ -3,6 +3,7 @@ r"""The SO(2) convolution of eSCN (Passaro & Zitnick, ICML 2023)."""
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -106,7 +107,31 @@ class SO2Convolution(nn.Module):
                 f"x must have shape [E, Lm={num_coefficients}, C={self.in_channels}] (edge-frame features for "
                 f"lmax={self.lmax}, mmax={self.mmax}), got {list(x.shape)}"
             )
-        num_edges = x.shape[0]
+        # split (not slicing) so that the backward pass concatenates instead of zero-filling per slice
+        pieces = x.split(self._block_sizes(), dim=1)
+        return torch.cat(self.forward_blocks(pieces, edge_embedding), dim=1)
+
+    def forward_blocks(self, blocks: Sequence[Tensor], edge_embedding: Tensor | None = None) -> list[Tensor]:
+        r""":meth:`forward` on the input cut into its blocks of one order, giving the output's blocks.
+
+        The blocks are ``[m = 0, +1, -1, ..., +mmax, -mmax]``, ``[E, lmax+1, C]`` for ``m = 0`` and
+        ``[E, lmax-m+1, C]`` for ``\pm m`` (as :meth:`~geoconv.ops.so3.EdgeFrame.to_frame_blocks`
+        gives them); their concatenation along dimension 1 is :meth:`forward`'s input (output).
+        Layers in a row exchange blocks without joining and splitting them in between.
+
+        Shapes:
+            blocks: ``2 mmax + 1`` tensors ``[E, n, C]``; edge_embedding ``[E, D]``;
+            output: ``2 mmax + 1`` tensors ``[E, n, C']``.
+        """
+        sizes = self._block_sizes()
+        num_edges = blocks[0].shape[0] if len(blocks) else 0
+        if len(blocks) != len(sizes) or any(
+            block.dim() != 3 or block.shape != (num_edges, size, self.in_channels) for block, size in zip(blocks, sizes)
+        ):
+            raise ValueError(
+                f"blocks must be {len(sizes)} tensors [E, n, C={self.in_channels}] with n = {sizes} (the orders "
+                f"m = 0, +1, -1, ... for lmax={self.lmax}, mmax={self.mmax}), got {[list(block.shape) for block in blocks]}"
+            )
         scales: list[Tensor | None] = [None] * (self.mmax + 1)
         if self.radial is not None:
             if edge_embedding is None or edge_embedding.shape != (num_edges, self.edge_channels):
@@ -116,27 +141,30 @@ class SO2Convolution(nn.Module):
         elif edge_embedding is not None:
             raise ValueError("edge_embedding was given but the layer was built with edge_channels=None")
 
-        # split (not slicing) so that the backward pass concatenates instead of zero-filling per slice
-        pieces = x.split([self.sizes[0]] + [n for n in self.sizes[1:] for _ in range(2)], dim=1)
-
         def block(piece: Tensor, scale: Tensor | None) -> Tensor:
             values = piece.flatten(1)
             return values if scale is None else values * scale
 
-        out = [block(pieces[0], scales[0]) @ self.weight_0]
-        if self.bias is not None:
-            out[0] = out[0] + self.bias
+        def unflatten(values: Tensor, m: int) -> Tensor:
+            return values.view(num_edges, self.sizes[m], self.out_channels)
+
+        first = block(blocks[0], scales[0]) @ self.weight_0
+        out = [unflatten(first if self.bias is None else first + self.bias, 0)]
         for m, weight in enumerate(self.weights, start=1):
             # The complex product (x_+ + i x_-)(W1 + i W2) with three real products instead of four
             # (Gauss): k1 = (x_+ + x_-) W1, k2 = x_+ (W2 - W1), k3 = x_- (W1 + W2);
             # y_+ = k1 - k3 = x_+ W1 - x_- W2 and y_- = k1 + k2 = x_+ W2 + x_- W1.
             real_weight, imag_weight = weight.split(self.sizes[m] * self.out_channels, dim=1)
-            plus, minus = block(pieces[2 * m - 1], scales[m]), block(pieces[2 * m], scales[m])
+            plus, minus = block(blocks[2 * m - 1], scales[m]), block(blocks[2 * m], scales[m])
             shared = (plus + minus) @ real_weight
             # addmm adds the shared product inside the matrix product (no separate pass over the output)
-            out.append(torch.addmm(shared, minus, real_weight + imag_weight, alpha=-1))
-            out.append(torch.addmm(shared, plus, imag_weight - real_weight))
-        return torch.cat(out, dim=1).view(num_edges, num_coefficients, self.out_channels)
+            out.append(unflatten(torch.addmm(shared, minus, real_weight + imag_weight, alpha=-1), m))
+            out.append(unflatten(torch.addmm(shared, plus, imag_weight - real_weight), m))
+        return out
+
+    def _block_sizes(self) -> list[int]:
+        """Coefficients in the blocks of one order, ``[m = 0, +1, -1, ...]``."""
+        return [self.sizes[0]] + [n for n in self.sizes[1:] for _ in range(2)]
 
     def order_zero(self, x: Tensor, edge_embedding: Tensor | None = None) -> Tensor:
         r"""The ``m = 0`` outputs when every input of order :math:`|m| \ge 1` is zero.

@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import torch
 from torch import Tensor
@@ -268,6 +268,27 @@ class EdgeFrame:
 
     def to_frame(self, x: Tensor) -> Tensor:
         r"""Rotate ``x [E, L, C]`` into the edge frames: ``[E, Lm, C]`` in :func:`frame_layout` order."""
+        # One concatenation both joins the degrees and reorders rows into the m-major layout
+        # (split views, so the backward pass is one concatenation per group, not a scatter).
+        return torch.cat(self._rotated_rows(x), dim=1)
+
+    def to_frame_blocks(self, x: Tensor) -> list[Tensor]:
+        r""":meth:`to_frame` cut into its blocks of one order: ``[m = 0, +1, -1, +2, -2, ...]``.
+
+        Block ``m = 0`` is ``[E, lmax+1, C]`` (degrees ``0..lmax``), blocks ``+m`` and ``-m`` are
+        ``[E, lmax-m+1, C]`` (degrees ``m..lmax``): what :meth:`SO2Convolution.forward_blocks
+        <geoconv.nn.SO2Convolution.forward_blocks>` takes, without joining the blocks only to split them again.
+        """
+        rows = self._rotated_rows(x)
+        sizes = [self.lmax + 1] + [self.lmax - m + 1 for m in range(1, self.mmax + 1) for _ in range(2)]
+        blocks, start = [], 0
+        for size in sizes:
+            blocks.append(torch.cat(rows[start:start + size], dim=1))
+            start += size
+        return blocks
+
+    def _rotated_rows(self, x: Tensor) -> list[Tensor]:
+        """The rows ``[E, 1, C]`` of ``x`` rotated into the frames, in :func:`frame_layout` order (views)."""
         size = num_coefficients(self.lmax)
         if x.dim() != 3 or x.shape[1] != size or x.shape[0] != self.valid.shape[0]:
             raise ValueError(
@@ -287,18 +308,26 @@ class EdgeFrame:
                 size = self.blocks[l].shape[1]
                 rows.append(group_rows[start:start + size])
                 start += size
-        # One concatenation both joins the degrees and reorders rows into the m-major layout
-        # (split views, so the backward pass is one concatenation per group, not a scatter).
-        return torch.cat([rows[l][r] for l, r in _frame_rows(self.lmax, self.mmax)[0]], dim=1)
+        return [rows[l][r] for l, r in _frame_rows(self.lmax, self.mmax)[0]]
 
-    def from_frame(self, y: Tensor) -> Tensor:
-        r"""Rotate frame features ``y [E, Lm, C]`` back: :math:`D^l(R_e)^\top y`, ``[E, L, C]`` (orders above mmax are 0)."""
-        if y.dim() != 3 or y.shape[1] != self.num_frame_coefficients or y.shape[0] != self.valid.shape[0]:
+    def from_frame(self, y: Tensor | Sequence[Tensor]) -> Tensor:
+        r"""Rotate frame features ``y [E, Lm, C]`` back: :math:`D^l(R_e)^\top y`, ``[E, L, C]`` (orders above mmax are 0).
+
+        ``y`` may also be given as consecutive blocks ``[E, n_i, C]`` that concatenate to it along
+        dimension 1 (e.g. from :meth:`to_frame_blocks`): they are not joined first.
+        """
+        pieces = (y,) if isinstance(y, Tensor) else tuple(y)
+        if (
+            not pieces
+            or any(piece.dim() != 3 or piece.shape[0] != self.valid.shape[0] for piece in pieces)
+            or sum(piece.shape[1] for piece in pieces) != self.num_frame_coefficients
+        ):
+            got = [list(piece.shape) for piece in pieces]
             raise ValueError(
                 f"frame features must have shape [E={self.valid.shape[0]}, Lm={self.num_frame_coefficients}, C], "
-                f"got {list(y.shape)}"
+                f"got {got[0] if len(got) == 1 else got}"
             )
-        rows = y.split(1, dim=1)
+        rows = [row for piece in pieces for row in piece.split(1, dim=1)]
         positions = _frame_rows(self.lmax, self.mmax)[1]
         out = []
         for degrees, matrix in self._degree_groups:

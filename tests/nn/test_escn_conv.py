@@ -185,3 +185,10 @@ def test_degree_zero_input_equals_the_zero_padded_one_with_the_same_gradients(lm
     # Every parameter gets a gradient, zero where the zero-padded input gives zero (not None).
     for grad, expected_grad in zip(grads, expected_grads):
         torch.testing.assert_close(grad, expected_grad, atol=1e-12, rtol=0)
+
+
+def test_frame_gate_on_blocks_is_forward_cut_by_order():
+    gate = FrameGate(3, lmax=3, mmax=2).double()
+    x = torch.randn(5, len(frame_layout(3, 2)), 3, dtype=F64)
+    blocks = gate.forward_blocks(x.split([4, 3, 3, 2, 2], dim=1))
+    torch.testing.assert_close(torch.cat(blocks, dim=1), gate(x), atol=0, rtol=0)

@@ -165,3 +165,15 @@ def test_order_zero_is_forward_on_inputs_zero_outside_the_lowest_m0_degrees(degr
     assert full[:, lmax + 1:].abs().max() == 0
     with pytest.raises(ValueError, match=r"x must have shape \[E, d, C=3\]"):
         conv.order_zero(torch.randn(6, lmax + 2, 3, dtype=F64), embedding)
+
+
+def test_forward_blocks_is_forward_cut_by_order():
+    torch.manual_seed(0)
+    conv = SO2Convolution(3, 4, lmax=3, mmax=2, edge_channels=5).double()
+    x = torch.randn(6, len(frame_layout(3, 2)), 3, dtype=F64)
+    embedding = torch.randn(6, 5, dtype=F64)
+    blocks = conv.forward_blocks(x.split([4, 3, 3, 2, 2], dim=1), embedding)
+    assert [tuple(block.shape) for block in blocks] == [(6, 4, 4), (6, 3, 4), (6, 3, 4), (6, 2, 4), (6, 2, 4)]
+    torch.testing.assert_close(torch.cat(blocks, dim=1), conv(x, embedding), atol=0, rtol=0)
+    with pytest.raises(ValueError, match=r"blocks must be 5 tensors"):
+        conv.forward_blocks(x.split([4, 3, 3, 4], dim=1), embedding)

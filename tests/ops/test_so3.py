@@ -191,3 +191,16 @@ def test_bad_inputs_raise_clear_errors():
         frame.to_frame(torch.randn(5, 4, 2))
     with pytest.raises(ValueError, match=r"frame features must have shape \[E=5, Lm=7, C\]"):
         frame.from_frame(torch.randn(5, 9, 2))
+
+
+def test_frame_blocks_are_the_frame_features_cut_by_order():
+    vectors = edge_vectors()
+    frame = so3.edge_frame(vectors, 3, 2)
+    x = torch.randn(len(vectors), 16, 5, dtype=F64)
+    blocks = frame.to_frame_blocks(x)
+    assert [block.shape[1] for block in blocks] == [4, 3, 3, 2, 2]
+    y = frame.to_frame(x)
+    torch.testing.assert_close(torch.cat(blocks, dim=1), y, atol=0, rtol=0)
+    torch.testing.assert_close(frame.from_frame(blocks), frame.from_frame(y), atol=0, rtol=0)
+    with pytest.raises(ValueError, match=r"frame features must have shape"):
+        frame.from_frame(blocks[:-1])
