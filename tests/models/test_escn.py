@@ -118,3 +118,30 @@ def test_bad_inputs_raise_clear_errors():
     # The field is a constructor option, not a guess: atomic numbers stored as x are read when asked to.
     as_x = Graph(pos=graph.pos, edge_index=graph.edge_index, x=graph.z.view(-1, 1))
     torch.testing.assert_close(make_model(atomic_number_field="x")(as_x), model(graph), atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("lmax,mmax", [(2, 2), (3, 1)])
+def test_first_block_on_degree_zero_equals_the_full_block(lmax, mmax):
+    # The first convolution is handed only the degree-0 features (the rest are zero before the first block
+    # and the norm keeps them zero).  Hand it the norm's full output instead: outputs and gradients must agree,
+    # which fails if the norm ever makes the higher degrees nonzero or the shortcut drops a term.
+    model = make_model(lmax, mmax)
+    graph = molecule()
+    pos = graph.pos.clone().requires_grad_(True)
+    full_input = {}
+    model.conv_norms[0].register_forward_hook(lambda module, args, output: full_input.update(x=output))
+
+    def energy_and_grads():
+        energy = model(Graph(pos=pos, edge_index=graph.edge_index, node_data={"z": graph.z})).sum()
+        return energy, torch.autograd.grad(energy, [pos, *model.parameters()], allow_unused=True)
+
+    energy, grads = energy_and_grads()
+    assert full_input["x"].shape[1] == (lmax + 1) ** 2
+    handle = model.convs[0].register_forward_pre_hook(lambda module, args: (full_input["x"], *args[1:]))
+    full_energy, full_grads = energy_and_grads()
+    handle.remove()
+    torch.testing.assert_close(energy, full_energy, atol=1e-12, rtol=0)
+    for grad, full_grad in zip(grads, full_grads):
+        assert (grad is None) == (full_grad is None)
+        if grad is not None:
+            torch.testing.assert_close(grad, full_grad, atol=1e-12, rtol=0)
