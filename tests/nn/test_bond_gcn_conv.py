@@ -10,7 +10,7 @@ from ogb.utils.features import get_atom_feature_dims, get_bond_feature_dims
 
 from geoconv.chem import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS, from_smiles
 from geoconv.data import Batch
-from geoconv.nn import AtomEncoder, BondEncoder, BondGCNConv
+from geoconv.nn import AtomEncoder, BondEncoder, BondGCNConv, CategoricalEncoder
 from geoconv.testing import assert_permutation_equivariant
 
 
@@ -76,10 +76,24 @@ def test_encoder_errors():
         BondEncoder(4)(torch.zeros(3, 3))
 
 
-def test_encoder_is_the_sum_of_column_embeddings():
+@pytest.mark.parametrize("make_encoder", [lambda: AtomEncoder(5), lambda: BondEncoder(5),
+                                          lambda: CategoricalEncoder([3, 1, 4], 5), lambda: CategoricalEncoder([2000, 3], 5)],
+                         ids=["atoms (concatenated tables)", "bonds (table of every combination)", "3 columns (combinations)",
+                              "2000 x 3 (concatenated tables)"])
+def test_encoder_is_the_sum_of_column_embeddings_with_their_gradients(make_encoder):
     torch.manual_seed(0)
-    encoder = AtomEncoder(5).double()
-    x = torch.stack([torch.randint(0, v, (7,)) for v in encoder.vocabulary_sizes], 1)
-    expected = sum(encoder.embeddings[k].weight[x[:, k]] for k in range(9))
-    torch.testing.assert_close(encoder(x), expected, rtol=0, atol=1e-12)
+    encoder = make_encoder().double()
+    for weight in encoder.parameters():  # distinct rows everywhere, so a wrong row cannot go unnoticed
+        torch.nn.init.normal_(weight)
+    x = torch.stack([torch.randint(0, v, (40,)) for v in encoder.vocabulary_sizes], 1)
+    x[0] = torch.tensor(encoder.vocabulary_sizes) - 1  # the last row of every table
+    weights = [embedding.weight for embedding in encoder.embeddings]
+    expected = sum(weight[x[:, k]] for k, weight in enumerate(weights))
+    out = encoder(x)
+    torch.testing.assert_close(out, expected, rtol=0, atol=1e-12)
+    upstream = torch.randn_like(out)
+    grads = torch.autograd.grad(out, weights, upstream)
+    expected_grads = torch.autograd.grad(expected, weights, upstream)
+    for grad, expected_grad in zip(grads, expected_grads):
+        torch.testing.assert_close(grad, expected_grad, rtol=0, atol=1e-12)
     assert encoder(x[:0]).shape == (0, 5)
