@@ -70,30 +70,34 @@ step s``); at the top level ``declared_comparisons`` (every comparison this scri
 
 Measured here (2-core machine held idle, 1 thread, median of 7 interleaved repeats after 2 warm-ups, torch
 2.13 CPU; neural-sheaf-diffusion 11e21b5, fairchem 31c0963, MeshCNN 5bf0b89; record
-``benchmarks/results/bench/training-references-20261206T003307Z.json``, 78 s), seconds per training step:
+``benchmarks/results/bench/training-references-20261206T025321Z.json``, 119 s), seconds per training step:
 
 ===========  =======  =========  =================
 workload     geoconv  reference  geoconv/reference
 ===========  =======  =========  =================
-nsd-diag       0.0974     0.227              0.43
-nsd-general    0.231      0.503              0.46
-escn-mmax2     0.585      0.584              1.00
-escn-mmax6     0.900      1.403              0.64
-meshcnn        0.811      2.181              0.37
+nsd-diag       0.146     0.310              0.47
+nsd-general    0.335     0.712              0.47
+escn-mmax2     0.513     0.942              0.55
+escn-mmax6     0.740     2.492              0.30
+meshcnn        1.331     3.657              0.36
 ===========  =======  =========  =================
 
-(The previous runs, records ``training-references-20261205T220219Z.json`` and ``...230814Z.json``, had
-escn-mmax2 at 0.98 and 0.95; the other rows moved by a few hundredths.)
+The machine was slower during this run than in the previous one (its 1-thread matmul ran at 137
+GFLOP/s against 172), so both columns are longer; the ratios are what compares.  The previous run
+(record ``training-references-20261206T003307Z.json``, before the eSCN changes below) had escn-mmax2 at
+1.00 and escn-mmax6 at 0.64, and the other rows within a few hundredths of these.
 
-``escn-mmax2`` is the one above 0.7 (at parity with fairchem in this run), and it is bounded by the work
-geoconv's model chooses to do: its full-rank SO(2) convolutions (a hidden width per coefficient, where
-fairchem's eSCN maps each order through one 64-wide bottleneck) make 41.9 GFLOP of matrix products per
-step against fairchem's 20.3 (4.7x the parameters, 2.48 M vs 0.53 M), run at 42% of this machine's
-1-thread matmul throughput (172 GFLOP/s) against fairchem's 20%; per flop geoconv is twice as fast.  A
-profile of geoconv's step puts half of it in the products (mm, addmm, bmm) and a sixth in ``aten::cat``,
-the concatenations that assemble ``[x_src || x_dst]`` per edge, the rows of the frame rotations and the
-per-order output blocks.  The two models are not the same function: an equal-work comparison needs a
-bottleneck variant of geoconv's SO(2) convolution, which it does not have.
+The two eSCN rows dropped because geoconv's ``ESCN`` no longer multiplies by zeros in its first block: the
+node features are zero above degree 0 before it, so only the ``m = 0`` coefficients are nonzero in the
+edge frames, and the block now runs on those alone (the same outputs and gradients, checked in float64
+by ``tests/models/test_escn.py``); and the frame features pass between the SO(2) layers as blocks of one
+order instead of being joined and split again.  A step now does 23.0 GFLOP of matrix products at mmax 2
+against fairchem's 20.3 (41.9 before) and 32.6 against 44.3 at mmax 6, at 33% of this machine's
+matmul throughput against fairchem's 16% and 13%.  The two models are still not the same function:
+fairchem's SO(2) convolution of order m maps the ``(lmax-m+1) C`` coefficients through a
+``hidden_channels`` bottleneck and applies its non-linearities on a sphere grid, geoconv's
+:class:`~geoconv.nn.SO2Convolution` is the full-rank product of the paper with a gate (2.48 M parameters
+against 0.53 M at mmax 2), which is why the record states both parameter counts and flop counts.
 """
 
 from __future__ import annotations
