@@ -42,13 +42,8 @@ class FrameGate(nn.Module):
         return f"{self.channels}, lmax={self.lmax}, mmax={self.mmax}"
 
     def forward(self, x: Tensor) -> Tensor:
-        n0 = self.lmax + 1
-        pieces = x.split([n0] + [2 * (self.lmax - m + 1) for m in range(1, self.mmax + 1)], dim=1)
-        out = [F.silu(pieces[0])]
-        if self.gate is not None:
-            gates = torch.sigmoid(self.gate(pieces[0].flatten(1))).view(x.shape[0], self.mmax, 1, self.channels)
-            out += [piece * gates[:, m] for m, piece in enumerate(pieces[1:])]
-        return torch.cat(out, dim=1)
+        sizes = [self.lmax + 1] + [self.lmax - m + 1 for m in range(1, self.mmax + 1) for _ in range(2)]
+        return torch.cat(self.forward_blocks(x.split(sizes, dim=1)), dim=1)
 
     def forward_blocks(self, blocks: Sequence[Tensor]) -> list[Tensor]:
         """:meth:`forward` on the blocks of one order ``[m = 0, +1, -1, ...]`` (see

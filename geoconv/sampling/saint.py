@@ -279,7 +279,7 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
             ones = torch.ones(num_nodes, device=self.device), torch.ones(num_edges, device=self.device)
             return ones[0], ones[1], 0
         node_count = torch.zeros(num_nodes, dtype=torch.long, device=self.device)
-        # Counted per pair of nodes: a subgraph holds all the edges of a pair or none (pair_values_to_edges).
+        # Counted per pair of nodes: a subgraph holds all the edges of a pair or none (pair_slot_values).
         pair_count = torch.zeros(self._pairs.owner_col.numel(), dtype=torch.long, device=self.device)
         target = self.sample_coverage * num_nodes
         sampled = 0
