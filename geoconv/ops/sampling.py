@@ -294,15 +294,12 @@ def non_decreasing(values: Tensor) -> bool:
 class EdgePairs(NamedTuple):
     """What the GraphSAINT samplers precompute on a graph: see :func:`edge_pairs`.
 
-    Index tensors use one index dtype (int32 when every index fits, else int64), except
-    ``pair_src`` / ``pair_dst`` (int64) and ``degree`` (float64).
+    Index tensors use one index dtype (int32 when every index fits, else int64), except ``degree`` (float64).
     """
 
     sym_rowptr: Tensor  # [N + 1] CSR of the symmetrised simple graph (walks and probabilities)
     sym_col: Tensor  # [S]
     degree: Tensor  # [N] degree in the symmetrised simple graph (a self-loop counts once)
-    pair_src: Tensor  # [P] each unordered pair {u, v} joined by at least one edge, as u <= v, ascending (u, v)
-    pair_dst: Tensor  # [P]
     owner_rowptr: Tensor  # [N + 1] each pair once, in the row of its endpoint of lower (degree, id): its owner
     owner_row: Tensor  # [P] the owner of each entry
     owner_col: Tensor  # [P] the other endpoint
@@ -310,6 +307,25 @@ class EdgePairs(NamedTuple):
     # self-loop: a second one), or -1 (interleaved: one gather reads both)
     extra_ptr: Tensor | None  # [P + 1] further edges of entry j (duplicates): extra[extra_ptr[j]:extra_ptr[j + 1]];
     extra: Tensor | None  # [X] as 2 * edge id + 1 if the edge goes other -> owner; None when there are none
+
+    @property
+    def pair_src(self) -> Tensor:
+        """``[P]`` int64: each unordered pair ``{u, v}`` joined by at least one edge as ``u <= v``, ascending
+        ``(u, v)`` (the upper entries of the symmetrised graph; computed on each access: only the edge sampler
+        reads the pairs in this order)."""
+        return self._upper_pairs()[0]
+
+    @property
+    def pair_dst(self) -> Tensor:
+        """``[P]`` int64: the other end of each pair of :attr:`pair_src`."""
+        return self._upper_pairs()[1]
+
+    def _upper_pairs(self) -> tuple[Tensor, Tensor]:
+        sym_row = torch.repeat_interleave(torch.arange(self.degree.numel(), device=self.sym_col.device),
+                                          (self.sym_rowptr[1:] - self.sym_rowptr[:-1]).long())
+        sym_col = self.sym_col.long()
+        upper = flat_nonzero(sym_row <= sym_col)
+        return sym_row.index_select(0, upper), sym_col.index_select(0, upper)
 
     @property
     def forward(self) -> Tensor:
@@ -494,8 +510,7 @@ def edge_pairs(edge_index: Tensor, num_nodes: int) -> EdgePairs:
         extra_ptr = torch.zeros(num_pairs + 1, dtype=index_dtype, device=device)
         torch.cumsum(torch.bincount(side_entry, minlength=num_pairs), 0, out=extra_ptr[1:])
     return EdgePairs(
-        sym_rowptr=sym_rowptr, sym_col=sym_col.to(index_dtype), degree=degree.to(torch.float64),
-        pair_src=pair_src, pair_dst=pair_dst, owner_rowptr=owner_rowptr, owner_row=owner_row.to(index_dtype),
+        sym_rowptr=sym_rowptr, sym_col=sym_col.to(index_dtype), degree=degree.to(torch.float64), owner_rowptr=owner_rowptr, owner_row=owner_row.to(index_dtype),
         owner_col=sym_col.index_select(0, owned).to(index_dtype), slots=slots,
         extra_ptr=extra_ptr, extra=extra,
     )
@@ -521,7 +536,7 @@ def _edge_pairs_numpy(edge_index: Tensor, num_nodes: int) -> EdgePairs:
     edge_key += dst
     coalesced = num_edges < 2 or bool((edge_key[1:] > edge_key[:-1]).all())
     if coalesced:
-        pairs = _symmetric_edge_pairs_numpy(src, dst, num_nodes, index_dtype)
+        pairs = _symmetric_edge_pairs_numpy(src, dst, edge_key, num_nodes, index_dtype)
         if pairs is not None:
             return pairs
     pair_key = dst * num_nodes
@@ -660,63 +675,63 @@ def _edge_pairs_numpy(edge_index: Tensor, num_nodes: int) -> EdgePairs:
 
     return EdgePairs(
         sym_rowptr=torch.from_numpy(sym_rowptr), sym_col=index(sym_col), degree=torch.from_numpy(degree.astype(np.float64)),
-        pair_src=torch.from_numpy(pair_src), pair_dst=torch.from_numpy(pair_dst),
         owner_rowptr=torch.from_numpy(owner_rowptr), owner_row=index(owner_row), owner_col=index(sym_col.take(owned)),
         slots=torch.from_numpy(slots), extra_ptr=index(extra_ptr), extra=index(extra),
     )
 
 
-def _symmetric_edge_pairs_numpy(src: np.ndarray, dst: np.ndarray, num_nodes: int, index_dtype) -> EdgePairs | None:
-    """:func:`edge_pairs` of a coalesced ``edge_index`` (sorted by ``(src, dst)``, no duplicates) that is
-    symmetric, or None when it is not symmetric.  The common form (what ``to_undirected`` gives) needs no sort of
-    all the edges: the graph is its own symmetrised CSR, the owned entries come from one mask, and the reverse
-    edges of the owned entries from one sort of half the edges (which also tells whether the graph is
-    symmetric).  The arrays are those of the general path."""
+def _symmetric_edge_pairs_numpy(src: np.ndarray, dst: np.ndarray, edge_key: np.ndarray, num_nodes: int,
+                                 index_dtype) -> EdgePairs | None:
+    """:func:`edge_pairs` of a coalesced ``edge_index`` (sorted by ``(src, dst)``, no duplicates, ``edge_key =
+    src * N + dst``) that is symmetric, or None when it is not symmetric.  The common form (what
+    ``to_undirected`` gives) needs no sort of all the edges: the graph is its own symmetrised CSR, the owned
+    entries come from one mask, and the reverse edges of the owned entries from one sort of the other half
+    (which also tells whether the graph is symmetric).  The arrays are those of the general path."""
     num_edges = src.size
     if int(src.sum()) != int(dst.sum()):
         return None  # the sources are not the targets (as multisets): not symmetric, found in two passes
-    rowptr = np.zeros(num_nodes + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=num_nodes), out=rowptr[1:])
+    edge_bits = max(num_edges - 1, 1).bit_length()
+    if (num_nodes * num_nodes - 1).bit_length() + edge_bits > 62:
+        return None
+    # The sources are sorted: the row pointers by binary search, without reading every edge.
+    rowptr = np.searchsorted(src, np.arange(num_nodes + 1)).astype(index_dtype)
     degree = np.diff(rowptr)
-    rank = degree * num_nodes + np.arange(num_nodes)
-    owned_mask = np.repeat(rank, degree) <= rank.take(dst)
+    # Nodes ranked by (degree, id); a pair is owned by its endpoint of lower rank.
+    rank = np.empty(num_nodes, dtype=index_dtype)
+    rank[np.argsort(degree.astype(np.int64) * num_nodes + np.arange(num_nodes))] = np.arange(num_nodes, dtype=index_dtype)
+    col = dst.astype(index_dtype)
+    owned_mask = np.repeat(rank, degree) <= rank.take(col)
     owned = np.flatnonzero(owned_mask)
     not_owned = np.flatnonzero(~owned_mask)
-    owner_row, owner_col = src.take(owned), dst.take(owned)
+    del owned_mask
+    owner_row, owner_col = src.take(owned).astype(index_dtype), col.take(owned)
     owned_link = np.flatnonzero(owner_row != owner_col)  # owned entries that are not self-loops
-    # Symmetric exactly when the reversed owned links are the entries owned by the other endpoint.
+    # Symmetric exactly when the entries owned by the other endpoint, reversed, are the owned links.  Sorted by
+    # their reversed keys (each packed with its edge id), they come in the owned links' order, so each owned
+    # link's reverse edge is read off in place.
     if owned_link.size != not_owned.size:
         return None
-    link_bits = max(owned_link.size - 1, 1).bit_length()
-    if (num_nodes * num_nodes - 1).bit_length() + link_bits > 62:
-        return None
-    reverse_key = owner_col.take(owned_link) * num_nodes
-    reverse_key += owner_row.take(owned_link)
-    reverse_key <<= link_bits
-    reverse_key |= np.arange(owned_link.size)
+    reverse_key = dst.take(not_owned)
+    reverse_key *= num_nodes
+    reverse_key += src.take(not_owned)
+    reverse_key <<= edge_bits
+    reverse_key |= not_owned
+    del not_owned
     reverse_key.sort()
-    link_of_sorted = reverse_key & ((1 << link_bits) - 1)
-    reverse_key >>= link_bits
-    not_owned_key = src.take(not_owned) * num_nodes
-    not_owned_key += dst.take(not_owned)
-    if not np.array_equal(reverse_key, not_owned_key):
+    reverse_edge = (reverse_key & ((1 << edge_bits) - 1)).astype(index_dtype)
+    reverse_key >>= edge_bits
+    if not np.array_equal(reverse_key, edge_key.take(owned.take(owned_link))):
         return None
-    del reverse_key, not_owned_key, owned_mask
+    del reverse_key
     slots = np.full((owned.size, 2), -1, dtype=index_dtype)
     slots[:, 0] = owned
-    slots[owned_link.take(link_of_sorted), 1] = not_owned
+    slots[owned_link, 1] = reverse_edge
     owner_rowptr = np.zeros(num_nodes + 1, dtype=index_dtype)
     np.cumsum(np.bincount(owner_row, minlength=num_nodes), out=owner_rowptr[1:])
-    upper = np.flatnonzero(src <= dst)  # the pairs (lo, hi), already in ascending order
-
-    def index(array: np.ndarray) -> Tensor:
-        return torch.from_numpy(np.ascontiguousarray(array, dtype=index_dtype))
-
     return EdgePairs(
-        sym_rowptr=index(rowptr), sym_col=index(dst), degree=torch.from_numpy(degree.astype(np.float64)),
-        pair_src=torch.from_numpy(src.take(upper)), pair_dst=torch.from_numpy(dst.take(upper)),
-        owner_rowptr=torch.from_numpy(owner_rowptr), owner_row=index(owner_row),
-        owner_col=index(owner_col), slots=torch.from_numpy(slots), extra_ptr=None, extra=None,
+        sym_rowptr=torch.from_numpy(rowptr), sym_col=torch.from_numpy(col), degree=torch.from_numpy(degree.astype(np.float64)),
+        owner_rowptr=torch.from_numpy(owner_rowptr), owner_row=torch.from_numpy(owner_row),
+        owner_col=torch.from_numpy(owner_col), slots=torch.from_numpy(slots), extra_ptr=None, extra=None,
     )
 
 

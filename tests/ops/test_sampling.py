@@ -253,8 +253,9 @@ def test_symmetric_path_rejects_a_directed_cycle_that_passes_its_cheap_tests(mon
     edge_index = edge_index[:, torch.argsort(edge_index[0] * 34 + edge_index[1])]  # coalesced
     src, dst = edge_index.numpy()
     assert src.sum() == dst.sum() and torch.equal(torch.bincount(edge_index[0]), torch.bincount(edge_index[1]))
-    assert _symmetric_edge_pairs_numpy(*symmetric.numpy(), 30, np.int32) is not None
-    assert _symmetric_edge_pairs_numpy(src, dst, 34, np.int32) is None
+    sym_src, sym_dst = symmetric.numpy()
+    assert _symmetric_edge_pairs_numpy(sym_src, sym_dst, sym_src * 30 + sym_dst, 30, np.int32) is not None
+    assert _symmetric_edge_pairs_numpy(src, dst, src * 34 + dst, 34, np.int32) is None
     monkeypatch.setattr(geoconv.ops.sampling, "NUMPY_FAST_PATHS", True)
     fast = edge_pairs(edge_index, 34)
     monkeypatch.setattr(geoconv.ops.sampling, "NUMPY_FAST_PATHS", False)
