@@ -319,12 +319,12 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         pairs, node_count = self._pairs, node_count.double()
 
         def edge_norm_of(target_count: Tensor, count: Tensor) -> Tensor:
-            norm = (target_count / count).clamp_(0, 1e4)
-            return norm.masked_fill_(torch.isnan(norm), 0.1).float()
+            norm = target_count.div_(count).clamp_(0, 1e4)  # in place: target_count is a fresh gather
+            return norm.nan_to_num_(nan=0.1).float()  # 0 / 0: a pair never sampled
 
-        targets, counts = slot_targets(pairs), pair_slot_values(pairs, pair_count.double())
-        slot_norm = edge_norm_of(node_count[targets.slots], counts.slots)
-        extra = None if targets.extra is None else edge_norm_of(node_count.index_select(0, targets.extra), counts.extra)
+        targets, counts = slot_targets(pairs, node_count), pair_slot_values(pairs, pair_count.double())
+        slot_norm = edge_norm_of(targets.slots, counts.slots)
+        extra = None if targets.extra is None else edge_norm_of(targets.extra, counts.extra)
         self._presampled_norm_slots = make_slot_values(pairs, slot_norm, extra)
         edge_norm = edge_values(self._pairs, self._presampled_norm_slots, num_edges)
         node_norm = num_subgraphs / node_count.masked_fill(node_count == 0, 0.1)
