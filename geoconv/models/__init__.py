@@ -5,8 +5,9 @@ from geoconv.models.gcn import GCN
 __all__ = ["GCN"]
 
 from geoconv.models.escn import ESCN  # noqa: E402
+from geoconv.models.grid_escn import GridESCN  # noqa: E402
 
-__all__ += ["ESCN"]
+__all__ += ["ESCN", "GridESCN"]
 
 from geoconv.models.sheaf_diffusion import (  # noqa: E402
     BundleSheafDiffusion, DiagSheafDiffusion, GeneralSheafDiffusion, SheafDiffusion,

@@ -44,3 +44,9 @@ __all__ += ["MeshConv", "MeshNorm", "MeshResBlock", "MeshPool", "MeshUnpool"]
 from geoconv.nn.sage_conv import SAGEConv  # noqa: E402
 
 __all__ += ["SAGEConv"]
+
+from geoconv.nn.so2_bottleneck_convolution import SO2BottleneckConvolution  # noqa: E402
+from geoconv.nn.grid_escn_conv import GridESCNConv  # noqa: E402
+from geoconv.nn.sphere_grid_mlp import SphereGridMLP  # noqa: E402
+
+__all__ += ["SO2BottleneckConvolution", "GridESCNConv", "SphereGridMLP"]

@@ -32,10 +32,14 @@ from geoconv.ops.so3 import (  # noqa: E402
     EdgeFrame, edge_frame, frame_layout, spherical_harmonics, wigner_D, wigner_D_from_matrix,
 )
 from geoconv.ops.radial import cosine_cutoff, gaussian_basis  # noqa: E402
+from geoconv.ops.sphere_grid import (  # noqa: E402
+    escn_grid_resolution, sphere_grid_matrices, spiral_points, spiral_sampling_matrix,
+)
 
 __all__ += [
     "EdgeFrame", "edge_frame", "frame_layout", "spherical_harmonics", "wigner_D", "wigner_D_from_matrix",
     "cosine_cutoff", "gaussian_basis",
+    "escn_grid_resolution", "sphere_grid_matrices", "spiral_points", "spiral_sampling_matrix",
 ]
 
 from geoconv.ops.sheaf import (  # noqa: E402
