@@ -130,9 +130,9 @@ DECLARED = {
                  "twitter-research/neural-sheaf-diffusion DiscreteDiagSheafDiffusion", "--nsd-repo"),
     "nsd-general": ("film", "geoconv GeneralSheafDiffusion",
                     "twitter-research/neural-sheaf-diffusion DiscreteGeneralSheafDiffusion", "--nsd-repo"),
-    "escn-mmax2": ("random molecules", "geoconv ESCN lmax 6 mmax 2", "FAIR-Chem/fairchem eSCN lmax 6 mmax 2",
+    "escn-mmax2": ("random molecules", "geoconv GridESCN lmax 6 mmax 2", "FAIR-Chem/fairchem eSCN lmax 6 mmax 2",
                    "--fairchem-repo"),
-    "escn-mmax6": ("random molecules", "geoconv ESCN lmax 6 mmax 6", "FAIR-Chem/fairchem eSCN lmax 6 mmax 6",
+    "escn-mmax6": ("random molecules", "geoconv GridESCN lmax 6 mmax 6", "FAIR-Chem/fairchem eSCN lmax 6 mmax 6",
                    "--fairchem-repo"),
     "meshcnn": ("procedural meshes (750 edges)", "geoconv MeshCNNClassifier", "ranahanocka/MeshCNN MeshConvNet",
                 "--meshcnn-repo"),
@@ -431,10 +431,129 @@ def matmul_flops(step: Callable[[], None]) -> float:
     return float(counter.get_total_flops())
 
 
+ESCN_SIZES = dict(lmax=6, num_layers=2, sphere_channels=32, hidden_channels=64, edge_channels=32, num_radial=32,
+                  elements=10)
+
+
+def fairchem_escn(module: types.ModuleType, mmax: int, cutoff: float) -> nn.Module:
+    """fairchem's ``eSCN`` with :data:`ESCN_SIZES` (energies only), built in the current default dtype."""
+    sizes = ESCN_SIZES
+    return module.eSCN(use_pbc=False, regress_forces=False, otf_graph=False, cutoff=cutoff,
+                       max_num_elements=sizes["elements"], num_layers=sizes["num_layers"], lmax_list=[sizes["lmax"]],
+                       mmax_list=[mmax], sphere_channels=sizes["sphere_channels"],
+                       hidden_channels=sizes["hidden_channels"], edge_channels=sizes["edge_channels"],
+                       distance_resolution=cutoff / sizes["num_radial"])
+
+
+def grid_escn(mmax: int, cutoff: float) -> nn.Module:
+    """geoconv's ``GridESCN`` with the same hyper-parameters as :func:`fairchem_escn`."""
+    from geoconv.models import GridESCN
+
+    sizes = ESCN_SIZES
+    return GridESCN(sizes["elements"], sizes["sphere_channels"], 1, num_layers=sizes["num_layers"], lmax=sizes["lmax"],
+                    mmax=mmax, inner_channels=sizes["hidden_channels"], edge_channels=sizes["edge_channels"],
+                    num_radial=sizes["num_radial"], cutoff=cutoff)
+
+
+def copy_fairchem_escn_weights(ours: nn.Module, theirs: nn.Module) -> None:
+    """Copy the parameters of fairchem's ``eSCN`` into geoconv's ``GridESCN`` (same shapes, one to one)."""
+    pairs = [(ours.atom_embedding, theirs.sphere_embedding), (ours.head[0], theirs.energy_block.fc1),
+             (ours.head[2], theirs.energy_block.fc2), (ours.head[4], theirs.energy_block.fc3)]
+    for conv, update, block in zip(ours.convs, ours.updates, theirs.layer_blocks, strict=True):
+        edge = block.message_block.edge_block
+        pairs += [(conv.distance, edge.fc1_dist), (conv.source_embedding, edge.source_embedding),
+                  (conv.target_embedding, edge.target_embedding), (conv.edge_mlp, edge.fc1_edge_attr),
+                  (update.lin1, block.fc1_sphere), (update.lin2, block.fc2_sphere), (update.lin3, block.fc3_sphere)]
+        for so2, reference in ((conv.source_conv, block.message_block.so2_block_source),
+                               (conv.target_conv, block.message_block.so2_block_target)):
+            pairs += [(so2.radial[0], reference.fc1_dist0), (so2.down_real[0], reference.fc1_m0),
+                      (so2.up_real[0], reference.fc2_m0)]
+            for m, order in enumerate(reference.so2_conv, start=1):
+                pairs += [(so2.radial[m], order.fc1_dist), (so2.down_real[m], order.fc1_r), (so2.up_real[m], order.fc2_r),
+                          (so2.down_imag[m - 1], order.fc1_i), (so2.up_imag[m - 1], order.fc2_i)]
+    copied = set()
+    with torch.no_grad():
+        for mine, theirs_module in pairs:
+            for name, value in theirs_module.named_parameters(recurse=False):
+                getattr(mine, name).copy_(value)
+                copied.add(id(getattr(mine, name)))
+    missing = [name for name, value in ours.named_parameters() if id(value) not in copied]
+    if missing:
+        raise RuntimeError(f"fairchem's eSCN has no counterpart for GridESCN's {missing}")
+
+
+def escn_agreement(module: types.ModuleType, mmax: int, data: dict[str, torch.Tensor], graphs: int,
+                   cutoff: float, seed: int) -> dict[str, Any]:
+    """Energies of fairchem's eSCN and of GridESCN with fairchem's weights copied, in float64, on ``data``.
+
+    fairchem draws a random roll about every edge axis for its frames, geoconv's frames are deterministic;
+    the grid nonlinearity of the message block is not exactly roll-invariant (``2 mmax + 1`` longitudes), so
+    the same function is checked with fairchem's ``_init_edge_rot_mat`` returning geoconv's frames, and the
+    roll's effect is reported beside it.  At fairchem's initialisation the messages hardly move the energy,
+    so the check is repeated with every parameter redrawn from N(0, 2 / fan_in), and the sampled node
+    features fairchem's energy block reads are compared as well.
+    """
+    from geoconv.ops.so3 import default_dtype, edge_frame
+    from geoconv.ops.sphere_grid import spiral_sampling_matrix
+
+    def relative(a: torch.Tensor, b: torch.Tensor) -> float:
+        return float((a - b).abs().max() / b.abs().max())
+
+    report: dict[str, Any] = {"dtype": "float64"}
+    with default_dtype(torch.float64):
+        torch.manual_seed(seed)
+        theirs = fairchem_escn(module, mmax, cutoff)
+        ours = grid_escn(mmax, cutoff).double()
+        edge_index, pos = data["edge_index"].cpu(), data["pos"].cpu().double()
+        z, batch = data["z"].cpu(), data["batch"].cpu()
+        vector = pos[edge_index[0]] - pos[edge_index[1]]
+        graph = types.SimpleNamespace(edge_index=edge_index, edge_distance=vector.norm(dim=1), edge_distance_vec=vector)
+        theirs.generate_graph = lambda _data: graph
+        inputs = types.SimpleNamespace(pos=pos, atomic_numbers=z, batch=batch,
+                                       natoms=torch.bincount(batch, minlength=graphs))
+        random_frames = theirs._init_edge_rot_mat
+        # D^1 of geoconv's frame is the 3x3 rotation itself (e3nn's l = 1 basis is x, y, z).
+        same_frames = edge_frame(vector, ESCN_SIZES["lmax"], mmax).blocks[1]
+        captured: dict[str, torch.Tensor] = {}
+        theirs.energy_block.register_forward_hook(lambda _m, args, _out: captured.__setitem__("samples", args[0].detach()))
+        report["parameters"] = {"geoconv": sum(p.numel() for p in ours.parameters()),
+                                "fairchem": sum(p.numel() for p in theirs.parameters() if p.requires_grad)}
+        report["parameter_counts_equal"] = report["parameters"]["geoconv"] == report["parameters"]["fairchem"]
+        for weights in ("initial", "redrawn"):
+            if weights == "redrawn":
+                generator = torch.Generator().manual_seed(seed + 1)
+                with torch.no_grad():
+                    for name, value in theirs.named_parameters():
+                        if value.requires_grad:
+                            fan_in = value.shape[1] if value.dim() == 2 and "embedding" not in name else 1
+                            value.copy_(torch.randn(value.shape, generator=generator, dtype=value.dtype)
+                                        * (2.0 / fan_in) ** 0.5)
+            copy_fairchem_escn_weights(ours, theirs)
+            with torch.no_grad():
+                energy = ours.forward_tensors(z, pos, edge_index, batch, graphs)[:, 0]
+                samples = (spiral_sampling_matrix(ours.lmax, ours.num_sphere_samples)
+                           @ ours.node_features(z, pos, edge_index)).reshape(-1, ours.hidden_channels)
+                theirs._init_edge_rot_mat = lambda *_args: same_frames
+                their_energy = theirs(inputs)["energy"]
+                report[f"{weights}_weights_energy_max_rel_diff"] = relative(energy, their_energy)
+                report[f"{weights}_weights_sampled_features_max_rel_diff"] = relative(samples, captured["samples"])
+                theirs._init_edge_rot_mat = random_frames
+                torch.manual_seed(seed)
+                rolled = theirs(inputs)["energy"]
+                report[f"{weights}_weights_energy_max_rel_diff_fairchem_random_roll"] = relative(energy, rolled)
+                report[f"{weights}_weights_sampled_features_max_rel_diff_fairchem_random_roll"] = relative(
+                    samples, captured["samples"])
+            report[f"{weights}_weights_energies"] = [round(float(value), 12) for value in their_energy]
+    report["max_rel_diff"] = max(report["initial_weights_energy_max_rel_diff"], report["redrawn_weights_energy_max_rel_diff"])
+    return report
+
+
 def run_escn(mmax: int, args: argparse.Namespace) -> Result:
     from geoconv.models import ESCN
 
-    lmax, layers, channels, hidden, edge_channels, radial, elements = 6, 2, 32, 64, 32, 32, 10
+    sizes = ESCN_SIZES
+    lmax, layers, channels, hidden = sizes["lmax"], sizes["num_layers"], sizes["sphere_channels"], sizes["hidden_channels"]
+    edge_channels, radial, elements = sizes["edge_channels"], sizes["num_radial"], sizes["elements"]
     result = Result(f"escn-mmax{mmax}")
     data = escn_molecules(args)
     graphs = args.escn_graphs
@@ -445,42 +564,44 @@ def run_escn(mmax: int, args: argparse.Namespace) -> Result:
     module, status = official_escn(args.fairchem_repo)
     result.extra["reference"] = status
 
+    def trainer(model: nn.Module, energy: Callable[[], torch.Tensor]) -> Callable[[], None]:
+        optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+
+        def step() -> None:
+            model.train()
+            optimizer.zero_grad()
+            F.mse_loss(energy(), data["target"]).backward()
+            optimizer.step()
+        return step
+
     torch.manual_seed(args.seed)
-    ours = ESCN(elements, channels, 1, num_layers=layers, lmax=lmax, mmax=mmax, inner_channels=hidden,
-                edge_channels=edge_channels, num_radial=radial, cutoff=args.escn_cutoff).to(args.device)
-    optimizer = torch.optim.Adam(ours.parameters(), lr=1e-3)
-
-    def step_ours() -> None:
-        ours.train()
-        optimizer.zero_grad()
-        energy = ours.forward_tensors(data["z"], data["pos"], data["edge_index"], data["batch"], graphs)[:, 0]
-        F.mse_loss(energy, data["target"]).backward()
-        optimizer.step()
-
-    sides: dict[str, Callable[[], None]] = {"geoconv": step_ours}
-    parameters = {"geoconv": sum(p.numel() for p in ours.parameters() if p.requires_grad)}
+    ours = grid_escn(mmax, args.escn_cutoff).to(args.device)
+    sides: dict[str, Callable[[], None]] = {}
+    parameters: dict[str, int] = {}
     if module is not None:
+        result.extra["agreement"] = escn_agreement(module, mmax, data, graphs, args.escn_cutoff, args.seed)
         torch.manual_seed(args.seed)
-        theirs = module.eSCN(use_pbc=False, regress_forces=False, otf_graph=False, cutoff=args.escn_cutoff,
-                             max_num_elements=elements, num_layers=layers, lmax_list=[lmax], mmax_list=[mmax],
-                             sphere_channels=channels, hidden_channels=hidden, edge_channels=edge_channels,
-                             distance_resolution=args.escn_cutoff / radial).to(args.device)
+        theirs = fairchem_escn(module, mmax, args.escn_cutoff).to(args.device)
+        copy_fairchem_escn_weights(ours, theirs)  # both sides start from the same weights
         edge_index = data["edge_index"]  # fairchem: row 0 source, row 1 target (it sums onto row 1), as geoconv
         vector = data["pos"][edge_index[0]] - data["pos"][edge_index[1]]
         graph = types.SimpleNamespace(edge_index=edge_index, edge_distance=vector.norm(dim=1), edge_distance_vec=vector)
         theirs.generate_graph = lambda _data: graph
         batch = types.SimpleNamespace(pos=data["pos"], atomic_numbers=data["z"], batch=data["batch"],
                                       natoms=torch.bincount(data["batch"], minlength=graphs))
-        their_optimizer = torch.optim.Adam([p for p in theirs.parameters() if p.requires_grad], lr=1e-3)
-
-        def step_theirs() -> None:
-            theirs.train()
-            their_optimizer.zero_grad()
-            F.mse_loss(theirs(batch)["energy"], data["target"]).backward()
-            their_optimizer.step()
-
-        sides["fairchem"] = step_theirs
+        sides["fairchem"] = trainer(theirs, lambda: theirs(batch)["energy"])
         parameters["fairchem"] = sum(p.numel() for p in theirs.parameters() if p.requires_grad)
+    sides = {"geoconv": trainer(ours, lambda: ours.forward_tensors(data["z"], data["pos"], data["edge_index"],
+                                                                   data["batch"], graphs)[:, 0]), **sides}
+    parameters["geoconv"] = sum(p.numel() for p in ours.parameters() if p.requires_grad)
+    # geoconv's simplified ESCN (full-rank SO(2) convolutions and a gate; a different function), timed beside
+    # them as before so that the rows stay comparable with earlier records.
+    torch.manual_seed(args.seed)
+    gate = ESCN(elements, channels, 1, num_layers=layers, lmax=lmax, mmax=mmax, inner_channels=hidden,
+                edge_channels=edge_channels, num_radial=radial, cutoff=args.escn_cutoff).to(args.device)
+    sides["geoconv_gate"] = trainer(gate, lambda: gate.forward_tensors(data["z"], data["pos"], data["edge_index"],
+                                                                       data["batch"], graphs)[:, 0])
+    parameters["geoconv_gate"] = sum(p.numel() for p in gate.parameters() if p.requires_grad)
     result.extra["parameters"] = parameters
     flops = {side: matmul_flops(step) for side, step in sides.items()}
     result.extra["matmul_gflop_per_step"] = {side: round(value / 1e9, 3) for side, value in flops.items()}
@@ -490,6 +611,11 @@ def run_escn(mmax: int, args: argparse.Namespace) -> Result:
     result.extra["machine_matmul_gflop_per_s"] = round(peak / 1e9, 2)
     result.extra["achieved_matmul_gflop_per_s"] = {side: round(flops[side] / timings[side].median_s / 1e9, 2) for side in sides}
     result.extra["fraction_of_matmul_peak"] = {side: round(flops[side] / timings[side].median_s / peak, 3) for side in sides}
+    gate_timing = timings.pop("geoconv_gate")
+    result.extra["geoconv_gate_step_s"] = round(gate_timing.median_s, 6)
+    result.extra["geoconv_gate_step_cpu_s"] = round(gate_timing.median_cpu_s, 6)
+    if "fairchem" in timings:
+        result.extra["ratio_geoconv_gate_over_reference"] = round(gate_timing.median_s / timings["fairchem"].median_s, 3)
     record_step(result, timings)
     return result
 
