@@ -115,6 +115,25 @@ def _escn_conv():
     return gnn.ESCNConv(4, lmax=2, edge_channels=3), inputs
 
 
+def _so2_bottleneck_convolution():
+    from geoconv.ops.so3 import frame_layout
+
+    sizes = [4] + [n for n in (3, 2) for _ in range(2)]  # lmax 3, mmax 2: orders 0, +-1, +-2
+    assert sum(sizes) == len(frame_layout(3, 2))
+    return (gnn.SO2BottleneckConvolution(4, 5, lmax=3, mmax=2, edge_channels=3),
+            lambda n, s: ([torch.randn(n, size, 4) for size in sizes], torch.randn(n, 3)))
+
+
+def _grid_escn_conv():
+    def inputs(n, s):
+        graph = _graph(n, s, channels=3, with_pos=True)
+        src, dst = graph.edge_index
+        return (torch.randn(n, 9, 4), graph.edge_index, graph.pos[src] - graph.pos[dst], torch.randn(3 * n, 5),
+                torch.randint(0, 6, (n,)))
+    conv = gnn.GridESCNConv(4, 5, lmax=2, mmax=1, edge_channels=3, num_radial=5, num_elements=6)
+    return _Call(conv, keywords=("z",)), inputs
+
+
 def _frame_gate():
     return gnn.FrameGate(4, lmax=2, mmax=2), lambda n, s: (torch.randn(n, 9, 4),)
 
@@ -185,6 +204,9 @@ LAYERS = {
     "SO2Convolution": _so2_convolution,
     "ESCNConv": _escn_conv,
     "FrameGate": _frame_gate,
+    "SO2BottleneckConvolution": _so2_bottleneck_convolution,
+    "GridESCNConv": _grid_escn_conv,
+    "SphereGridMLP": lambda: (gnn.SphereGridMLP(6, 4, lmax=2, hidden_channels=5), lambda n, s: (torch.randn(n, 9, 6),)),
     "SheafLearner": _sheaf_learner,
     "SheafConv": _sheaf_conv,
     "SheafDiffusion-diag": lambda: _sheaf_diffusion("diag"),
@@ -220,6 +242,9 @@ MODELS = {
                                       lambda n, s: (Graph(x=torch.randn(n, 6), edge_index=_symmetric_edges(n, 2 * n, s)),)),
     "ESCN": lambda: (models.ESCN(10, 4, 1, num_layers=2, lmax=2, num_radial=4, edge_channels=5, cutoff=4.0),
                      lambda n, s: (_escn_molecule(n, s),)),
+    "GridESCN": lambda: (models.GridESCN(10, 4, 1, num_layers=2, lmax=2, mmax=1, inner_channels=5, num_radial=4,
+                                         edge_channels=5, cutoff=4.0, num_sphere_samples=11),
+                         lambda n, s: (_escn_molecule(n, s),)),
     "OGBMolGNN": lambda: (models.OGBMolGNN(9, 8, 2, num_layers=2, dropout=0.0, virtual_node=True),
                           lambda n, s: (_molecules(n, s, categorical=True),)),
     "NeuralFingerprintNet": lambda: (models.NeuralFingerprintNet(5, 8, 2, num_layers=2, edge_channels=3,

@@ -83,6 +83,7 @@ CASES: dict[str, tuple[int, dict, Callable[[], list[Graph]], str]] = {
     "BundleSheafDiffusion": (4, dict(stalk_dim=2), undirected_corner_graphs, "node"),
     "GeneralSheafDiffusion": (4, dict(stalk_dim=2), undirected_corner_graphs, "node"),
     "ESCN": (10, dict(lmax=2, num_radial=4, edge_channels=4), atom_graphs, "graph"),
+    "GridESCN": (10, dict(lmax=2, mmax=1, num_radial=4, edge_channels=4, num_sphere_samples=16), atom_graphs, "graph"),
     "OGBMolGNN": (9, dict(virtual_node=True), molecule_corner_graphs, "graph"),
     "NeuralFingerprintNet": (4, dict(edge_channels=0, edge_fields=None, fingerprint_length=5), corner_graphs, "graph"),
     "FingerprintMLP": (16, {}, fingerprint_graphs, "graph"),
