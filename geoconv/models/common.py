@@ -10,6 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from geoconv.data import Graph
+from geoconv.ops.so3 import EdgeFrame, edge_frame
 
 
 def as_fields(fields: str | Sequence[str], option: str) -> tuple[str, ...]:
@@ -67,3 +68,64 @@ def reset_children(module: nn.Module) -> None:
             child.reset_parameters()
         else:
             reset_children(child)
+
+
+class AtomModel(nn.Module):
+    """What the models of atoms share (:class:`~geoconv.models.ESCN`, :class:`~geoconv.models.GridESCN`).
+
+    They read atomic numbers and positions from the fields their constructor names
+    (``atomic_number_field``, ``pos_field``), compute ``forward_tensors(z, pos, edge_index, batch,
+    num_graphs)`` and give forces as the negative gradient of the first output.
+    """
+
+    in_channels: int
+    out_channels: int
+    atomic_number_field: str
+    pos_field: str
+
+    def reset_parameters(self) -> None:
+        for module in self.modules():
+            if module is not self and hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+
+    def forward_tensors(self, z: Tensor, pos: Tensor, edge_index: Tensor, batch: Tensor | None = None,
+                        num_graphs: int | None = None) -> Tensor:
+        raise NotImplementedError
+
+    def _inputs(self, graph: Graph) -> tuple[Tensor, Tensor]:
+        name = type(self).__name__
+        z = read_fields(graph, (self.atomic_number_field,), model=name, option="atomic_number_field")
+        pos = read_fields(graph, (self.pos_field,), model=name, option="pos_field")
+        return (z.view(-1) if z.dim() == 2 and z.shape[1] == 1 else z), pos
+
+    def forward(self, graph: Graph) -> Tensor:
+        """Graph outputs ``[G, out_channels]`` from the fields named by the constructor."""
+        z, pos = self._inputs(graph)
+        return self.forward_tensors(z, pos, graph.edge_index, graph.batch, graph.num_graphs)
+
+    def energy_and_forces(self, graph: Graph) -> tuple[Tensor, Tensor]:
+        """``(energy [G], forces [N, 3])`` with forces the negative gradient of the first output."""
+        if self.out_channels != 1:
+            raise ValueError(f"forces need a single (energy) output, but out_channels={self.out_channels}")
+        z, pos = self._inputs(graph)
+        pos = pos.detach().requires_grad_(True)
+        energy = self.forward_tensors(z, pos, graph.edge_index, graph.batch, graph.num_graphs)[:, 0]
+        (gradient,) = torch.autograd.grad(energy.sum(), pos, create_graph=self.training)
+        return energy, -gradient
+
+    def _check_atoms(self, z: Tensor, pos: Tensor) -> None:
+        if z.dim() != 1 or z.dtype != torch.long:
+            raise ValueError(f"atomic numbers must be an int64 tensor of shape [N], got {z.dtype} {list(z.shape)}")
+        if pos is None or pos.shape != (z.shape[0], 3):
+            raise ValueError(f"pos must have shape [N={z.shape[0]}, 3], got {None if pos is None else list(pos.shape)}")
+        # Host sync: eager mode only (skipped while torch.compile traces).
+        if z.numel() and not torch.compiler.is_compiling() and (int(z.min()) < 0 or int(z.max()) >= self.in_channels):
+            raise ValueError(f"atomic numbers must be in [0, in_channels={self.in_channels}), got range [{int(z.min())}, {int(z.max())}]")
+
+
+def frame_and_distance(edge_vec: Tensor, lmax: int, mmax: int) -> tuple[EdgeFrame, Tensor]:
+    """The edge frames of ``edge_vec [E, 3]`` and the edge lengths ``[E]`` (with a finite gradient for zero-length edges)."""
+    frame = edge_frame(edge_vec, lmax, mmax)
+    # Norm of a zero vector has no gradient: use the frame's validity mask to keep it finite.
+    distance = torch.where(frame.valid.unsqueeze(1), edge_vec, torch.ones_like(edge_vec)).norm(dim=1)
+    return frame, distance

@@ -6,18 +6,17 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from geoconv.data import Graph
-from geoconv.models.common import read_fields
+from geoconv.models.common import AtomModel, frame_and_distance
 from geoconv.nn.global_pool import GlobalPool
 from geoconv.nn.grid_escn_conv import GridESCNConv
 from geoconv.nn.sphere_grid_mlp import SphereGridMLP
 from geoconv.ops.dropout import dropout
 from geoconv.ops.radial import gaussian_basis
-from geoconv.ops.so3 import edge_frame, num_coefficients
+from geoconv.ops.so3 import num_coefficients
 from geoconv.ops.sphere_grid import spiral_sampling_matrix
 
 
-class GridESCN(nn.Module):
+class GridESCN(AtomModel):
     r"""The eSCN network of the paper's release: energies of molecules from sphere-grid nonlinearities.
 
     From `"Reducing SO(3) Convolutions to SO(2) for Efficient Equivariant GNNs"
@@ -114,37 +113,12 @@ class GridESCN(nn.Module):
                                   nn.Linear(hidden_channels, out_channels, bias=False))
         self.pool = GlobalPool("sum")
 
-    def reset_parameters(self) -> None:
-        for module in self.modules():
-            if module is not self and hasattr(module, "reset_parameters"):
-                module.reset_parameters()
-
     def extra_repr(self) -> str:
         return (
             f"{self.in_channels}, {self.hidden_channels}, {self.out_channels}, num_layers={self.num_layers}, "
             f"lmax={self.lmax}, mmax={self.mmax}, inner_channels={self.inner_channels}, cutoff={self.cutoff}, "
             f"atomic_number_field={self.atomic_number_field!r}, pos_field={self.pos_field!r}"
         )
-
-    def _inputs(self, graph: Graph) -> tuple[Tensor, Tensor]:
-        z = read_fields(graph, (self.atomic_number_field,), model="GridESCN", option="atomic_number_field")
-        pos = read_fields(graph, (self.pos_field,), model="GridESCN", option="pos_field")
-        return (z.view(-1) if z.dim() == 2 and z.shape[1] == 1 else z), pos
-
-    def forward(self, graph: Graph) -> Tensor:
-        """Graph outputs ``[G, out_channels]`` from the fields named by the constructor."""
-        z, pos = self._inputs(graph)
-        return self.forward_tensors(z, pos, graph.edge_index, graph.batch, graph.num_graphs)
-
-    def energy_and_forces(self, graph: Graph) -> tuple[Tensor, Tensor]:
-        """``(energy [G], forces [N, 3])`` with forces the negative gradient of the first output."""
-        if self.out_channels != 1:
-            raise ValueError(f"forces need a single (energy) output, but out_channels={self.out_channels}")
-        z, pos = self._inputs(graph)
-        pos = pos.detach().requires_grad_(True)
-        energy = self.forward_tensors(z, pos, graph.edge_index, graph.batch, graph.num_graphs)[:, 0]
-        (gradient,) = torch.autograd.grad(energy.sum(), pos, create_graph=self.training)
-        return energy, -gradient
 
     def forward_tensors(
         self, z: Tensor, pos: Tensor, edge_index: Tensor, batch: Tensor | None = None, num_graphs: int | None = None
@@ -159,19 +133,11 @@ class GridESCN(nn.Module):
 
     def node_features(self, z: Tensor, pos: Tensor, edge_index: Tensor) -> Tensor:
         """The equivariant node features ``[N, L, C]`` after the last layer."""
-        if z.dim() != 1 or z.dtype != torch.long:
-            raise ValueError(f"atomic numbers must be an int64 tensor of shape [N], got {z.dtype} {list(z.shape)}")
-        if pos is None or pos.shape != (z.shape[0], 3):
-            raise ValueError(f"pos must have shape [N={z.shape[0]}, 3], got {None if pos is None else list(pos.shape)}")
-        # Host sync: eager mode only (skipped while torch.compile traces).
-        if z.numel() and not torch.compiler.is_compiling() and (int(z.min()) < 0 or int(z.max()) >= self.in_channels):
-            raise ValueError(f"atomic numbers must be in [0, in_channels={self.in_channels}), got range [{int(z.min())}, {int(z.max())}]")
+        self._check_atoms(z, pos)
         src, dst = edge_index
         # From the target to the source: the reference's direction (the frame is not symmetric under a flip).
         edge_vec = pos[src] - pos[dst]
-        frame = edge_frame(edge_vec, self.lmax, self.mmax)
-        # Norm of a zero vector has no gradient: use the frame's validity mask to keep it finite.
-        distance = torch.where(frame.valid.unsqueeze(1), edge_vec, torch.ones_like(edge_vec)).norm(dim=1)
+        frame, distance = frame_and_distance(edge_vec, self.lmax, self.mmax)
         radial = gaussian_basis(distance, stop=self.cutoff, num_basis=self.num_radial)
         x = pos.new_zeros(z.shape[0], num_coefficients(self.lmax), self.hidden_channels)
         x = torch.cat([self.atom_embedding(z).unsqueeze(1).to(pos.dtype), x[:, 1:]], dim=1)

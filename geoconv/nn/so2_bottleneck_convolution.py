@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from geoconv.nn.so2_convolution import check_order_blocks
 from geoconv.ops.so3 import frame_layout
 
 
@@ -74,14 +75,7 @@ class SO2BottleneckConvolution(nn.Module):
 
     def forward(self, blocks: Sequence[Tensor], edge_embedding: Tensor) -> list[Tensor]:
         sizes = [self.sizes[0]] + [n for n in self.sizes[1:] for _ in range(2)]
-        num_edges = blocks[0].shape[0] if len(blocks) else 0
-        if len(blocks) != len(sizes) or any(
-            block.dim() != 3 or block.shape != (num_edges, size, self.channels) for block, size in zip(blocks, sizes)
-        ):
-            raise ValueError(
-                f"blocks must be {len(sizes)} tensors [E, n, C={self.channels}] with n = {sizes} (the orders "
-                f"m = 0, +1, -1, ... for lmax={self.lmax}, mmax={self.mmax}), got {[list(b.shape) for b in blocks]}"
-            )
+        num_edges = check_order_blocks(blocks, sizes, self.channels, self.lmax, self.mmax)
         if edge_embedding.shape != (num_edges, self.edge_channels):
             raise ValueError(f"edge_embedding must have shape [E={num_edges}, D={self.edge_channels}], "
                              f"got {list(edge_embedding.shape)}")

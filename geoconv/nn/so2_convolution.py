@@ -12,6 +12,19 @@ from torch import Tensor, nn
 from geoconv.ops.so3 import frame_layout
 
 
+def check_order_blocks(blocks: Sequence[Tensor], sizes: Sequence[int], channels: int, lmax: int, mmax: int) -> int:
+    """Check that ``blocks`` are the frame features cut by order (``[E, n, C]`` with ``n = sizes``); returns ``E``."""
+    num_edges = blocks[0].shape[0] if len(blocks) else 0
+    if len(blocks) != len(sizes) or any(
+        block.dim() != 3 or block.shape != (num_edges, size, channels) for block, size in zip(blocks, sizes)
+    ):
+        raise ValueError(
+            f"blocks must be {len(sizes)} tensors [E, n, C={channels}] with n = {list(sizes)} (the orders "
+            f"m = 0, +1, -1, ... for lmax={lmax}, mmax={mmax}), got {[list(block.shape) for block in blocks]}"
+        )
+    return num_edges
+
+
 class SO2Convolution(nn.Module):
     r"""A linear map on edge-frame features that commutes with rotations about the edge axis.
 
@@ -123,15 +136,7 @@ class SO2Convolution(nn.Module):
             blocks: ``2 mmax + 1`` tensors ``[E, n, C]``; edge_embedding ``[E, D]``;
             output: ``2 mmax + 1`` tensors ``[E, n, C']``.
         """
-        sizes = self._block_sizes()
-        num_edges = blocks[0].shape[0] if len(blocks) else 0
-        if len(blocks) != len(sizes) or any(
-            block.dim() != 3 or block.shape != (num_edges, size, self.in_channels) for block, size in zip(blocks, sizes)
-        ):
-            raise ValueError(
-                f"blocks must be {len(sizes)} tensors [E, n, C={self.in_channels}] with n = {sizes} (the orders "
-                f"m = 0, +1, -1, ... for lmax={self.lmax}, mmax={self.mmax}), got {[list(block.shape) for block in blocks]}"
-            )
+        num_edges = check_order_blocks(blocks, self._block_sizes(), self.in_channels, self.lmax, self.mmax)
         scales: list[Tensor | None] = [None] * (self.mmax + 1)
         if self.radial is not None:
             if edge_embedding is None or edge_embedding.shape != (num_edges, self.edge_channels):

@@ -1,40 +1,16 @@
-"""SO2BottleneckConvolution: roll equivariance, and equality with the complex product it stands for."""
+"""SO2BottleneckConvolution: equality with the complex product it stands for (roll equivariance: test_so2_convolution.py)."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 from geoconv.nn import SO2BottleneckConvolution
-from geoconv.ops import frame_layout, wigner_D
 
 F64 = torch.float64
 
 
-def roll_matrix(gamma: float, lmax: int, mmax: int) -> torch.Tensor:
-    """The rotation by gamma about the edge (y) axis, in the frame layout."""
-    zero = torch.tensor(0.0, dtype=F64)
-    full = torch.block_diag(*[wigner_D(l, zero, zero, torch.tensor(gamma, dtype=F64)) for l in range(lmax + 1)])
-    keep = [l * l + l + m for l, m in frame_layout(lmax, mmax)]
-    return full[keep][:, keep]
-
-
 def sizes(lmax: int, mmax: int) -> list[int]:
     return [lmax + 1] + [lmax - m + 1 for m in range(1, mmax + 1) for _ in range(2)]
-
-
-@pytest.mark.parametrize("lmax,mmax", [(2, 2), (3, 1), (4, 3)])
-def test_commutes_with_rolls_about_the_edge(lmax, mmax):
-    torch.manual_seed(0)
-    conv = SO2BottleneckConvolution(3, 4, lmax=lmax, mmax=mmax, edge_channels=5).double()
-    x = torch.randn(6, len(frame_layout(lmax, mmax)), 3, dtype=F64)
-    embedding = torch.randn(6, 5, dtype=F64)
-    roll = roll_matrix(0.7, lmax, mmax)
-
-    def apply(features):
-        return torch.cat(conv(features.split(sizes(lmax, mmax), dim=1), embedding), dim=1)
-
-    torch.testing.assert_close(apply(roll @ x), roll @ apply(x), atol=1e-12, rtol=0)
-    assert (roll @ x - x).abs().max() > 0.1  # the roll moves the m != 0 coefficients
 
 
 def test_equals_the_complex_bottleneck_product():

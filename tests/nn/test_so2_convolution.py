@@ -1,11 +1,11 @@
-"""SO2Convolution: roll equivariance, and equality with e3nn's full SO(3) tensor product."""
+"""SO2Convolution: roll equivariance (with SO2BottleneckConvolution's), and equality with e3nn's full SO(3) tensor product."""
 
 
 import pytest
 import torch
 from e3nn import o3
 
-from geoconv.nn import SO2Convolution
+from geoconv.nn import SO2BottleneckConvolution, SO2Convolution
 from geoconv.ops import edge_frame, frame_layout, spherical_harmonics, wigner_D
 from geoconv.ops.so3 import default_dtype
 
@@ -20,12 +20,20 @@ def roll_matrix(gamma: float, lmax: int, mmax: int) -> torch.Tensor:
     return full[keep][:, keep]
 
 
+@pytest.mark.parametrize("bottleneck", [False, True], ids=["SO2Convolution", "SO2BottleneckConvolution"])
 @pytest.mark.parametrize("lmax,mmax", [(2, 2), (3, 1), (4, 3)])
-def test_commutes_with_rolls_about_the_edge(lmax, mmax):
+def test_commutes_with_rolls_about_the_edge(lmax, mmax, bottleneck):
     torch.manual_seed(0)
-    conv = SO2Convolution(3, 4, lmax=lmax, mmax=mmax, edge_channels=5).double()
     x = torch.randn(6, len(frame_layout(lmax, mmax)), 3, dtype=F64)
     embedding = torch.randn(6, 5, dtype=F64)
+    if bottleneck:  # SO2BottleneckConvolution (eSCN's release) works on the blocks of one order
+        layer = SO2BottleneckConvolution(3, 4, lmax=lmax, mmax=mmax, edge_channels=5).double()
+        sizes = [lmax + 1] + [lmax - m + 1 for m in range(1, mmax + 1) for _ in range(2)]
+
+        def conv(features, edge_embedding):
+            return torch.cat(layer(features.split(sizes, dim=1), edge_embedding), dim=1)
+    else:
+        conv = SO2Convolution(3, 4, lmax=lmax, mmax=mmax, edge_channels=5).double()
     roll = roll_matrix(0.7, lmax, mmax)
     torch.testing.assert_close(conv(roll @ x, embedding), roll @ conv(x, embedding), atol=1e-12, rtol=0)
     # The roll really moves the m != 0 coefficients (the test is not vacuous).
