@@ -29,19 +29,26 @@ Workloads (``--only NAME ...``; default all):
 ``escn-mmax2``, ``escn-mmax6``
     eSCN energy training at lmax 6 with mmax 2 (eSCN's setting) and mmax 6 = lmax, on ``--escn-graphs``
     4 random molecules of ``--escn-atoms`` 24 atoms (9 elements, positions uniform in a 4 A cube, every pair
-    within the 5 A cutoff joined in both directions: about 2,200 edges): geoconv's ``ESCN`` against
-    fairchem's ``eSCN`` model (``regress_forces=False``) from a checkout of FAIR-Chem/fairchem
+    within the 5 A cutoff joined in both directions: about 2,200 edges): geoconv's ``GridESCN`` (eSCN as
+    published) against fairchem's ``eSCN`` model (``regress_forces=False``) from a checkout of FAIR-Chem/fairchem
     (``--fairchem-repo PATH``), of which only ``models/escn/{escn,so3}.py`` and ``models/scn/{sampling,
     smearing}.py`` are imported (the package and its registry, graph and base-class modules are replaced
-    by small stand-ins; the graph is handed over precomputed, ``generate_graph`` is not run).  Same sizes on
-    both sides: 2 layers, 32 spherical channels, 64 hidden channels in the SO(2) blocks, 32 edge channels,
-    32 Gaussians over the cutoff, 9 + 1 element embeddings; Adam lr 1e-3, MSE on the energy.  The blocks are
-    not the same function: fairchem's SO(2) convolution of order m maps the ``(lmax-m+1) C`` coefficients
-    through a ``hidden_channels`` bottleneck (two rank-limited products) and applies its non-linearities
-    on a sphere grid; geoconv's :class:`~geoconv.nn.SO2Convolution` is the full-rank product of the paper
-    (``(lmax-m+1) 2C -> (lmax-m+1) H``) with a gate.  The record therefore states both parameter counts and
-    the matmul flops of one step of each side (``torch.utils.flop_counter``), so a time ratio can be read
-    against the work each side does.  fairchem's eSCN needs e3nn.
+    by small stand-ins; the graph is handed over precomputed, ``generate_graph`` is not run).  Same model on
+    both sides: 2 layers, 32 spherical channels, 64 hidden channels in the SO(2) bottlenecks, 32 edge
+    channels, 32 Gaussians over the cutoff, 9 + 1 element embeddings, 128 readout points; Adam lr 1e-3, MSE
+    on the energy; both start from fairchem's initial weights (:func:`copy_fairchem_escn_weights`).  Before
+    timing, :func:`escn_agreement` checks that they are the same function: in float64, with fairchem's
+    weights copied into ``GridESCN``, equal parameter counts and the energies' largest relative difference
+    (``agreement.max_rel_diff``), at fairchem's initialisation and with every parameter redrawn from
+    N(0, 2 / fan_in) (at initialisation the messages hardly move the energy), together with the node
+    features sampled at the readout points.  fairchem draws a random roll about each edge for its frames and
+    geoconv's frames are deterministic; the grid activation is not exactly roll-invariant, so fairchem is
+    given geoconv's frames for that check and the difference its own random rolls make is reported beside
+    it (``*_fairchem_random_roll``).  geoconv's simplified ``ESCN`` (full-rank SO(2) convolutions and a gate:
+    not the same function, 2.48 M parameters against 0.53 M) is timed in the same interleaved repeats and
+    recorded as ``geoconv_gate_step_s`` and ``ratio_geoconv_gate_over_reference``, so the rows stay
+    comparable with the earlier records.  The record states the parameter counts and the matmul flops of
+    one step of each side (``torch.utils.flop_counter``).  fairchem's eSCN needs e3nn.
 
 ``meshcnn``
     MeshCNN classification, SHREC's configuration (``MeshConvNet``: widths 64, 128, 256, 256, pooling to
@@ -87,17 +94,27 @@ GFLOP/s against 172), so both columns are longer; the ratios are what compares. 
 (record ``training-references-20261206T003307Z.json``, before the eSCN changes below) had escn-mmax2 at
 1.00 and escn-mmax6 at 0.64, and the other rows within a few hundredths of these.
 
-The two eSCN rows dropped because geoconv's ``ESCN`` no longer multiplies by zeros in its first block: the
-node features are zero above degree 0 before it, so only the ``m = 0`` coefficients are nonzero in the
-edge frames, and the block now runs on those alone (the same outputs and gradients, checked in float64
-by ``tests/models/test_escn.py``); and the frame features pass between the SO(2) layers as blocks of one
-order instead of being joined and split again.  A step now does 23.0 GFLOP of matrix products at mmax 2
-against fairchem's 20.3 (41.9 before) and 32.6 against 44.3 at mmax 6, at 33% of this machine's
-matmul throughput against fairchem's 16% and 13%.  The two models are still not the same function:
-fairchem's SO(2) convolution of order m maps the ``(lmax-m+1) C`` coefficients through a
-``hidden_channels`` bottleneck and applies its non-linearities on a sphere grid, geoconv's
-:class:`~geoconv.nn.SO2Convolution` is the full-rank product of the paper with a gate (2.48 M parameters
-against 0.53 M at mmax 2), which is why the record states both parameter counts and flop counts.
+The eSCN rows of that table timed geoconv's simplified ``ESCN`` (full-rank SO(2) convolutions with a gate,
+2.48 M parameters against fairchem's 0.53 M at mmax 2): not the same function.  They now time ``GridESCN``,
+the published architecture (record ``benchmarks/results/bench/training-references-20261206T042338Z.json``,
+``--only escn-mmax2 escn-mmax6``, same settings, 114 s, matmul 120 GFLOP/s):
+
+===========  =======  =========  =================  ==================  ==========================
+workload     geoconv  reference  geoconv/reference  energies agree to   ESCN (gate) / reference
+===========  =======  =========  =================  ==================  ==========================
+escn-mmax2     0.673     1.171              0.57    7.0e-15 (533,536)   0.607 s, 0.52
+escn-mmax6     1.600     3.067              0.52    1.8e-15 (928,800)   0.908 s, 0.30
+===========  =======  =========  =================  ==================  ==========================
+
+"energies agree to": the largest relative difference of the float64 energies with fairchem's weights
+copied and fairchem given geoconv's frames (parameters redrawn from N(0, 2 / fan_in); 2e-16 at fairchem's
+initialisation), with the equal parameter counts in brackets; the node features sampled at the readout
+points agree to 1.3e-14 and 7e-15.  With fairchem's own random rolls the energies differ by 1.5e-3 and
+4.7e-4: the roll dependence of the reference's grid activation, not a difference of the two codes.  A
+GridESCN step does 15.5 GFLOP of matrix products against fairchem's 20.3 at mmax 2 and 34.8 against
+44.3 at mmax 6 (geoconv applies the first and last channel maps of the grid MLP to the coefficients,
+where they commute with the grid, and rotates with the block-sparse edge frames), at 19% and 18% of the
+machine's matmul throughput against fairchem's 14% and 12%.
 """
 
 from __future__ import annotations
