@@ -77,34 +77,25 @@ step s``); at the top level ``declared_comparisons`` (every comparison this scri
 
 Measured here (2-core machine held idle, 1 thread, median of 7 interleaved repeats after 2 warm-ups, torch
 2.13 CPU; neural-sheaf-diffusion 11e21b5, fairchem 31c0963, MeshCNN 5bf0b89; record
-``benchmarks/results/bench/training-references-20261206T025321Z.json``, 119 s), seconds per training step:
-
-===========  =======  =========  =================
-workload     geoconv  reference  geoconv/reference
-===========  =======  =========  =================
-nsd-diag       0.146     0.310              0.47
-nsd-general    0.335     0.712              0.47
-escn-mmax2     0.513     0.942              0.55
-escn-mmax6     0.740     2.492              0.30
-meshcnn        1.331     3.657              0.36
-===========  =======  =========  =================
-
-The machine was slower during this run than in the previous one (its 1-thread matmul ran at 137
-GFLOP/s against 172), so both columns are longer; the ratios are what compares.  The previous run
-(record ``training-references-20261206T003307Z.json``, before the eSCN changes below) had escn-mmax2 at
-1.00 and escn-mmax6 at 0.64, and the other rows within a few hundredths of these.
-
-The eSCN rows of that table timed geoconv's simplified ``ESCN`` (full-rank SO(2) convolutions with a gate,
-2.48 M parameters against fairchem's 0.53 M at mmax 2): not the same function.  They now time ``GridESCN``,
-the published architecture (record ``benchmarks/results/bench/training-references-20261206T042338Z.json``,
-``--only escn-mmax2 escn-mmax6``, same settings, 114 s, matmul 120 GFLOP/s):
+``benchmarks/results/bench/training-references-20261206T045956Z.json``, matmul 141 GFLOP/s), seconds per
+training step; the eSCN rows time ``GridESCN``, the published architecture, with the agreement check of
+the same run and geoconv's simplified ``ESCN`` (full-rank SO(2) convolutions with a gate: not the same
+function) timed beside:
 
 ===========  =======  =========  =================  ==================  ==========================
 workload     geoconv  reference  geoconv/reference  energies agree to   ESCN (gate) / reference
 ===========  =======  =========  =================  ==================  ==========================
-escn-mmax2     0.673     1.171              0.57    7.0e-15 (533,536)   0.607 s, 0.52
-escn-mmax6     1.600     3.067              0.52    1.8e-15 (928,800)   0.908 s, 0.30
+nsd-diag       0.145     0.339              0.43
+nsd-general    0.326     0.673              0.48
+escn-mmax2     0.482     0.858              0.56    7.0e-15 (533,536)   0.473 s, 0.55
+escn-mmax6     1.210     2.180              0.56    1.8e-15 (928,800)   0.689 s, 0.32
+meshcnn        1.130     3.163              0.36
 ===========  =======  =========  =================  ==================  ==========================
+
+Earlier records: ``training-references-20261206T025321Z.json`` (eSCN rows with the gate ``ESCN``: 0.55 and
+0.30; the machine ran slower), ``training-references-20261206T042338Z.json`` (``--only escn-mmax2
+escn-mmax6``, the first GridESCN run: 0.57 and 0.52) and ``training-references-20261206T003307Z.json``
+(before the eSCN first-block changes: 1.00 and 0.64 with the gate model).
 
 "energies agree to": the largest relative difference of the float64 energies with fairchem's weights
 copied and fairchem given geoconv's frames (parameters redrawn from N(0, 2 / fan_in); 2e-16 at fairchem's
@@ -113,8 +104,8 @@ points agree to 1.3e-14 and 7e-15.  With fairchem's own random rolls the energie
 4.7e-4: the roll dependence of the reference's grid activation, not a difference of the two codes.  A
 GridESCN step does 15.5 GFLOP of matrix products against fairchem's 20.3 at mmax 2 and 34.8 against
 44.3 at mmax 6 (geoconv applies the first and last channel maps of the grid MLP to the coefficients,
-where they commute with the grid, and rotates with the block-sparse edge frames), at 19% and 18% of the
-machine's matmul throughput against fairchem's 14% and 12%.
+where they commute with the grid, and rotates with the block-sparse edge frames), at 23% and 20% of the
+machine's matmul throughput against fairchem's 17% and 14% (record 045956Z).
 """
 
 from __future__ import annotations
