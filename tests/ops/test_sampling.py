@@ -186,10 +186,12 @@ def test_induced_subgraph_edges_equal_the_dense_induced_subgraph(form, lookup_li
 
 @pytest.mark.parametrize("numpy_paths", [True, False])
 @pytest.mark.parametrize("form", ["messy", "coalesced symmetric", "coalesced, one reverse edge missing",
-                                  "coalesced, one reverse edge moved"])
+                                  "coalesced, one reverse edge moved", "symmetric, shuffled, with duplicates",
+                                  "shuffled, with a directed cycle"])
 def test_edge_pairs_owner_rows_hold_each_pair_once_and_the_numpy_path_matches_torch(form, numpy_paths, monkeypatch):
-    # The coalesced symmetric form takes its own NumPy path (no sort of all the edges); the same form with one
-    # reverse edge removed must leave it for the general one.
+    # The coalesced symmetric form takes its own NumPy path (no sort of all the edges), and a shuffled symmetric
+    # list with duplicates another (one sort, then that path); the same forms with one reverse edge removed
+    # must leave them for the general one.
     from geoconv.ops import to_undirected
     from geoconv.ops.sampling import edge_pairs
 
@@ -197,6 +199,22 @@ def test_edge_pairs_owner_rows_hold_each_pair_once_and_the_numpy_path_matches_to
     if form != "messy":
         edge_index, _ = to_undirected(edge_index, None, 30)
         assert bool((edge_index[0] == edge_index[1]).any())  # self-loops included
+    if "shuffled" in form:
+        # A symmetric multiset (what the shuffled path is tried on): self-loops listed up to three times, some
+        # edges two or three times in both directions, in any order.
+        loops = edge_index[:, edge_index[0] == edge_index[1]]
+        links = edge_index[:, edge_index[0] != edge_index[1]]
+        extra_links = torch.cat([links[:, :7], links[:, 3:5]], dim=1)
+        edge_index = torch.cat([edge_index, loops, loops[:, :1], extra_links, extra_links.flip(0)], dim=1)
+        if form == "shuffled, with a directed cycle":
+            # Sources and targets stay the same multiset, so only the reverse edges show the asymmetry.
+            present = {tuple(e) for e in edge_index.t().tolist()}
+            a, b, c = next((a, b, c) for a in range(30) for b in range(30) for c in range(30)
+                           if len({a, b, c}) == 3 and not {(a, b), (b, a), (b, c), (c, b), (c, a), (a, c)} & present)
+            edge_index = torch.cat([edge_index, torch.tensor([[a, b, c], [b, c, a]])], dim=1)
+        assert int(edge_index[0].sum()) == int(edge_index[1].sum())
+        generator = torch.Generator().manual_seed(5)
+        edge_index = edge_index[:, torch.randperm(edge_index.shape[1], generator=generator)]
     if form == "coalesced, one reverse edge missing":
         link = int((edge_index[0] != edge_index[1]).nonzero()[5])
         edge_index = torch.cat([edge_index[:, :link], edge_index[:, link + 1:]], dim=1)
