@@ -407,6 +407,13 @@ def slot_targets(pairs: EdgePairs, node_values: Tensor | None = None) -> SlotVal
     return SlotValues(slots, extra)
 
 
+def slot_presence(pairs: EdgePairs) -> Tensor:
+    """``[P]`` uint8: which slots of each entry hold an edge (bit 0: forward, bit 1: backward), for
+    :func:`induced_subgraph_edges` when it needs neither edge ids nor values."""
+    filled = (pairs.slots >= 0).to(torch.uint8)
+    return filled[:, 0] | (filled[:, 1] << 1)
+
+
 def edge_values(pairs: EdgePairs, values: SlotValues, num_edges: int) -> Tensor:
     """``[E]``: the values in slot layout back in the graph's edge order (the inverse of :func:`slot_values`)."""
     # One scatter of both slot columns: the empty slots (-1) all write to a spare last entry, cut off after.
@@ -877,7 +884,7 @@ def induced_pairs(
 
 def induced_subgraph_edges(
     pairs: EdgePairs, node_index: Tensor, group: Tensor | None, num_nodes: int, *, edge_ids: bool = True,
-    values: SlotValues | None = None,
+    values: SlotValues | None = None, presence: Tensor | None = None,
 ) -> tuple[Tensor | None, Tensor, Tensor | None]:
     """The edges of the subgraphs induced by node sets, through :func:`edge_pairs`.
 
@@ -897,9 +904,13 @@ def induced_subgraph_edges(
         deterministic but not the graph's: the edges found from each owner in
         the direction owner -> other, then those in the other direction, then
         duplicates.
+
+    ``presence`` (:func:`slot_presence`, optional) lets the CPU path read which slots of a pair are filled
+    from one byte per pair instead of the slots themselves when neither edge ids nor values are asked for
+    (the same result; 30% less time for the slot step of a Slashdot random-walk sample).
     """
     if group is None and _numpy_path(node_index) and num_nodes <= LOOKUP_LIMIT:
-        return _induced_subgraph_edges_numpy(pairs, node_index, num_nodes, edge_ids, values)
+        return _induced_subgraph_edges_numpy(pairs, node_index, num_nodes, edge_ids, values, presence)
     entry, owner, other = induced_pairs(pairs, node_index, group, num_nodes)
     sources, targets, ids, found_values = [], [], [], []
     for column, (a, b) in ((0, (owner, other)), (1, (other, owner))):
@@ -929,7 +940,8 @@ def induced_subgraph_edges(
 
 
 def _induced_subgraph_edges_numpy(
-    pairs: EdgePairs, node_index: Tensor, num_nodes: int, edge_ids: bool, values: SlotValues | None = None
+    pairs: EdgePairs, node_index: Tensor, num_nodes: int, edge_ids: bool, values: SlotValues | None = None,
+    presence: Tensor | None = None,
 ) -> tuple[Tensor | None, Tensor, Tensor | None]:
     """:func:`induced_subgraph_edges` of one node set on the CPU, through NumPy: the same result with fewer
     passes (int32 tables, outputs written in place).  Choices measured on Slashdot and ego-Twitter random-walk
@@ -954,19 +966,25 @@ def _induced_subgraph_edges_numpy(
     entry = position.take(kept)
     other = found.take(kept)
     owner = rows.take(kept)
+    parts = []
+    if presence is not None and values is None and not edge_ids:
+        # Only which slots are filled is needed: one byte per pair (bit 0 forward, bit 1 backward).
+        code = presence.numpy().take(entry)
+        for column, a, b in ((0, owner, other), (1, other, owner)):
+            parts.append((None, a, b, None, np.flatnonzero(code & (column + 1))))
     # Values in slot layout come with the same rows: a gather of K rows instead of E' random reads by edge id.
-    if values is not None and values.joint is not None:
+    elif values is not None and values.joint is not None:
         rows = _take_rows(values.joint.numpy(), entry)
         both, both_values = rows[:, :2], rows[:, 2:].view(values.slots.numpy().dtype)
     else:
         both = _take_rows(pairs.slots.numpy(), entry)
         both_values = None if values is None else _take_rows(values.slots.numpy(), entry)
-    parts = []
-    for column, a, b in ((0, owner, other), (1, other, owner)):
-        edge = both[:, column]
-        present = edge >= 0
-        value = None if both_values is None else both_values[:, column]
-        parts.append((edge, a, b, value, None if present.all() else np.flatnonzero(present)))
+    if not parts:
+        for column, a, b in ((0, owner, other), (1, other, owner)):
+            edge = both[:, column]
+            present = edge >= 0
+            value = None if both_values is None else both_values[:, column]
+            parts.append((edge, a, b, value, None if present.all() else np.flatnonzero(present)))
     extra_part = None
     if pairs.extra is not None:
         extra_ptr = pairs.extra_ptr.numpy()

@@ -86,8 +86,8 @@ from geoconv.data import Graph
 from geoconv.ops import scatter
 from geoconv.ops.sampling import (
     LOOKUP_LIMIT, EdgePairs, SlotValues, edge_pairs, edge_values, induced_pairs, induced_subgraph_edges,
-    make_slot_values, pair_slot_values, random_walk, repeat_values, sample_from_cdf, slot_targets, slot_values,
-    sorted_unique,
+    make_slot_values, pair_slot_values, random_walk, repeat_values, sample_from_cdf, slot_presence, slot_targets,
+    slot_values, sorted_unique,
 )
 
 # Streams of random numbers (second entry of the seed sequence).
@@ -197,6 +197,7 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         self._edge_norm_slots_key: tuple[Tensor, int] | None = None
         self._edge_norm_slots_cache: SlotValues | None = None
         self._presampled_norm_slots: SlotValues | None = None
+        self._slot_presence_cache: Tensor | None = None
         with _thread_count(self.num_threads):
             self.node_norm, self.edge_norm, self.num_presampled = self._estimate_norms()
         if self._presampled_norm_slots is not None:  # the estimate gave edge_norm in slot layout too
@@ -247,8 +248,13 @@ class GraphSAINTSampler(torch.utils.data.IterableDataset):
         ``group`` None for a single subgraph unless ``grouped``, ``edge_values`` None without ``values``)."""
         group, node = self._sample_nodes(num_subgraphs, generator, grouped)
         group_of_entry = None if num_subgraphs == 1 and not grouped else group
+        presence = None
+        if values is None and not edge_ids:
+            if self._slot_presence_cache is None:
+                self._slot_presence_cache = slot_presence(self._pairs)
+            presence = self._slot_presence_cache
         edge_id, edge_index, edge_values = induced_subgraph_edges(
-            self._pairs, node, group_of_entry, self.num_nodes, edge_ids=edge_ids, values=values)
+            self._pairs, node, group_of_entry, self.num_nodes, edge_ids=edge_ids, values=values, presence=presence)
         return group, node, edge_id, edge_index, edge_values
 
     def _edge_norm_slots(self) -> SlotValues:

@@ -126,7 +126,8 @@ def _messy_edge_index(num_nodes: int = 25, seed: int = 0) -> torch.Tensor:
 def test_induced_subgraph_edges_equal_the_dense_induced_subgraph(form, lookup_limit, numpy_paths, monkeypatch):
     from geoconv.ops import coalesce, to_undirected
     from geoconv.ops.sampling import (
-        edge_pairs, edge_values, induced_pairs, induced_subgraph_edges, pair_slot_values, slot_targets, slot_values,
+        edge_pairs, edge_values, induced_pairs, induced_subgraph_edges, pair_slot_values, slot_presence, slot_targets,
+        slot_values,
     )
 
     monkeypatch.setattr(geoconv.ops.sampling, "NUMPY_FAST_PATHS", numpy_paths)
@@ -159,6 +160,8 @@ def test_induced_subgraph_edges_equal_the_dense_induced_subgraph(form, lookup_li
         assert_close(nodes[sub_edges], edge_index[:, edge_id])
         structure = induced_subgraph_edges(pairs, nodes, None, num_nodes, edge_ids=False)
         assert structure[0] is None and torch.equal(structure[1], sub_edges)
+        from_presence = induced_subgraph_edges(pairs, nodes, None, num_nodes, edge_ids=False, presence=slot_presence(pairs))
+        assert from_presence[0] is None and torch.equal(from_presence[1], sub_edges)
         # Per-edge values in slot layout come out aligned with the edges.
         values = torch.randn(edge_index.shape[1], dtype=torch.float64, generator=generator)
         with_values = induced_subgraph_edges(pairs, nodes, None, num_nodes, values=slot_values(pairs, values))
