@@ -77,37 +77,37 @@ time}``), ``bound`` and ``references`` (what each reference was, or why it is no
 
 Measured here (2-core machine, idle; 1 thread; median of 5 interleaved repeats after one warm-up; torch
 2.13 CPU, torch_geometric 2.8.1, torch_sparse 0.6.18, torch_cluster 1.6.3, ogb 1.3.6; record
-``benchmarks/results/bench/training-20261206T050425Z.json``), seconds per step:
+``benchmarks/results/bench/training-20261206T052717Z.json``; copy 12.4 GB/s, matmul 151 GFLOP/s), seconds per
+step:
 
 ============  ========  =========  ==========
 workload      geoconv   reference  geoconv/ref
 ============  ========  =========  ==========
-gcn-cora        0.0462     0.0831        0.56
-gcn-random      0.790      3.282         0.24
-saint           0.0501     0.3535        0.14
-dgcnn           3.46      20.73          0.17
-molhiv          0.0697     0.0883        0.79
+gcn-cora        0.0324     0.0656        0.49
+gcn-random      0.612      2.800         0.22
+saint           0.0373     0.2823        0.13
+dgcnn           2.98      15.68          0.19
+molhiv          0.0590     0.0802        0.74
 ============  ========  =========  ==========
 
-Earlier records: ``training-20261206T031957Z.json`` (the machine ran slower: copy 5.8 GB/s against 11.2
-here; gcn-cora 0.56, gcn-random 0.22, saint 0.15, dgcnn 0.19, molhiv 0.81) and
-``training-20261206T004248Z.json`` (copy 14.1 GB/s; molhiv 0.87 before the atom and bond encoders summed
-their columns in one kernel, a step 103.6 -> 92.7 ms in an A/B in one process).
+Earlier records: ``training-20261206T050425Z.json`` (copy 11.2 GB/s; 0.56, 0.24, 0.14, 0.17, 0.79),
+``training-20261206T031957Z.json`` (the machine ran slower: copy 5.8 GB/s; 0.56, 0.22, 0.15, 0.19, 0.81)
+and ``training-20261206T004248Z.json`` (copy 14.1 GB/s; molhiv 0.87 before the atom and bond encoders
+summed their columns in one kernel, a step 103.6 -> 92.7 ms in an A/B in one process).
 
 The sheaf diffusion, eSCN and MeshCNN rows are measured against the official code by
 ``benchmarks/training_references.py`` (its docstring has its table).  An earlier run of this script
 (record ``training-20261205T214613Z.json``) also timed the official NSD code and, in a separate idle
 run (``training-20261205T220157Z.json``), official MeshCNN: nsd diag 0.45, nsd general 0.42, meshcnn 0.35.
 
-Data loading: GraphSAINT sampler construction with norms 1.64 s vs PyG 4.63 s (0.35; 2.25 s vs 6.01 s
-in the previous record on the slower machine state, 1.26 s vs 3.42 s in the one before; 1.98 s and 4.53 s
-in earlier runs, before the pre-sampling counted node pairs instead of edges), one subgraph 9.8 ms vs
-16.4 ms (0.59; about 4,600 nodes and 500,000 edges each); collating 32 molecules 0.80 ms vs 1.24 ms
-(0.65).  Bound: copy 11.2 GB/s, matmul 141 GFLOP/s; fraction of the bound (forward pass): GCNConv 0.27
-(cached 0.42), EdgeConv 0.34, SO2Convolution 0.56 (mmax 2) and 0.40 (mmax 6).  In the previous record,
-against a 5.8 GB/s copy and a 119 GFLOP/s matmul: 0.36 (0.60), 0.39, 0.40 and 0.31, and before that,
-against 14.1 GB/s and 179 GFLOP/s: 0.26 (0.42), 0.34, 0.47 and 0.41; the memory-bound kernels' fractions
-follow the machine's copy speed, which changes more than they do.  EdgeConv was at 0.13 (63 ms) in the run before that
+Data loading: GraphSAINT sampler construction with norms 1.31 s vs PyG 3.57 s (0.37; 1.64 s vs 4.63 s and
+2.25 s vs 6.01 s in the two records before, 1.26 s vs 3.42 s in the one before them; 1.98 s and 4.53 s in
+earlier runs, before the pre-sampling counted node pairs instead of edges), one subgraph 7.1 ms vs 13.0
+ms (0.55; about 4,600 nodes and 500,000 edges each); collating 32 molecules 0.62 ms vs 0.90 ms (0.69).
+Bound: copy 12.4 GB/s, matmul 151 GFLOP/s; fraction of the bound (forward pass): GCNConv 0.26 (cached
+0.40), EdgeConv 0.32, SO2Convolution 0.47 (mmax 2) and 0.40 (mmax 6).  In earlier records, against
+copies of 5.8-14.1 GB/s: 0.26-0.36 (0.42-0.60), 0.34-0.39, 0.40-0.56 and 0.31-0.41; the memory-bound
+kernels' fractions follow the machine's copy speed, which changes more than they do.  EdgeConv was at 0.13 (63 ms) in the run before that
 (``training-20261206T003019Z.json``): edges already grouped by target are no longer sorted again, and
 without gradients the maximum is taken over a padded neighbour table.  The kernels' figures move by up
 to a quarter between runs on this machine, more when its state changes.
